@@ -1,0 +1,37 @@
+// The seam between APDU logic and whatever carries APDUs (our serial protocol, PC/SC, the in-process
+// simulator). apdu/ never knows which transport is underneath.
+
+/** One command of a batch and the status words that let the batch continue. */
+export interface BatchCommand {
+  /** The full command APDU (header ‖ Lc ‖ data ‖ Le). */
+  apdu: Uint8Array;
+  /**
+   * The batch continues only when (sw & mask) === sw for one of these entries.
+   * Absent: only 9000 continues.
+   */
+  expect?: ReadonlyArray<{ sw: number; mask: number }>;
+}
+
+export interface BatchResult {
+  /** One response APDU (data ‖ SW1 SW2) per executed command, in order. */
+  responses: Uint8Array[];
+  /** Index of the command whose status word stopped the batch; absent when every command ran. */
+  stoppedAt?: number;
+}
+
+export interface TransmitOptions {
+  /** Abort the exchange (the caller gave up); the transport fails the call with a typed error. */
+  signal?: AbortSignal;
+  /** Trace hints: mask the command data (VERIFY, keys, cryptograms) and/or the response data. */
+  sensitive?: 'command' | 'response' | 'both';
+}
+
+export interface CardChannel {
+  /** Sends one command APDU and resolves with the response APDU (data ‖ SW1 SW2). */
+  transmit(command: Uint8Array, options?: TransmitOptions): Promise<Uint8Array>;
+  /**
+   * Optional: runs several commands in one round trip (the reader executes them and stops on an
+   * unexpected status word). Callers must fall back to transmit() when it is absent.
+   */
+  transmitBatch?(commands: ReadonlyArray<BatchCommand>, options?: TransmitOptions): Promise<BatchResult>;
+}

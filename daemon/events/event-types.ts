@@ -1,0 +1,16 @@
+// Events the daemon publishes to WebSocket subscribers (and to its own services).
+// Never put cardholder data or QR payloads in an event: the QR result carries the verification
+// outcome and the non-identifying claims the verifier chose to expose.
+
+export type YikaEvent =
+  | { type: 'reader.attached'; readerId: string; name: string }
+  | { type: 'reader.detached'; readerId: string; reason?: string }
+  | { type: 'reader.health'; readerId: string; health: 'ok' | 'degraded' | 'offline'; detail?: string }
+  | { type: 'card.inserted'; readerId: string; slot: number }
+  | { type: 'card.removed'; readerId: string; slot: number }
+  | { type: 'qr.scanned'; readerId?: string; result: Record<string, unknown> };
+
+export type YikaEventType = YikaEvent['type'];
+
+/** An event as delivered: with its position in the daemon's event stream and a timestamp. */
+export type DeliveredEvent = YikaEvent & { seq: number; at: string };
