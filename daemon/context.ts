@@ -1,0 +1,24 @@
+// What the HTTP layer needs from the rest of the daemon. app.ts builds it; api/server.ts consumes it.
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { EventBus } from './events/event-bus.ts';
+import type { Metrics } from './metrics/metrics.ts';
+
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  /** What is degraded and why, in words a front-desk user can act on. */
+  degraded: Array<{ component: string; reason: string }>;
+  uptimeSeconds: number;
+  version: string;
+}
+
+/** A route module: registers its routes (with JSON schemas) on the /v1-prefixed instance. */
+export type RouteModule = (app: FastifyInstance) => Promise<void> | void;
+
+export interface ServerContext {
+  logger: Logger;
+  events: EventBus;
+  metrics: Metrics;
+  health(): HealthReport;
+  routes: RouteModule[];
+}
