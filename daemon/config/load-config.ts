@@ -1,0 +1,137 @@
+// Builds the effective configuration: defaults < config file < environment < command-line flags.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { ConfigError } from './config-error.ts';
+import { applyConfigDocument, defaultConfig, parseListen, type SecurePolicy, type YikaConfig } from './config-schema.ts';
+
+export interface DaemonFlags {
+  listen?: string;
+  sim?: boolean;
+  config?: string;
+  seed?: number;
+  speed?: number;
+  serial: string[];
+  secure?: SecurePolicy;
+  pcsc?: boolean;
+  trace?: boolean;
+  logLevel?: string;
+  help?: boolean;
+  printConfigSchema?: boolean;
+}
+
+export const DAEMON_USAGE = `Usage: yikad [options]
+
+  --listen HOST:PORT     where the HTTP API listens (env YIKA_LISTEN; default 127.0.0.1:7611)
+  --sim                  start the built-in simulated reader (env YIKA_SIM=1)
+  --seed N               seed of the simulated cardholder (with --sim)
+  --speed F              simulator time factor: 0 no delays, 1 real hardware timing (with --sim)
+  --config FILE          configuration file, JSON or YAML (env YIKA_CONFIG)
+  --serial PATH          open a serial reader at PATH (repeatable)
+  --secure POLICY        secure channel for serial readers: required | preferred | off
+  --no-pcsc              do not use PC/SC readers (env YIKA_PCSC=0)
+  --no-serial-discovery  only open the configured serial ports
+  --trace                start with the APDU trace on
+  --log-level LEVEL      fatal | error | warn | info | debug | trace | silent (env YIKA_LOG_LEVEL)
+  --print-config-schema  print the JSON Schema of the configuration file and exit
+  -h, --help             this text
+`;
+
+export function parseDaemonFlags(argv: string[]): DaemonFlags & { serialDiscovery?: boolean } {
+  const flags: DaemonFlags & { serialDiscovery?: boolean } = { serial: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new ConfigError('command line', name, 'needs a value');
+      return v;
+    };
+    const num = (): number => {
+      const v = value();
+      const n = Number(v);
+      if (!Number.isFinite(n)) throw new ConfigError('command line', name, `expected a number, got "${v}"`);
+      return n;
+    };
+    switch (name) {
+      case '--listen': flags.listen = value(); break;
+      case '--sim': flags.sim = true; break;
+      case '--config': flags.config = value(); break;
+      case '--seed': flags.seed = num(); break;
+      case '--speed': flags.speed = num(); break;
+      case '--serial': flags.serial.push(value()); break;
+      case '--secure': {
+        const v = value();
+        if (v !== 'required' && v !== 'preferred' && v !== 'off') throw new ConfigError('command line', name, `expected required, preferred or off, got "${v}"`);
+        flags.secure = v;
+        break;
+      }
+      case '--pcsc': flags.pcsc = true; break;
+      case '--no-pcsc': flags.pcsc = false; break;
+      case '--no-serial-discovery': flags.serialDiscovery = false; break;
+      case '--trace': flags.trace = true; break;
+      case '--log-level': flags.logLevel = value(); break;
+      case '--print-config-schema': flags.printConfigSchema = true; break;
+      case '-h':
+      case '--help': flags.help = true; break;
+      default: throw new ConfigError('command line', arg, 'unknown option (see yikad --help)');
+    }
+  }
+  return flags;
+}
+
+/** Reads and parses a JSON or YAML file into a plain value (YAML is a superset of JSON). */
+export function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(file, '', code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? 'error'})`, 'CONFIG_FILE_UNREADABLE');
+  }
+  try {
+    return parseYaml(text, { prettyErrors: true });
+  } catch (e) {
+    const where = e instanceof YAMLParseError && e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+    throw new ConfigError(file, where, `not valid JSON or YAML${e instanceof YAMLParseError ? ` (${e.code})` : ''}`, 'CONFIG_FILE_UNREADABLE');
+  }
+}
+
+export function loadConfig(flags: ReturnType<typeof parseDaemonFlags>, env: NodeJS.ProcessEnv = process.env): YikaConfig {
+  let c = defaultConfig();
+  const file = flags.config ?? env.YIKA_CONFIG;
+  if (file) c = applyConfigDocument(c, readConfigFile(file), file);
+
+  // Environment.
+  if (env.YIKA_LISTEN) c.listen = parseListen(env.YIKA_LISTEN, 'environment', 'YIKA_LISTEN');
+  if (env.YIKA_SIM !== undefined && env.YIKA_SIM !== '') c.sim.enabled = envBool(env.YIKA_SIM, 'YIKA_SIM');
+  if (env.YIKA_PCSC !== undefined && env.YIKA_PCSC !== '') c.devices.pcsc = envBool(env.YIKA_PCSC, 'YIKA_PCSC');
+  if (env.YIKA_TOKEN) c = applyConfigDocument(c, { api: { token: env.YIKA_TOKEN } }, 'environment YIKA_TOKEN');
+  if (env.YIKA_SAM_PIN) c = applyConfigDocument(c, { sam: { pin: env.YIKA_SAM_PIN } }, 'environment YIKA_SAM_PIN');
+  if (env.YIKA_LOG_LEVEL) c = applyConfigDocument(c, { log: { level: env.YIKA_LOG_LEVEL } }, 'environment YIKA_LOG_LEVEL');
+
+  // Flags.
+  if (flags.listen !== undefined) c.listen = parseListen(flags.listen, 'command line', '--listen');
+  if (flags.sim) c.sim.enabled = true;
+  const simDoc: Record<string, number> = {};
+  if (flags.seed !== undefined) simDoc.seed = flags.seed;
+  if (flags.speed !== undefined) simDoc.speed = flags.speed;
+  if (Object.keys(simDoc).length) c = applyConfigDocument(c, { sim: simDoc }, 'command line');
+  if (flags.secure) {
+    c.devices.secure = flags.secure;
+    for (const s of c.devices.serial) s.secure = flags.secure;
+  }
+  for (const path of flags.serial) {
+    if (!c.devices.serial.some((s) => s.path === path)) c.devices.serial.push({ path, baudRate: 115200, secure: c.devices.secure });
+  }
+  if (flags.pcsc !== undefined) c.devices.pcsc = flags.pcsc;
+  if (flags.serialDiscovery !== undefined) c.devices.serialDiscovery = flags.serialDiscovery;
+  if (flags.trace) c.readers.trace = true;
+  if (flags.logLevel) c = applyConfigDocument(c, { log: { level: flags.logLevel } }, 'command line --log-level');
+  return c;
+}
+
+function envBool(v: string, name: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError('environment', name, `expected 1 or 0, got "${v}"`);
+}
