@@ -174,8 +174,9 @@ export function applyConfigDocument(base: YikaConfig, doc: unknown, source: stri
       });
     }
     if (d.serial !== undefined) {
-      if (!Array.isArray(d.serial)) r.fail('devices.serial', `expected a list of ports, got ${kind(d.serial)}`);
-      c.devices.serial = d.serial.map((entry, i) => {
+      const list: unknown = d.serial;
+      if (!Array.isArray(list)) r.fail('devices.serial', `expected a list of ports, got ${kind(list)}`);
+      c.devices.serial = list.map((entry: unknown, i: number) => {
         const p = `devices.serial[${i}]`;
         if (typeof entry === 'string') return { path: entry, baudRate: 115200, secure: c.devices.secure };
         const o = r.object(entry, p);
@@ -199,7 +200,7 @@ export function applyConfigDocument(base: YikaConfig, doc: unknown, source: stri
     const s = r.object(root.sam, 'sam');
     r.known(s, 'sam', ['pin']);
     if (s.pin !== undefined) {
-      const pin = typeof s.pin === 'number' ? String(s.pin) : s.pin;
+      const pin: unknown = typeof s.pin === 'number' ? String(s.pin) : s.pin;
       // Never echo the PIN back in the message.
       if (typeof pin !== 'string' || !/^\d{4,12}$/.test(pin)) r.fail('sam.pin', 'expected 4–12 digits (quote it in YAML to keep leading zeros)');
       c.sam.pin = pin;
