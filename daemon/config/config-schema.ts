@@ -135,7 +135,7 @@ function kind(v: unknown): string {
  * in a key must not silently leave a default in place.
  */
 export function applyConfigDocument(base: YikaConfig, doc: unknown, source: string): YikaConfig {
-  const r = new Reader(source);
+  const r: Reader = new Reader(source);
   const c = structuredClone(base);
   if (doc === null || doc === undefined) return c;
   const root = r.object(doc, '');
