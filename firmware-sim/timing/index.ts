@@ -1,0 +1,2 @@
+export * from './timing-model.ts';
+export { SimClock } from './sim-clock.ts';
