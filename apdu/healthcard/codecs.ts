@@ -1,0 +1,133 @@
+// The three value encodings of WS 537 (shared/domain/health-card.md §3), to and from the string form the
+// hospital API uses: an → text (ASCII/GBK, right-padded 00), cn → digits (packed BCD, right-padded F),
+// b → uppercase hex. A field whose bytes are all FF was never written and decodes to null.
+
+import iconv from 'iconv-lite';
+import { HealthCardError, ItemValueError } from './health-card-errors.ts';
+import type { ItemFormat } from './data-items.ts';
+
+const gbkDecoder = new TextDecoder('gbk', { fatal: true });
+
+function isUnwritten(bytes: Uint8Array): boolean {
+  return bytes.length > 0 && bytes.every((b) => b === 0xff);
+}
+
+function where(itemNo: number | undefined): { itemNo?: number } {
+  return itemNo === undefined ? {} : { itemNo };
+}
+
+function label(itemNo: number | undefined): string {
+  return itemNo === undefined ? 'value' : `item ${itemNo}`;
+}
+
+export function decodeAn(bytes: Uint8Array, itemNo?: number): string | null {
+  if (isUnwritten(bytes)) return null;
+  const end = bytes.indexOf(0x00);
+  const text = end < 0 ? bytes : bytes.subarray(0, end);
+  try {
+    return gbkDecoder.decode(text);
+  } catch (cause) {
+    throw new HealthCardError('CARD_DATA_MALFORMED', `${label(itemNo)}: text is not valid GBK`, where(itemNo), { cause });
+  }
+}
+
+export function decodeCn(bytes: Uint8Array, itemNo?: number): string | null {
+  if (isUnwritten(bytes)) return null;
+  let digits = '';
+  let padding = false;
+  for (const byte of bytes) {
+    for (const nibble of [byte >> 4, byte & 0x0f]) {
+      if (nibble === 0x0f) padding = true;
+      else if (padding || nibble > 9) {
+        throw new HealthCardError('CARD_DATA_MALFORMED', `${label(itemNo)}: bad packed BCD`, where(itemNo));
+      } else digits += String(nibble);
+    }
+  }
+  return digits;
+}
+
+export function decodeB(bytes: Uint8Array): string | null {
+  if (isUnwritten(bytes)) return null;
+  return toHex(bytes);
+}
+
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s.toUpperCase();
+}
+
+export function fromHex(hex: string, itemNo?: number): Uint8Array {
+  if (hex.length % 2 !== 0 || !/^[0-9A-Fa-f]*$/.test(hex)) {
+    throw new ItemValueError('ITEM_VALUE_BAD_HEX', `${label(itemNo)}: not an even-length hex string`, where(itemNo));
+  }
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** GBK bytes of a text; throws ITEM_VALUE_NOT_GBK when a character has no GBK code (or is NUL). */
+export function encodeGbk(text: string, itemNo?: number): Uint8Array {
+  const bytes = new Uint8Array(iconv.encode(text, 'gbk'));
+  // iconv-lite silently substitutes '?' for unencodable characters: detect that by decoding back.
+  if (text.includes('\0') || iconv.decode(Buffer.from(bytes), 'gbk') !== text) {
+    throw new ItemValueError('ITEM_VALUE_NOT_GBK', `${label(itemNo)}: text has characters GBK cannot encode`, where(itemNo));
+  }
+  return bytes;
+}
+
+export function encodeAn(value: string, length: number, itemNo?: number): Uint8Array {
+  const bytes = encodeGbk(value, itemNo);
+  if (bytes.length > length) {
+    throw new ItemValueError('ITEM_VALUE_TOO_LONG', `${label(itemNo)}: ${bytes.length} bytes, at most ${length}`, { ...where(itemNo), length, max: length });
+  }
+  const out = new Uint8Array(length);
+  out.set(bytes);
+  return out;
+}
+
+export function encodeCn(value: string, length: number, itemNo?: number): Uint8Array {
+  if (!/^[0-9]*$/.test(value)) {
+    throw new ItemValueError('ITEM_VALUE_BAD_DIGIT', `${label(itemNo)}: only digits 0–9 are allowed`, where(itemNo));
+  }
+  if (value.length > 2 * length) {
+    throw new ItemValueError('ITEM_VALUE_TOO_LONG', `${label(itemNo)}: ${value.length} digits, at most ${2 * length}`, { ...where(itemNo), max: 2 * length });
+  }
+  const out = new Uint8Array(length).fill(0xff);
+  for (let i = 0; i < value.length; i++) {
+    const d = value.charCodeAt(i) - 48;
+    const byte = i >> 1;
+    out[byte] = i % 2 === 0 ? (d << 4) | 0x0f : (out[byte] & 0xf0) | d;
+  }
+  return out;
+}
+
+export function encodeB(value: string, length: number, itemNo?: number): Uint8Array {
+  const bytes = fromHex(value, itemNo);
+  if (bytes.length > length) {
+    throw new ItemValueError('ITEM_VALUE_TOO_LONG', `${label(itemNo)}: ${bytes.length} bytes, at most ${length}`, { ...where(itemNo), max: length });
+  }
+  if (bytes.length !== length) {
+    throw new ItemValueError('ITEM_VALUE_BAD_LENGTH', `${label(itemNo)}: ${bytes.length} bytes, exactly ${length} needed`, { ...where(itemNo), length });
+  }
+  return bytes;
+}
+
+/** Decodes one field; all-FF (unwritten) → null. */
+export function decodeValue(format: ItemFormat, bytes: Uint8Array, itemNo?: number): string | null {
+  switch (format) {
+    case 'an': return decodeAn(bytes, itemNo);
+    case 'cn': return decodeCn(bytes, itemNo);
+    case 'b': return decodeB(bytes);
+  }
+}
+
+/** Encodes one field to exactly `length` bytes; null → all FF (erased). */
+export function encodeValue(format: ItemFormat, length: number, value: string | null, itemNo?: number): Uint8Array {
+  if (value === null) return new Uint8Array(length).fill(0xff);
+  switch (format) {
+    case 'an': return encodeAn(value, length, itemNo);
+    case 'cn': return encodeCn(value, length, itemNo);
+    case 'b': return encodeB(value, length, itemNo);
+  }
+}

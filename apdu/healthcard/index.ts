@@ -1,0 +1,6 @@
+// Public API of the health-card layer (shared by the daemon, the simulator and tests).
+export * from './file-map.ts';
+export * from './data-items.ts';
+export * from './codecs.ts';
+export * from './validation.ts';
+export * from './health-card-errors.ts';
