@@ -1,0 +1,56 @@
+// Conversions between bytes, hex and BigInt used by the SM2 arithmetic and the key codecs.
+import { CryptoEncodingError } from './crypto-errors.ts';
+
+export type BytesLike = Uint8Array;
+
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** Strict hex: even length, only hex digits (whitespace and an optional 0x prefix are tolerated). */
+export function fromHex(hex: string): Uint8Array {
+  const clean = hex.replace(/\s+/g, '').replace(/^0x/i, '');
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) {
+    throw new CryptoEncodingError('invalid hex string', { length: clean.length });
+  }
+  return new Uint8Array(Buffer.from(clean, 'hex'));
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+export function bytesToBigInt(bytes: Uint8Array): bigint {
+  return bytes.length === 0 ? 0n : BigInt('0x' + toHex(bytes));
+}
+
+/** Big-endian, left-padded to `length` bytes; throws if the value does not fit. */
+export function bigIntToBytes(value: bigint, length: number): Uint8Array {
+  if (value < 0n) throw new RangeError('negative value');
+  const hex = value.toString(16).padStart(length * 2, '0');
+  if (hex.length > length * 2) throw new RangeError('value does not fit');
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+export function utf8(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, 'utf8'));
+}
+
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
