@@ -2,6 +2,7 @@
 // parsed JSON/YAML value into a YikaConfig or throws a ConfigError naming the key path.
 // CONFIG_SCHEMA (JSON Schema) documents the same shape for editors and the docs; the validator below is
 // the authority (it is small, dependency-free and gives better messages than a generic one).
+import { API_CONFIG_SCHEMA, type ApiConfigInput } from '../api/api-config.ts';
 import { ConfigError } from './config-error.ts';
 
 export type SecurePolicy = 'required' | 'preferred' | 'off';
@@ -39,12 +40,8 @@ export interface YikaConfig {
     /** Mask response data (cardholder data) in the trace, not only secrets. */
     traceMaskData: boolean;
   };
-  api: {
-    allowedOrigins: string[];
-    token?: string;
-    bodyLimitBytes: number;
-    rateLimitPerMinute: number;
-  };
+  /** The HTTP API section, validated by daemon/api/api-config.ts (resolveApiConfig); `listen` lives at the top. */
+  api: Omit<ApiConfigInput, 'listen'>;
   qr: { trustBundle?: string; trustUrl?: string; redisUrl?: string };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }
@@ -58,7 +55,7 @@ export function defaultConfig(): YikaConfig {
     devices: { serial: [], serialDiscovery: true, secure: 'preferred', pcsc: true, vendorCaKeys: [] },
     sam: { pin: '123456' },
     readers: { lockTimeoutMs: 10_000, trace: false, traceMaskData: true },
-    api: { allowedOrigins: [], bodyLimitBytes: 64 * 1024, rateLimitPerMinute: 600 },
+    api: {},
     qr: {},
     log: { level: 'info' },
   };
@@ -214,21 +211,11 @@ export function applyConfigDocument(base: YikaConfig, doc: unknown, source: stri
     if (o.traceMaskData !== undefined) c.readers.traceMaskData = r.bool(o.traceMaskData, 'readers.traceMaskData');
   }
   if (root.api !== undefined) {
+    // Shape only here; resolveApiConfig (the API platform's) checks values once everything is merged.
     const a = r.object(root.api, 'api');
-    r.known(a, 'api', ['allowedOrigins', 'token', 'bodyLimitBytes', 'rateLimitPerMinute']);
-    if (a.allowedOrigins !== undefined) {
-      c.api.allowedOrigins = r.strings(a.allowedOrigins, 'api.allowedOrigins');
-      c.api.allowedOrigins.forEach((o, i) => {
-        if (!/^https?:\/\/[^/\s]+$/.test(o)) r.fail(`api.allowedOrigins[${i}]`, `expected an origin like http://his.local:8080 (scheme://host[:port], no path), got "${o}"`);
-      });
-    }
-    if (a.token !== undefined) {
-      const t = r.string(a.token, 'api.token');
-      if (t.length < 16) r.fail('api.token', 'must be at least 16 characters');
-      c.api.token = t;
-    }
-    if (a.bodyLimitBytes !== undefined) c.api.bodyLimitBytes = r.int(a.bodyLimitBytes, 'api.bodyLimitBytes', 1024, 16 * 1024 * 1024);
-    if (a.rateLimitPerMinute !== undefined) c.api.rateLimitPerMinute = r.int(a.rateLimitPerMinute, 'api.rateLimitPerMinute', 1, 1_000_000);
+    const { listen: _listen, ...apiProperties } = API_CONFIG_SCHEMA.properties;
+    r.known(a, 'api', Object.keys(apiProperties));
+    c.api = { ...c.api, ...(a as Omit<ApiConfigInput, 'listen'>) };
   }
   if (root.qr !== undefined) {
     const q = r.object(root.qr, 'qr');
@@ -275,16 +262,7 @@ export const CONFIG_SCHEMA = {
     },
     sam: { type: 'object', additionalProperties: false, properties: { pin: { type: 'string', pattern: '^\\d{4,12}$' } } },
     readers: { type: 'object', additionalProperties: false, properties: { lockTimeoutMs: { type: 'integer', minimum: 1 }, trace: { type: 'boolean' }, traceMaskData: { type: 'boolean' } } },
-    api: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        allowedOrigins: { type: 'array', items: { type: 'string' } },
-        token: { type: 'string', minLength: 16 },
-        bodyLimitBytes: { type: 'integer' },
-        rateLimitPerMinute: { type: 'integer' },
-      },
-    },
+    api: API_CONFIG_SCHEMA,
     qr: { type: 'object', additionalProperties: false, properties: { trustBundle: { type: 'string' }, trustUrl: { type: 'string' }, redisUrl: { type: 'string' } } },
     log: { type: 'object', additionalProperties: false, properties: { level: { enum: LEVELS } } },
   },

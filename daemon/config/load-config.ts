@@ -1,6 +1,8 @@
 // Builds the effective configuration: defaults < config file < environment < command-line flags.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { isYikaError } from '../../common/yika-error.ts';
+import { resolveApiConfig, type ApiConfig } from '../api/api-config.ts';
 import { ConfigError } from './config-error.ts';
 import { applyConfigDocument, defaultConfig, parseListen, type SecurePolicy, type YikaConfig } from './config-schema.ts';
 
@@ -127,7 +129,21 @@ export function loadConfig(flags: ReturnType<typeof parseDaemonFlags>, env: Node
   if (flags.serialDiscovery !== undefined) c.devices.serialDiscovery = flags.serialDiscovery;
   if (flags.trace) c.readers.trace = true;
   if (flags.logLevel) c = applyConfigDocument(c, { log: { level: flags.logLevel } }, 'command line --log-level');
+  apiConfigOf(c, file ?? 'configuration');
   return c;
+}
+
+/** The resolved API settings (listen from the top level); a bad value becomes a ConfigError. */
+export function apiConfigOf(c: YikaConfig, source = 'configuration'): ApiConfig {
+  try {
+    return resolveApiConfig({ ...c.api, listen: c.listen });
+  } catch (e) {
+    if (isYikaError(e)) {
+      const path = typeof e.details?.path === 'string' ? e.details.path : 'api';
+      throw new ConfigError(source, path, e.message.replace(/^[\w.[\]]+: /, ''));
+    }
+    throw e;
+  }
 }
 
 function envBool(v: string, name: string): boolean {

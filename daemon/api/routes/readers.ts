@@ -1,0 +1,330 @@
+// Reader routes (RouteModule, registered under /v1): the reader list, one reader, slot power, raw
+// APDUs (one or a batch) and the per-reader APDU trace. Every card operation holds the reader's lock.
+import type { FastifyInstance } from 'fastify';
+import type { RouteModule } from '../../context.ts';
+import type { BatchCommand } from '../../../apdu/card-channel.ts';
+import type { ReaderRegistry } from '../../readers/reader-registry.ts';
+import { ReaderError } from '../../readers/reader-errors.ts';
+
+// ---- JSON schemas (request and response) --------------------------------------------------------
+
+const HEX = { type: 'string', pattern: '^(?:[0-9A-Fa-f]{2}\\s?)*$' } as const;
+
+export const SLOT_SCHEMA = {
+  type: 'object',
+  required: ['slot', 'kind', 'label', 'card'],
+  properties: {
+    slot: { type: 'integer', description: '0x01 user card, 0x02 contactless, 0x11–0x14 SAM1–SAM4' },
+    kind: { enum: ['contact', 'contactless', 'sam'] },
+    label: { type: 'string' },
+    card: { enum: ['absent', 'present', 'powered', 'mute'] },
+    atr: { type: 'string', description: 'ATR in hex (when powered)' },
+    protocol: { enum: [0, 1] },
+  },
+} as const;
+
+export const READER_SCHEMA = {
+  type: 'object',
+  required: ['id', 'name', 'kind', 'vendor', 'model', 'firmware', 'slots', 'secureChannel', 'health', 'batch', 'session'],
+  properties: {
+    id: { type: 'string', description: 'Stable short id, e.g. sim-1, serial-1, pcsc-1' },
+    name: { type: 'string' },
+    kind: { enum: ['serial', 'pcsc', 'sim'] },
+    vendor: { type: 'string' },
+    model: { type: 'string' },
+    firmware: { type: 'string' },
+    serial: { type: 'string' },
+    slots: { type: 'array', items: SLOT_SCHEMA },
+    secureChannel: {
+      type: 'object',
+      required: ['policy', 'state'],
+      properties: { policy: { enum: ['required', 'preferred', 'off'] }, state: { enum: ['open', 'plain', 'unsupported'] } },
+    },
+    health: { enum: ['ok', 'degraded', 'offline'] },
+    healthDetail: { type: 'string' },
+    batch: { type: 'object', required: ['supported', 'max'], properties: { supported: { type: 'boolean' }, max: { type: 'integer' } } },
+    session: {
+      type: 'object',
+      required: ['heldBy', 'waiting'],
+      properties: { heldBy: { type: ['string', 'null'] }, waiting: { type: 'integer' } },
+    },
+  },
+} as const;
+
+const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
+const SLOT_PARAMS = {
+  type: 'object',
+  required: ['id', 'slot'],
+  properties: { id: { type: 'string', maxLength: 64 }, slot: { type: 'string', pattern: '^(?:0x[0-9A-Fa-f]{1,2}|\\d{1,3})$', description: 'decimal (17) or hex (0x11)' } },
+} as const;
+
+const APDU_RESULT = {
+  type: 'object',
+  required: ['response', 'sw', 'data'],
+  properties: {
+    response: { type: 'string', description: 'Response APDU in hex: data ‖ SW1 SW2' },
+    sw: { type: 'string', description: 'Status word, 4 hex digits' },
+    data: { type: 'string', description: 'Response data in hex (without the status word)' },
+  },
+} as const;
+
+const TRACE_SETTINGS = {
+  type: 'object',
+  required: ['enabled', 'maskData'],
+  properties: { enabled: { type: 'boolean' }, maskData: { type: 'boolean' } },
+} as const;
+
+// ---- helpers ------------------------------------------------------------------------------------
+
+export function parseSlot(text: string): number {
+  return text.toLowerCase().startsWith('0x') ? parseInt(text.slice(2), 16) : parseInt(text, 10);
+}
+
+export function parseApduHex(text: string, where: string): Uint8Array {
+  const clean = text.replace(/\s+/g, '');
+  if (!/^(?:[0-9A-Fa-f]{2})+$/.test(clean) || clean.length < 8) {
+    throw new ReaderError('APDU_INVALID', `${where}: expected an APDU in hex of at least 4 bytes`, { field: where });
+  }
+  return Uint8Array.from(Buffer.from(clean, 'hex'));
+}
+
+function apduResult(response: Uint8Array): { response: string; sw: string; data: string } {
+  const hex = Buffer.from(response).toString('hex').toUpperCase();
+  return { response: hex, sw: hex.slice(-4), data: hex.slice(0, -4) };
+}
+
+function swAccepted(response: Uint8Array, expect: BatchCommand['expect']): boolean {
+  if (response.length < 2) return false;
+  const sw = (response[response.length - 2] << 8) | response[response.length - 1];
+  if (!expect || expect.length === 0) return sw === 0x9000;
+  return expect.some((e) => (sw & e.mask) === e.sw);
+}
+
+interface PowerBody {
+  action: 'on' | 'off' | 'reset';
+}
+interface ApduBody {
+  apdu: string;
+  sensitive?: 'command' | 'response' | 'both';
+}
+interface BatchBody {
+  commands: Array<{ apdu: string; expect?: Array<{ sw: string; mask?: string }> }>;
+}
+interface TraceBody {
+  enabled?: boolean;
+  maskData?: boolean;
+  clear?: boolean;
+}
+
+// ---- the module ---------------------------------------------------------------------------------
+
+export function readerRoutes(registry: ReaderRegistry): RouteModule {
+  return (app: FastifyInstance) => {
+    app.get(
+      '/readers',
+      {
+        schema: {
+          summary: 'List readers',
+          tags: ['readers'],
+          response: { 200: { type: 'object', required: ['readers'], properties: { readers: { type: 'array', items: READER_SCHEMA } } } },
+        },
+      },
+      async () => ({ readers: registry.list().map((r) => r.toJSON()) }),
+    );
+
+    app.get<{ Params: { id: string } }>(
+      '/readers/:id',
+      { schema: { summary: 'One reader', tags: ['readers'], params: ID_PARAMS, response: { 200: READER_SCHEMA } } },
+      async (req) => registry.get(req.params.id).toJSON(),
+    );
+
+    app.post<{ Params: { id: string; slot: string }; Body: PowerBody }>(
+      '/readers/:id/slots/:slot/power',
+      {
+        schema: {
+          summary: 'Power the card in a slot on, off, or reset it (cold)',
+          tags: ['readers'],
+          params: SLOT_PARAMS,
+          body: { type: 'object', required: ['action'], additionalProperties: false, properties: { action: { enum: ['on', 'off', 'reset'] } } },
+          response: { 200: SLOT_SCHEMA },
+        },
+      },
+      async (req) => {
+        const reader = registry.get(req.params.id);
+        const slot = parseSlot(req.params.slot);
+        return reader.session(`power ${req.body.action}`, async (s) => {
+          if (req.body.action === 'off') await s.powerOff(slot);
+          else {
+            if (req.body.action === 'reset' && s.slot(slot).card === 'powered') await s.powerOff(slot);
+            await s.powerOn(slot);
+          }
+          return s.slot(slot);
+        });
+      },
+    );
+
+    app.post<{ Params: { id: string; slot: string }; Body: ApduBody }>(
+      '/readers/:id/slots/:slot/apdu',
+      {
+        schema: {
+          summary: 'Send one raw APDU to the (powered) card in a slot',
+          tags: ['readers'],
+          params: SLOT_PARAMS,
+          body: {
+            type: 'object',
+            required: ['apdu'],
+            additionalProperties: false,
+            properties: { apdu: { ...HEX, maxLength: 2 * 65_544 + 20000 }, sensitive: { enum: ['command', 'response', 'both'] } },
+          },
+          response: { 200: APDU_RESULT },
+        },
+      },
+      async (req) => {
+        const reader = registry.get(req.params.id);
+        const slot = parseSlot(req.params.slot);
+        const apdu = parseApduHex(req.body.apdu, 'apdu');
+        return reader.session('apdu', async (s) => apduResult(await s.channel(slot).transmit(apdu, { sensitive: req.body.sensitive })));
+      },
+    );
+
+    app.post<{ Params: { id: string; slot: string }; Body: BatchBody }>(
+      '/readers/:id/slots/:slot/batch',
+      {
+        schema: {
+          summary: 'Send several APDUs under one lock (one link round trip when the reader batches); stops at the first unexpected status word',
+          tags: ['readers'],
+          params: SLOT_PARAMS,
+          body: {
+            type: 'object',
+            required: ['commands'],
+            additionalProperties: false,
+            properties: {
+              commands: {
+                type: 'array',
+                minItems: 1,
+                maxItems: 256,
+                items: {
+                  type: 'object',
+                  required: ['apdu'],
+                  additionalProperties: false,
+                  properties: {
+                    apdu: HEX,
+                    expect: {
+                      type: 'array',
+                      description: 'Status words that let the batch continue (default only 9000): sw & mask === sw',
+                      items: {
+                        type: 'object',
+                        required: ['sw'],
+                        additionalProperties: false,
+                        properties: { sw: { type: 'string', pattern: '^[0-9A-Fa-f]{4}$' }, mask: { type: 'string', pattern: '^[0-9A-Fa-f]{4}$' } },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              required: ['responses'],
+              properties: { responses: { type: 'array', items: APDU_RESULT }, stoppedAt: { type: 'integer', description: 'Index of the command whose status word stopped the batch' } },
+            },
+          },
+        },
+      },
+      async (req) => {
+        const reader = registry.get(req.params.id);
+        const slot = parseSlot(req.params.slot);
+        const commands: BatchCommand[] = req.body.commands.map((c, i) => ({
+          apdu: parseApduHex(c.apdu, `commands[${i}].apdu`),
+          expect: c.expect?.map((e) => ({ sw: parseInt(e.sw, 16), mask: parseInt(e.mask ?? 'FFFF', 16) })),
+        }));
+        return reader.session('apdu batch', async (s) => {
+          const channel = s.channel(slot);
+          if (channel.transmitBatch) {
+            const result = await channel.transmitBatch(commands);
+            return { responses: result.responses.map(apduResult), ...(result.stoppedAt !== undefined ? { stoppedAt: result.stoppedAt } : {}) };
+          }
+          const responses = [];
+          for (let i = 0; i < commands.length; i++) {
+            const r = await channel.transmit(commands[i].apdu);
+            responses.push(apduResult(r));
+            if (!swAccepted(r, commands[i].expect)) return { responses, stoppedAt: i };
+          }
+          return { responses };
+        });
+      },
+    );
+
+    app.get<{ Params: { id: string }; Querystring: { format?: 'json' | 'text'; timing?: boolean } }>(
+      '/readers/:id/trace',
+      {
+        schema: {
+          summary: "The reader's APDU trace (A>> command, A<< response; secrets masked)",
+          tags: ['readers'],
+          params: ID_PARAMS,
+          querystring: { type: 'object', properties: { format: { enum: ['json', 'text'] }, timing: { type: 'boolean' } } },
+          response: {
+            200: {
+              type: 'object',
+              required: ['enabled', 'maskData', 'entries', 'text'],
+              properties: {
+                enabled: { type: 'boolean' },
+                maskData: { type: 'boolean' },
+                text: { type: 'string' },
+                entries: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['seq', 'at', 'slot', 'dir', 'hex'],
+                    properties: {
+                      seq: { type: 'integer' },
+                      at: { type: 'string' },
+                      slot: { type: 'integer' },
+                      dir: { enum: ['command', 'response'] },
+                      hex: { type: 'string' },
+                      ms: { type: 'number' },
+                      note: { type: 'string' },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+      async (req, reply) => {
+        const trace = registry.get(req.params.id).trace;
+        const text = trace.text({ timing: req.query.timing });
+        if (req.query.format === 'text') {
+          reply.type('text/plain; charset=utf-8');
+          return reply.serializer((x: unknown) => String(x)).send(text + (text ? '\n' : ''));
+        }
+        return { ...trace.settings, entries: trace.list(), text };
+      },
+    );
+
+    app.put<{ Params: { id: string }; Body: TraceBody }>(
+      '/readers/:id/trace',
+      {
+        schema: {
+          summary: 'Switch the APDU trace on/off, choose data masking, or clear it',
+          tags: ['readers'],
+          params: ID_PARAMS,
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { enabled: { type: 'boolean' }, maskData: { type: 'boolean' }, clear: { type: 'boolean' } },
+          },
+          response: { 200: TRACE_SETTINGS },
+        },
+      },
+      async (req) => {
+        const trace = registry.get(req.params.id).trace;
+        if (req.body.clear) trace.clear();
+        return trace.configure({ enabled: req.body.enabled, maskData: req.body.maskData });
+      },
+    );
+  };
+}

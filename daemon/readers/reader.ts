@@ -1,0 +1,347 @@
+// The reader model: one logical reader (whatever backend it came from) with its slots and their card
+// states, its secure-channel state and health, one named FIFO session lock, an APDU trace, and a
+// CardChannel per slot for apdu/. A Reader outlives its device: when the device goes away the reader
+// stays listed as offline under the same id, and comes back when the backend reconnects.
+import type { BatchCommand, BatchResult, CardChannel, TransmitOptions } from '../../apdu/card-channel.ts';
+import type { CardState, PowerOnResult, SlotKind, SlotStatus } from '../../protocol/operations.ts';
+import type { DeviceCardEvent, DeviceKind, ReaderDevice } from '../devices/reader-device.ts';
+import { ApduTrace, type TraceSettings } from './apdu-trace.ts';
+import { ReaderError } from './reader-errors.ts';
+import { ReaderLock } from './reader-lock.ts';
+
+export type ReaderHealth = 'ok' | 'degraded' | 'offline';
+
+export interface SlotModel {
+  slot: number;
+  kind: SlotKind;
+  /** "user card", "SAM1" …: how a person names the slot. */
+  label: string;
+  card: CardState;
+  /** ATR in hex when the card is powered. */
+  atr?: string;
+  protocol?: 0 | 1;
+}
+
+export interface ReaderModel {
+  id: string;
+  name: string;
+  kind: DeviceKind;
+  vendor: string;
+  model: string;
+  firmware: string;
+  serial?: string;
+  slots: SlotModel[];
+  secureChannel: { policy: 'required' | 'preferred' | 'off'; state: 'open' | 'plain' | 'unsupported' };
+  health: ReaderHealth;
+  healthDetail?: string;
+  batch: { supported: boolean; max: number };
+  session: { heldBy: string | null; waiting: number };
+}
+
+export interface ReaderOptions {
+  lockTimeoutMs: number;
+  trace?: Partial<TraceSettings>;
+  /** Called for every device event after the model is updated (the registry publishes them). */
+  onEvent?: (reader: Reader, event: DeviceCardEvent) => void;
+  /** Counts APDUs and link round trips (metrics). */
+  onExchange?: (reader: Reader, kind: 'apdu' | 'roundtrip', count: number) => void;
+}
+
+export interface ReaderStats {
+  apdus: number;
+  roundTrips: number;
+}
+
+/** The operations a caller may do while holding the reader's session lock. */
+export interface ReaderSession {
+  readonly reader: Reader;
+  slot(slot: number): SlotModel;
+  powerOn(slot: number): Promise<PowerOnResult>;
+  powerOff(slot: number): Promise<void>;
+  /** Powers the card on unless it is already powered; returns the ATR. */
+  ensurePowered(slot: number): Promise<Uint8Array>;
+  /**
+   * A CardChannel to the card in `slot`. It fails with CARD_CHANGED once the card of that slot was
+   * removed or replaced after the channel was made, so no operation ever mixes data of two cards.
+   */
+  channel(slot: number, options?: { batch?: boolean }): CardChannel;
+}
+
+export class Reader {
+  readonly lock: ReaderLock;
+  readonly trace: ApduTrace;
+  readonly stats: ReaderStats = { apdus: 0, roundTrips: 0 };
+  private device: ReaderDevice | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private slots = new Map<number, SlotModel & { epoch: number; powerEpoch: number }>();
+  private health: ReaderHealth = 'ok';
+  private healthDetail: string | undefined;
+  private info: Pick<ReaderModel, 'name' | 'vendor' | 'model' | 'firmware' | 'serial' | 'secureChannel' | 'batch'>;
+
+  constructor(
+    readonly id: string,
+    readonly kind: DeviceKind,
+    readonly key: string,
+    device: ReaderDevice,
+    private readonly options: ReaderOptions,
+  ) {
+    this.lock = new ReaderLock(id, options.lockTimeoutMs);
+    this.trace = new ApduTrace(options.trace);
+    this.info = this.describe(device);
+    this.attach(device);
+  }
+
+  get online(): boolean {
+    return this.device !== undefined;
+  }
+
+  get currentHealth(): ReaderHealth {
+    return this.health;
+  }
+
+  /** The device in use (tests and diagnostics). */
+  get attachedDevice(): ReaderDevice | undefined {
+    return this.device;
+  }
+
+  attach(device: ReaderDevice): void {
+    this.unsubscribe?.();
+    this.device = device;
+    this.info = this.describe(device);
+    const previous = this.slots;
+    this.slots = new Map();
+    for (const s of device.slots) {
+      const old = previous.get(s.id);
+      this.slots.set(s.id, {
+        slot: s.id,
+        kind: s.kind,
+        label: s.label ?? slotLabel(s.id, s.kind),
+        card: 'absent',
+        epoch: (old?.epoch ?? 0) + 1,
+        powerEpoch: (old?.powerEpoch ?? 0) + 1,
+      });
+    }
+    this.health = 'ok';
+    this.healthDetail = undefined;
+    this.unsubscribe = device.onEvent((e) => this.onDeviceEvent(e));
+  }
+
+  /** Reads the card states once after attach (the backend calls it). */
+  async refreshStatus(): Promise<void> {
+    const device = this.device;
+    if (!device) return;
+    const statuses = await (device.initialStatus?.() ?? device.ops.slotStatus());
+    if (this.device !== device) return;
+    for (const st of statuses) this.applyStatus(st);
+  }
+
+  detach(reason: string): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.device = undefined;
+    this.health = 'offline';
+    this.healthDetail = reason;
+    for (const s of this.slots.values()) {
+      s.card = 'absent';
+      s.atr = undefined;
+      s.protocol = undefined;
+      s.epoch++;
+      s.powerEpoch++;
+    }
+  }
+
+  degrade(detail: string): void {
+    if (this.device) {
+      this.health = 'degraded';
+      this.healthDetail = detail;
+    }
+  }
+
+  toJSON(): ReaderModel {
+    return {
+      id: this.id,
+      kind: this.kind,
+      ...this.info,
+      slots: [...this.slots.values()].map(({ epoch: _e, powerEpoch: _p, ...s }) => ({ ...s })),
+      health: this.health,
+      ...(this.healthDetail ? { healthDetail: this.healthDetail } : {}),
+      session: { heldBy: this.lock.heldBy ?? null, waiting: this.lock.waiting },
+    };
+  }
+
+  hasSlot(slot: number): boolean {
+    return this.slots.has(slot);
+  }
+
+  slotsOfKind(kind: SlotKind): number[] {
+    return [...this.slots.values()].filter((s) => s.kind === kind).map((s) => s.slot);
+  }
+
+  /** Incremented whenever the slot's card is powered on or replaced: a SAM PIN is verified once per value. */
+  powerEpoch(slot: number): number {
+    return this.slotState(slot).powerEpoch;
+  }
+
+  /** Runs `fn` holding the reader's session lock (FIFO, READER_BUSY after the timeout). */
+  session<T>(name: string, fn: (session: ReaderSession) => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+    return this.lock.run(name, () => fn(this.makeSession()), options.timeoutMs);
+  }
+
+  private makeSession(): ReaderSession {
+    return {
+      reader: this,
+      slot: (slot) => {
+        const { epoch: _e, powerEpoch: _p, ...s } = this.slotState(slot);
+        return { ...s };
+      },
+      powerOn: (slot) => this.powerOn(slot),
+      powerOff: (slot) => this.powerOff(slot),
+      ensurePowered: async (slot) => {
+        const s = this.slotState(slot);
+        if (s.card === 'powered' && s.atr) return Uint8Array.from(Buffer.from(s.atr, 'hex'));
+        return (await this.powerOn(slot)).atr;
+      },
+      channel: (slot, options) => this.channel(slot, options?.batch ?? true),
+    };
+  }
+
+  private ops() {
+    if (!this.device) {
+      throw new ReaderError('READER_OFFLINE', `Reader ${this.id} is offline${this.healthDetail ? `: ${this.healthDetail}` : ''}`, { readerId: this.id });
+    }
+    return this.device.ops;
+  }
+
+  private slotState(slot: number) {
+    const s = this.slots.get(slot);
+    if (!s) {
+      throw new ReaderError('SLOT_NOT_FOUND', `Reader ${this.id} has no slot ${slot}`, { readerId: this.id, slot, slots: [...this.slots.keys()] });
+    }
+    return s;
+  }
+
+  private async powerOn(slot: number): Promise<PowerOnResult> {
+    const s = this.slotState(slot);
+    const ops = this.ops();
+    this.count('roundtrip', 1);
+    const result = await ops.powerOn(slot);
+    s.card = 'powered';
+    s.atr = Buffer.from(result.atr).toString('hex').toUpperCase();
+    s.protocol = result.protocol;
+    s.powerEpoch++;
+    return result;
+  }
+
+  private async powerOff(slot: number): Promise<void> {
+    const s = this.slotState(slot);
+    const ops = this.ops();
+    this.count('roundtrip', 1);
+    await ops.powerOff(slot);
+    if (s.card === 'powered') s.card = 'present';
+    s.atr = undefined;
+    s.protocol = undefined;
+    s.powerEpoch++;
+  }
+
+  private channel(slot: number, batch: boolean): CardChannel {
+    const state = this.slotState(slot);
+    const epoch = state.epoch;
+    const check = (): void => {
+      if (state.epoch !== epoch || this.slots.get(slot) !== state) {
+        throw new ReaderError('CARD_CHANGED', `The card in slot ${slot} of reader ${this.id} was removed or replaced during the operation`, { readerId: this.id, slot });
+      }
+    };
+    const channel: CardChannel = {
+      transmit: async (command: Uint8Array, options?: TransmitOptions): Promise<Uint8Array> => {
+        check();
+        const ops = this.ops();
+        const done = this.trace.command(slot, command, options);
+        this.count('roundtrip', 1);
+        this.count('apdu', 1);
+        try {
+          const response = await ops.transmit(slot, command);
+          done(response);
+          check();
+          return response;
+        } catch (e) {
+          done(e as Error);
+          throw e;
+        }
+      },
+    };
+    const device = this.device;
+    if (batch && device && device.maxBatch > 1 && device.ops.transmitBatch) {
+      channel.transmitBatch = async (commands: ReadonlyArray<BatchCommand>, options?: TransmitOptions): Promise<BatchResult> => {
+        const responses: Uint8Array[] = [];
+        for (let from = 0; from < commands.length; from += device.maxBatch) {
+          check();
+          const ops = this.ops();
+          if (!ops.transmitBatch) throw new ReaderError('READER_OFFLINE', `Reader ${this.id} changed while batching`, { readerId: this.id });
+          const chunk = commands.slice(from, from + device.maxBatch);
+          const dones = chunk.map((c, i) => this.trace.command(slot, c.apdu, options, `batch ${from + i + 1}/${commands.length}`));
+          this.count('roundtrip', 1);
+          let result: BatchResult;
+          try {
+            result = await ops.transmitBatch(slot, chunk);
+          } catch (e) {
+            dones.forEach((d) => d(e as Error));
+            throw e;
+          }
+          this.count('apdu', result.responses.length);
+          result.responses.forEach((r, i) => dones[i](r));
+          check();
+          responses.push(...result.responses);
+          if (result.stoppedAt !== undefined) return { responses, stoppedAt: from + result.stoppedAt };
+        }
+        return { responses };
+      };
+    }
+    return channel;
+  }
+
+  private count(kind: 'apdu' | 'roundtrip', n: number): void {
+    if (kind === 'apdu') this.stats.apdus += n;
+    else this.stats.roundTrips += n;
+    this.options.onExchange?.(this, kind, n);
+  }
+
+  private applyStatus(st: SlotStatus): void {
+    const s = this.slots.get(st.slot);
+    if (!s) return;
+    s.card = st.card;
+    s.atr = st.atr ? Buffer.from(st.atr).toString('hex').toUpperCase() : undefined;
+    s.protocol = st.protocol;
+  }
+
+  private onDeviceEvent(e: DeviceCardEvent): void {
+    if (e.type === 'card.inserted' || e.type === 'card.removed') {
+      const s = this.slots.get(e.slot);
+      if (s) {
+        s.epoch++;
+        s.powerEpoch++;
+        s.card = e.type === 'card.inserted' ? 'present' : 'absent';
+        s.atr = undefined;
+        s.protocol = undefined;
+      }
+    }
+    this.options.onEvent?.(this, e);
+  }
+
+  private describe(device: ReaderDevice) {
+    return {
+      name: device.name,
+      vendor: device.vendor,
+      model: device.model,
+      firmware: device.firmware,
+      ...(device.serial ? { serial: device.serial } : {}),
+      secureChannel: { ...device.secure },
+      batch: { supported: device.maxBatch > 1 && !!device.ops.transmitBatch, max: device.maxBatch },
+    };
+  }
+}
+
+export function slotLabel(slot: number, kind: SlotKind): string {
+  if (kind === 'sam') return `SAM${slot >= 0x11 && slot <= 0x14 ? slot - 0x10 : slot}`;
+  if (kind === 'contactless') return 'contactless';
+  return 'user card';
+}
