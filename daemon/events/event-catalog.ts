@@ -1,0 +1,14 @@
+// The list of event types at run time (the YikaEvent union exists only for the compiler), with a
+// line each for the API docs. Keep in sync with event-types.ts: the compiler checks the keys.
+import type { YikaEventType } from './event-types.ts';
+
+export const EVENT_DESCRIPTIONS: Readonly<Record<YikaEventType, string>> = {
+  'reader.attached': 'A reader was found (plugged in, or its backend came up): readerId, name.',
+  'reader.detached': 'A reader went away: readerId, reason.',
+  'reader.health': 'A reader became ok, degraded or offline: readerId, health, detail.',
+  'card.inserted': 'A card was inserted in a reader slot: readerId, slot.',
+  'card.removed': 'A card was removed from a reader slot: readerId, slot.',
+  'qr.scanned': "A QR code was scanned and verified: readerId (when from a reader's scanner), result (the verification result, never the QR text).",
+};
+
+export const EVENT_TYPES = Object.keys(EVENT_DESCRIPTIONS) as YikaEventType[];

@@ -1,0 +1,30 @@
+// Free-text scrubbing for log lines: whatever slipped into a message (an error from a lower layer,
+// a URL) must not carry an ID number or a phone number. Structured fields are redacted by key
+// (see redaction.ts); this is the second net for text.
+
+// 18-character resident ID numbers (17 digits + digit/X) and mainland mobile numbers (11 digits
+// starting 1[3-9]), not glued to other digits or letters.
+const ID_NUMBER = /(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])/g;
+const MOBILE = /(?<![0-9A-Za-z])(1[3-9]\d)\d{4}(\d{4})(?!\d)/g;
+
+/** Masks ID numbers and mobile numbers in free text, keeping enough to correlate (first/last digits). */
+export function scrubText(text: string): string {
+  if (text.length < 11) return text;
+  return text.replace(ID_NUMBER, '$1********$2').replace(MOBILE, '$1****$2');
+}
+
+/** Deep copy of a log object with every string scrubbed; bounded depth and breadth. */
+export function scrubValue(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return scrubText(value);
+  if (value === null || typeof value !== 'object' || depth > 6) return value;
+  if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
+  if (Array.isArray(value)) return value.slice(0, 100).map((v) => scrubValue(v, depth + 1));
+  if (value instanceof Error) return value;
+  const out: Record<string, unknown> = {};
+  let n = 0;
+  for (const [k, v] of Object.entries(value)) {
+    if (n++ >= 200) break;
+    out[k] = scrubValue(v, depth + 1);
+  }
+  return out;
+}
