@@ -1,0 +1,20 @@
+// Errors of the simulator's own surfaces (CLI flags, scenario files, control commands, transports).
+// Errors of reader operations are DeviceError (protocol/device-error.ts), not these.
+import { defineErrorCodes } from '../../common/error-catalog.ts';
+import { YikaError, type YikaErrorDetails } from '../../common/yika-error.ts';
+
+export const SimErrorCode = defineErrorCodes('firmware-sim', {
+  SIM_BAD_OPTION: { kind: 'bad_request', description: 'A yika-sim flag or an option of createSimulator is missing, unknown or out of range. Run `yika-sim --help`.' },
+  SIM_BAD_COMMAND: { kind: 'bad_request', description: 'A control command or scenario step is malformed (unknown command, missing or invalid argument). See SIMULATOR.md.' },
+  SIM_SCENARIO_INVALID: { kind: 'bad_request', description: 'A scenario file cannot be read or parsed (JSON or YAML list of steps). See SIMULATOR.md.' },
+  SIM_TRANSPORT_FAILED: { kind: 'unavailable', description: 'The simulator could not open its transport (PTY path, TCP port, vpcd address). Check that socat/pcscd runs and the path or port is right.' },
+  SIM_CARDS_UNAVAILABLE: { kind: 'unavailable', description: 'The requested simulated card kind is not available in this build.' },
+});
+export type SimErrorCode = keyof typeof SimErrorCode;
+
+export class SimError extends YikaError {
+  declare readonly code: SimErrorCode;
+  constructor(code: SimErrorCode, message: string, details?: YikaErrorDetails, options?: { cause?: unknown }) {
+    super(code, message, details, options);
+  }
+}
