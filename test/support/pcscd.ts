@@ -1,0 +1,247 @@
+// Test helper: one real pcscd per machine. Only tests under test/integration/pcsc-* may use it.
+// - A lock file serialises test files that run in parallel forks (stale locks of dead pids are taken over).
+// - pcscd runs in the foreground as our child (optionally inside a network namespace whose loopback
+//   routes have `quickack 1`, which removes vpcd's ≈ 44 ms Nagle/delayed-ACK stall per message).
+// - ready = /run/pcscd/pcscd.comm exists; stop = SIGTERM and wait for the process to be gone.
+// - connectVpcdCard() plugs a SimCard into vsmartcard's virtual reader (TCP 35963 = "Virtual PCD 00 00",
+//   35964 = "Virtual PCD 00 01"), for tests that do not need the full simulator process.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import net from 'node:net';
+import type { SimCard } from '../../firmware-sim/sim-card.ts';
+
+export const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
+const LOCK = '/tmp/yika-test-pcscd.lock';
+
+export function pcscdBinary(): string | undefined {
+  for (const p of ['/usr/sbin/pcscd', '/usr/bin/pcscd', '/sbin/pcscd']) if (existsSync(p)) return p;
+  return undefined;
+}
+
+export function vpcdInstalled(): boolean {
+  return ['/usr/lib/pcsc/drivers/serial/libifdvpcd.so', '/usr/lib/pcsc/drivers/serial/libifdvpcd.so.0.8'].some(existsSync) || existsSync('/etc/reader.conf.d/vpcd');
+}
+
+/** Why PC/SC tests cannot run here (undefined when they can). */
+export function pcscUnavailableReason(): string | undefined {
+  if (!pcscdBinary()) return 'pcscd is not installed (apt-get install pcscd)';
+  if (!vpcdInstalled()) return 'vsmartcard-vpcd is not installed (apt-get install vsmartcard-vpcd)';
+  return undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function acquireLock(timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fd = openSync(LOCK, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = Number(readFileSync(LOCK, 'utf8').trim() || '0');
+      if (!owner || !pidAlive(owner)) {
+        try {
+          unlinkSync(LOCK);
+        } catch {
+          // another waiter took it over first
+        }
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`pcscd lock ${LOCK} held by pid ${owner} for too long`);
+      await sleep(200);
+    }
+  }
+}
+
+function releaseLock(): void {
+  try {
+    if (readFileSync(LOCK, 'utf8').trim() === String(process.pid)) unlinkSync(LOCK);
+  } catch {
+    // already gone
+  }
+}
+
+/** A pcscd we did not start (a system service): tests must not stop it. */
+function foreignPcscdRunning(): boolean {
+  const r = spawnSync('pgrep', ['-x', 'pcscd'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim().length > 0;
+}
+
+export interface PcscdHandle {
+  /** The namespace pcscd runs in (when quickack was asked for and available). */
+  netns?: string;
+  /** Stops pcscd (SIGTERM, waits for exit). The lock stays held until release(). */
+  stop(): Promise<void>;
+  /** Starts pcscd again after stop() (e.g. to test a pcscd restart). */
+  restart(): Promise<void>;
+  /** Stops pcscd if running and releases the machine-wide lock. */
+  release(): Promise<void>;
+  /** Spawns a command inside pcscd's network namespace (or normally without one). */
+  spawnNear(command: string, args: string[]): ChildProcess;
+}
+
+function setupNetns(name: string): boolean {
+  const ip = (args: string[]) => spawnSync('ip', args, { encoding: 'utf8' });
+  ip(['netns', 'del', name]);
+  if (ip(['netns', 'add', name]).status !== 0) return false;
+  const steps = [
+    ['-n', name, 'link', 'set', 'lo', 'up'],
+    ['-n', name, 'route', 'change', 'local', '127.0.0.0/8', 'dev', 'lo', 'proto', 'kernel', 'scope', 'host', 'src', '127.0.0.1', 'table', 'local', 'quickack', '1'],
+    ['-n', name, 'route', 'change', 'local', '127.0.0.1', 'dev', 'lo', 'proto', 'kernel', 'scope', 'host', 'src', '127.0.0.1', 'table', 'local', 'quickack', '1'],
+  ];
+  for (const s of steps) {
+    if (ip(s).status !== 0) {
+      ip(['netns', 'del', name]);
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Takes the machine-wide pcscd lock and starts pcscd in the foreground. With `quickack`, tries a
+ * network namespace first (falls back to the host network when `ip netns` is not permitted).
+ */
+export async function startPcscd(options: { quickack?: boolean; lockTimeoutMs?: number; debug?: boolean } = {}): Promise<PcscdHandle> {
+  const bin = pcscdBinary();
+  if (!bin) throw new Error('pcscd is not installed');
+  await acquireLock(options.lockTimeoutMs ?? 300_000);
+  if (foreignPcscdRunning()) {
+    releaseLock();
+    throw new Error('a pcscd not started by the tests is running; stop it first (the tests need to own pcscd)');
+  }
+  let netns: string | undefined;
+  if (options.quickack) {
+    const name = `yika-pcsc-${process.pid}`;
+    if (setupNetns(name)) netns = name;
+  }
+  let child: ChildProcess | undefined;
+  const args = ['--foreground', options.debug ? '--debug' : '--error'];
+
+  const start = async (): Promise<void> => {
+    child = netns ? spawn('ip', ['netns', 'exec', netns, bin, ...args], { stdio: 'ignore' }) : spawn(bin, args, { stdio: 'ignore' });
+    const c = child;
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(PCSCD_SOCKET)) {
+      if (c.exitCode !== null) throw new Error(`pcscd exited at start (code ${c.exitCode})`);
+      if (Date.now() > deadline) throw new Error('pcscd did not create its socket within 10 s');
+      await sleep(50);
+    }
+    // The socket exists slightly before pcscd accepts; give it a moment to load its drivers.
+    await sleep(300);
+  };
+
+  const stop = async (): Promise<void> => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGTERM');
+    const t = setTimeout(() => c.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+    // pgrep: make sure no pcscd remains (ip netns exec forwards the signal to its child)
+    for (let i = 0; i < 100 && foreignPcscdRunning(); i++) await sleep(50);
+  };
+
+  try {
+    await start();
+  } catch (e) {
+    await stop();
+    if (netns) spawnSync('ip', ['netns', 'del', netns]);
+    releaseLock();
+    throw e;
+  }
+
+  return {
+    netns,
+    stop,
+    restart: start,
+    release: async () => {
+      await stop();
+      if (netns) spawnSync('ip', ['netns', 'del', netns]);
+      releaseLock();
+    },
+    spawnNear: (command, cmdArgs) => (netns ? spawn('ip', ['netns', 'exec', netns, command, ...cmdArgs], { stdio: 'pipe' }) : spawn(command, cmdArgs, { stdio: 'pipe' })),
+  };
+}
+
+export interface VpcdCardHandle {
+  /** Closing the socket is "card removed" for vpcd. */
+  remove(): Promise<void>;
+  readonly connected: boolean;
+}
+
+/**
+ * Inserts `card` into vpcd's virtual reader by connecting to its TCP port (vpcd is the server).
+ * vpcd messages: 2-byte big-endian length + payload; a 1-byte payload is a control code (0 off,
+ * 1 on, 2 reset, 4 get ATR). Answer only 4 (the ATR) and APDUs; never 0, 1 or 2.
+ */
+export async function connectVpcdCard(card: SimCard, port = 35963, host = '127.0.0.1', timeoutMs = 10_000): Promise<VpcdCardHandle> {
+  const deadline = Date.now() + timeoutMs;
+  let socket: net.Socket | undefined;
+  while (!socket) {
+    try {
+      socket = await new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect({ host, port }, () => resolve(s));
+        s.once('error', reject);
+      });
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`vpcd is not listening on ${host}:${port} (${(e as Error).message})`);
+      await sleep(100);
+    }
+  }
+  const s = socket;
+  s.setNoDelay(true);
+  let atr: Uint8Array = card.powerOn();
+  let buf: Buffer = Buffer.alloc(0);
+  const send = (payload: Uint8Array) => {
+    const head = Buffer.alloc(2);
+    head.writeUInt16BE(payload.length);
+    s.write(Buffer.concat([head, Buffer.from(payload)]));
+  };
+  s.on('data', (chunk: Buffer) => {
+    buf = Buffer.concat([buf, chunk]);
+    while (buf.length >= 2) {
+      const n = buf.readUInt16BE(0);
+      if (buf.length < 2 + n) break;
+      const msg = buf.subarray(2, 2 + n);
+      buf = buf.subarray(2 + n);
+      if (n === 1) {
+        const code = msg[0];
+        if (code === 0) card.powerOff();
+        else if (code === 1 || code === 2) atr = code === 1 ? card.powerOn() : card.reset();
+        else if (code === 4) send(atr);
+      } else if (n > 1) {
+        send(card.mute ? new Uint8Array([0x6f, 0x00]) : card.process(Uint8Array.from(msg), 1).response);
+      }
+    }
+  });
+  s.on('error', () => {});
+  let connected = true;
+  s.on('close', () => (connected = false));
+  return {
+    get connected() {
+      return connected;
+    },
+    remove: () =>
+      new Promise<void>((resolve) => {
+        if (!connected) return resolve();
+        s.once('close', () => resolve());
+        s.end();
+        setTimeout(() => s.destroy(), 500).unref();
+      }),
+  };
+}
