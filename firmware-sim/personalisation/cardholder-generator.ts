@@ -84,7 +84,7 @@ function address(r: SeededRandom, city: City): string {
 }
 
 export function generateProfile(seed: number | string, options: GenerateOptions = {}): HealthCardProfile {
-  const r = new SeededRandom(`profile:${seed}`);
+  const r = new SeededRandom(`profile:${seed}:${options.cityCode ?? options.province ?? ''}`);
   const city = chooseCity(r, options);
   const male = r.chance(0.5);
   const birthDate = randomDate(r, 1945, 2018);
