@@ -39,6 +39,8 @@ export interface DeviceHello {
   batch: boolean;
   /** Largest number of commands in one batch. */
   maxBatch: number;
+  /** Requests the device accepts before it has answered the first (it queues them); absent = 1. */
+  maxInFlight?: number;
 }
 
 export type CardState = 'absent' | 'present' | 'powered' | 'mute';

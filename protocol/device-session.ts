@@ -1,0 +1,320 @@
+// The device side of the reader protocol: serves a ReaderOperations implementation (the firmware)
+// over a ByteLink. It decodes requests, enforces the connection rules (hello first, secure channel
+// when required, frame limits, a bounded request queue), calls the handler one request at a time,
+// and encodes results, errors and unsolicited events.
+//
+//   const session = new DeviceSession(link, reader, { secure: { identity } });
+//   session.emit({ type: 'card.inserted', slot: 1 });
+import { isYikaError } from '../common/yika-error.ts';
+import { DeviceError, isDeviceErrorName } from './device-error.ts';
+import { FrameChannel, type FrameChannelCounters } from './frame-channel.ts';
+import { MAX_MAX_FRAME, MIN_MAX_FRAME } from './framing.ts';
+import type { ByteLink, LinkCloseReason } from './link.ts';
+import {
+  decodeRequest,
+  encodeError,
+  encodeEvent,
+  encodeResult,
+  LIMITS,
+  UnknownOperationError,
+  type RequestMessage,
+  type WireOperation,
+} from './messages.ts';
+import { PROTOCOL_VERSION, type DeviceErrorName, type DeviceEvent, type DeviceHello, type ReaderOperations } from './operations.ts';
+import { BadMessageError } from './protocol-errors.ts';
+import { DeviceHandshake, type DeviceSecureConfig } from './secure/device-handshake.ts';
+import type { SecureRecordLayer } from './secure/record-layer.ts';
+import { DEFAULT_HOST_MAX_FRAME } from './timing.ts';
+
+export interface DeviceSessionOptions {
+  /** Largest frame payload this device accepts (default 66,560; at least 512). */
+  maxFrame?: number;
+  /** Requests accepted while one executes (queued, answered in order); more → BUSY. Default 4. */
+  maxInFlight?: number;
+  /** Protocol versions this device speaks (default [1]). */
+  versions?: number[];
+  /** The SM secure channel: device identity, whether it is required, paired host keys. */
+  secure?: DeviceSecureConfig;
+  /** Sees handler errors that were not DeviceError (they go out as INTERNAL without their message). */
+  onInternalError?: (error: unknown, op: WireOperation) => void;
+}
+
+export interface DeviceSessionCounters extends FrameChannelCounters {
+  requests: number;
+  errorsSent: number;
+  badRequests: number;
+  busy: number;
+  eventsSent: number;
+  eventsDropped: number;
+  secureTeardowns: number;
+}
+
+/** Operations allowed before the secure channel is open on a device that requires it. */
+const ALLOWED_WITHOUT_CHANNEL = new Set<WireOperation>(['hello', 'ping', 'scOpen', 'scFinish']);
+
+export class DeviceSession {
+  private readonly channel: FrameChannel;
+  private readonly maxInFlight: number;
+  private readonly versions: number[];
+  private readonly queue: Array<{ req: RequestMessage; raw: Uint8Array }> = [];
+  private executing = false;
+  private ready = false;
+  private helloBytes: { request: Uint8Array; result: Uint8Array } | undefined;
+  private handshake: DeviceHandshake | undefined;
+  private eventSeq = 0;
+  private readonly closeListeners: Array<(reason: LinkCloseReason) => void> = [];
+  private readonly stats = { requests: 0, errorsSent: 0, badRequests: 0, busy: 0, eventsSent: 0, eventsDropped: 0, secureTeardowns: 0 };
+
+  constructor(
+    readonly link: ByteLink,
+    private readonly handler: ReaderOperations,
+    private readonly options: DeviceSessionOptions = {},
+  ) {
+    const maxFrame = options.maxFrame ?? DEFAULT_HOST_MAX_FRAME;
+    if (maxFrame < MIN_MAX_FRAME || maxFrame > MAX_MAX_FRAME) throw new RangeError(`maxFrame must be ${MIN_MAX_FRAME}..${MAX_MAX_FRAME}`);
+    this.maxInFlight = Math.max(1, Math.min(options.maxInFlight ?? 4, LIMITS.maxInFlight));
+    this.versions = options.versions ?? [PROTOCOL_VERSION];
+    this.channel = new FrameChannel(link, maxFrame, {
+      onMessage: (bytes, sealed) => this.onMessage(bytes, sealed),
+      onRecordError: () => this.tearDownChannel(),
+    });
+    link.onClose((reason) => {
+      this.ready = false;
+      this.queue.length = 0;
+      for (const l of this.closeListeners) l(reason);
+    });
+  }
+
+  /** Starts serving (same as the constructor; reads well at call sites). */
+  static serve(link: ByteLink, handler: ReaderOperations, options?: DeviceSessionOptions): DeviceSession {
+    return new DeviceSession(link, handler, options);
+  }
+
+  /** hello has completed (and the link is open). */
+  get isReady(): boolean {
+    return this.ready && !this.link.closed;
+  }
+
+  get secure(): boolean {
+    return this.channel.secure;
+  }
+
+  get counters(): DeviceSessionCounters {
+    return { ...this.channel.counters, ...this.stats };
+  }
+
+  /** The secure-channel record layer while open (counters for diagnostics). */
+  get records(): SecureRecordLayer | undefined {
+    return (this.channel.records as SecureRecordLayer | null) ?? undefined;
+  }
+
+  /**
+   * Sends an unsolicited event. Returns false (and drops it) before hello, while a required secure
+   * channel is not open, or after close: the host would not know what to make of it.
+   */
+  emit(event: DeviceEvent): boolean {
+    if (!this.isReady || (this.options.secure?.require && !this.channel.secure)) {
+      this.stats.eventsDropped++;
+      return false;
+    }
+    const seq = this.eventSeq;
+    this.eventSeq = (seq + 1) >>> 0;
+    try {
+      this.channel.send(encodeEvent(seq, event));
+    } catch {
+      this.stats.eventsDropped++;
+      return false;
+    }
+    this.stats.eventsSent++;
+    return true;
+  }
+
+  onClose(listener: (reason: LinkCloseReason) => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  close(reason = 'device session closed'): void {
+    this.link.close(reason);
+  }
+
+  // ---- receiving --------------------------------------------------------------------------------------
+
+  private onMessage(bytes: Uint8Array, sealed: boolean): void {
+    let request: RequestMessage;
+    try {
+      request = decodeRequest(bytes);
+    } catch (e) {
+      if (this.channel.secure && !sealed) this.tearDownChannel();
+      this.stats.badRequests++;
+      const id = e instanceof BadMessageError && typeof e.details?.id === 'number' ? e.details.id : 0;
+      this.sendError(id, e instanceof UnknownOperationError ? 'UNKNOWN_OPERATION' : 'BAD_REQUEST', e instanceof BadMessageError ? e.message : undefined);
+      return;
+    }
+    if (this.channel.secure && !sealed) {
+      // A plaintext request inside the channel: only a new hello (a restarted host) is legitimate.
+      // Either way the channel is gone; the request is then handled under the plaintext rules.
+      this.tearDownChannel(request.op !== 'hello');
+    }
+    this.stats.requests++;
+    if (request.op === 'ping' && this.ready) {
+      // Answered at once, even while another request executes: keepalive must not wait for a slow card.
+      void this.execute(request, bytes);
+      return;
+    }
+    if (this.queue.length + (this.executing ? 1 : 0) >= this.maxInFlight) {
+      this.stats.busy++;
+      this.sendError(request.id, 'BUSY');
+      return;
+    }
+    this.queue.push({ req: request, raw: bytes });
+    if (!this.executing) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.executing = true;
+    while (this.queue.length > 0 && !this.link.closed) {
+      const next = this.queue.shift()!;
+      await this.execute(next.req, next.raw);
+    }
+    this.executing = false;
+  }
+
+  private async execute(req: RequestMessage, raw: Uint8Array): Promise<void> {
+    try {
+      switch (req.op) {
+        case 'hello':
+          return await this.onHello(req.id, req.args[0], raw);
+        case 'scOpen': {
+          const hs = this.requireHandshake(req.op);
+          if (!this.helloBytes) throw new DeviceError('NOT_READY', 'send hello first');
+          const result = hs.open(req.args[0], this.helloBytes.request, this.helloBytes.result);
+          return this.sendResult(req.id, 'scOpen', result);
+        }
+        case 'scFinish': {
+          const layer = this.requireHandshake(req.op).finish(req.args[0]);
+          this.sendResult(req.id, 'scFinish', undefined);
+          // Everything after this answer travels in records.
+          this.channel.setRecordLayer(layer);
+          return;
+        }
+        default:
+          break;
+      }
+      if (!this.ready) throw new DeviceError('NOT_READY', 'send hello first');
+      if (this.options.secure?.require && !this.channel.secure && !ALLOWED_WITHOUT_CHANNEL.has(req.op)) {
+        throw new DeviceError('SECURE_CHANNEL_REQUIRED');
+      }
+      const h = this.handler;
+      switch (req.op) {
+        case 'slotStatus':
+          return this.sendResult(req.id, req.op, await h.slotStatus(...req.args));
+        case 'powerOn':
+          return this.sendResult(req.id, req.op, await h.powerOn(...req.args));
+        case 'powerOff':
+          return this.sendResult(req.id, req.op, await h.powerOff(...req.args));
+        case 'resetCard':
+          return this.sendResult(req.id, req.op, await h.resetCard(...req.args));
+        case 'setParams':
+          return this.sendResult(req.id, req.op, await h.setParams(...req.args));
+        case 'transmit':
+          return this.sendResult(req.id, req.op, await h.transmit(...req.args));
+        case 'transmitBatch':
+          return this.sendResult(req.id, req.op, await h.transmitBatch(...req.args));
+        case 'ping':
+          return this.sendResult(req.id, req.op, await h.ping());
+        case 'deviceInfo':
+          return this.sendResult(req.id, req.op, await h.deviceInfo());
+        case 'deviceReset':
+          await h.deviceReset();
+          this.sendResult(req.id, req.op, undefined);
+          // A reset device forgets the connection: the host says hello again.
+          this.ready = false;
+          this.helloBytes = undefined;
+          this.channel.setRecordLayer(null);
+          return;
+      }
+    } catch (e) {
+      this.sendHandlerError(req.id, req.op, e);
+    }
+  }
+
+  private async onHello(id: number, request: { versions: number[]; maxFrame: number; host?: string }, raw: Uint8Array): Promise<void> {
+    // A new hello restarts the connection: channel off, not ready until this answer is out.
+    this.ready = false;
+    this.channel.setRecordLayer(null);
+    this.handshake = undefined;
+    const version = request.versions.find((v) => this.versions.includes(v));
+    if (version === undefined) throw new DeviceError('UNSUPPORTED_VERSION', `this device speaks protocol version ${this.versions.join(', ')}`);
+    if (request.maxFrame < MIN_MAX_FRAME) throw new DeviceError('BAD_REQUEST', `maxFrame must be at least ${MIN_MAX_FRAME}`);
+    const base = await this.handler.hello(request);
+    const secure = this.options.secure;
+    const hello: DeviceHello = {
+      ...base,
+      version,
+      maxFrame: this.channel.decoder.maxFrame,
+      secureChannel: secure ? (secure.require ? 'required' : 'supported') : 'none',
+      maxInFlight: this.maxInFlight,
+    };
+    const bytes = encodeResult(id, 'hello', hello);
+    this.channel.encoder.maxFrame = Math.min(request.maxFrame, MAX_MAX_FRAME);
+    this.channel.send(bytes);
+    this.helloBytes = { request: raw, result: bytes };
+    if (secure) this.handshake = new DeviceHandshake(secure);
+    this.ready = true;
+  }
+
+  private requireHandshake(op: WireOperation): DeviceHandshake {
+    if (!this.options.secure) throw new DeviceError('UNKNOWN_OPERATION', `${op}: this device has no secure channel`);
+    if (!this.ready || !this.handshake) throw new DeviceError('NOT_READY', 'send hello first');
+    return this.handshake;
+  }
+
+  private tearDownChannel(report = true): void {
+    if (!this.channel.secure && !report) return;
+    const wasSecure = this.channel.secure;
+    this.channel.setRecordLayer(null);
+    this.ready = false;
+    this.helloBytes = undefined;
+    if (wasSecure) this.stats.secureTeardowns++;
+    if (report) this.sendError(0, 'SECURE_CHANNEL_FAILED', 'the secure channel was torn down; send hello again');
+  }
+
+  // ---- sending ----------------------------------------------------------------------------------------
+
+  private sendResult<K extends WireOperation>(id: number, op: K, result: Parameters<typeof encodeResult<K>>[2]): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeResult(id, op, result);
+    } catch (e) {
+      this.options.onInternalError?.(e, op);
+      this.sendError(id, 'INTERNAL', 'the device produced an invalid result');
+      return;
+    }
+    if (bytes.length > this.channel.maxMessage) {
+      this.sendError(id, 'FRAME_TOO_LARGE', `the ${op} result does not fit the negotiated frame size`);
+      return;
+    }
+    this.safeSend(bytes);
+  }
+
+  private sendHandlerError(id: number, op: WireOperation, e: unknown): void {
+    if (e instanceof DeviceError) return this.sendError(id, e.code, e.message);
+    if (isYikaError(e) && isDeviceErrorName(e.code)) return this.sendError(id, e.code, e.message);
+    this.options.onInternalError?.(e, op);
+    this.sendError(id, 'INTERNAL', 'internal device error');
+  }
+
+  private sendError(id: number, name: DeviceErrorName, message?: string): void {
+    this.stats.errorsSent++;
+    this.safeSend(encodeError(id, name, message));
+  }
+
+  private safeSend(bytes: Uint8Array): void {
+    if (this.link.closed) return;
+    try {
+      this.channel.send(bytes);
+    } catch {
+      // The link went away between the check and the write; the close handler cleans up.
+    }
+  }
+}

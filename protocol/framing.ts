@@ -1,0 +1,238 @@
+// Layer 1 of the reader protocol: frames on a byte stream. Pure, no I/O.
+//
+//   frame  = COBS( payload ‖ CRC32(payload) as 4 bytes little-endian ) ‖ 0x00
+//
+// COBS (Consistent Overhead Byte Stuffing) removes every 0x00 from the body, so 0x00 only ever
+// appears as the frame delimiter: a receiver that lost sync (garbage, a truncated frame, a reset
+// peer) is back in sync at the next 0x00, and the next good frame is never lost. The CRC is
+// CRC-32/ISO-HDLC (zlib's crc32) over the payload; it is appended little-endian, like the Ethernet
+// FCS, so a C implementation on a little-endian MCU can memcpy it. Payloads are 1..maxFrame bytes;
+// an empty frame (a lone 0x00) is a no-op a sender may use to flush the receiver.
+import { crc32 } from './crc32.ts';
+import { ProtocolError } from './protocol-errors.ts';
+
+export const FRAME_DELIMITER = 0x00;
+export const CRC_LENGTH = 4;
+/** Every v1 device and host accepts payloads of at least this size (before hello negotiates more). */
+export const MIN_MAX_FRAME = 512;
+/** The largest maxFrame anyone may announce (bounds every buffer). */
+export const MAX_MAX_FRAME = 262_144;
+
+/** Largest COBS-encoded body (without the delimiter) for a payload of at most maxFrame bytes. */
+export function maxEncodedLength(maxFrame: number): number {
+  const body = maxFrame + CRC_LENGTH;
+  return body + Math.floor(body / 254) + 1;
+}
+
+function checkMaxFrame(maxFrame: number): number {
+  if (!Number.isInteger(maxFrame) || maxFrame < 1 || maxFrame > MAX_MAX_FRAME) {
+    throw new ProtocolError('PROTOCOL_BAD_FRAME', `maxFrame must be an integer in 1..${MAX_MAX_FRAME}`, { maxFrame });
+  }
+  return maxFrame;
+}
+
+export class FrameEncoder {
+  private limit: number;
+
+  constructor(maxFrame = MAX_MAX_FRAME) {
+    this.limit = checkMaxFrame(maxFrame);
+  }
+
+  get maxFrame(): number {
+    return this.limit;
+  }
+
+  /** The peer's limit, once hello has negotiated it. */
+  set maxFrame(value: number) {
+    this.limit = checkMaxFrame(value);
+  }
+
+  /** One complete frame (COBS body + delimiter) for a payload of 1..maxFrame bytes. */
+  encode(payload: Uint8Array): Uint8Array {
+    const n = payload.length;
+    if (n === 0 || n > this.limit) {
+      throw new ProtocolError('PROTOCOL_BAD_FRAME', `frame payload must be 1..${this.limit} bytes`, { length: n, maxFrame: this.limit });
+    }
+    const crc = crc32(payload);
+    // Buffer.allocUnsafe slices a shared pool: far cheaper than a fresh ArrayBuffer for small frames.
+    // Every returned byte is written below.
+    const out: Uint8Array = Buffer.allocUnsafe(maxEncodedLength(n) + 1);
+    let codeIdx = 0;
+    let o = 1;
+    let code = 1;
+    // Stuff payload then the 4 CRC bytes; the inner loop is inlined twice to stay monomorphic and fast.
+    for (let i = 0; i < n; i++) {
+      const b = payload[i];
+      if (b === 0) {
+        out[codeIdx] = code;
+        codeIdx = o++;
+        code = 1;
+      } else {
+        out[o++] = b;
+        if (++code === 0xff) {
+          out[codeIdx] = code;
+          codeIdx = o++;
+          code = 1;
+        }
+      }
+    }
+    for (let k = 0; k < CRC_LENGTH; k++) {
+      const b = (crc >>> (8 * k)) & 0xff;
+      if (b === 0) {
+        out[codeIdx] = code;
+        codeIdx = o++;
+        code = 1;
+      } else {
+        out[o++] = b;
+        if (++code === 0xff) {
+          out[codeIdx] = code;
+          codeIdx = o++;
+          code = 1;
+        }
+      }
+    }
+    out[codeIdx] = code;
+    out[o++] = FRAME_DELIMITER;
+    return o === out.length ? out : out.subarray(0, o);
+  }
+}
+
+export interface FrameDecoderCounters {
+  /** Good frames delivered. */
+  frames: number;
+  /** Bytes pushed in. */
+  bytes: number;
+  /** Frames whose CRC did not match (line noise, truncation, garbage that happened to be valid COBS). */
+  crcErrors: number;
+  /** Frames that are not valid COBS (a block runs past the delimiter). */
+  cobsErrors: number;
+  /** Frames too short to hold a payload and a CRC. */
+  shortFrames: number;
+  /** Frames longer than maxFrame (discarded up to the next delimiter without buffering). */
+  oversizeFrames: number;
+  /** Empty frames (consecutive delimiters), ignored. */
+  emptyFrames: number;
+}
+
+export type FrameErrorKind = 'crc' | 'cobs' | 'short' | 'oversize';
+
+/**
+ * Splits a byte stream into payloads. Holds one buffer of maxEncodedLength(maxFrame) bytes for its
+ * whole life; a frame longer than that is skipped without buffering. Errors never throw: they are
+ * counted (and reported to onError) and the decoder is in sync again at the next delimiter.
+ */
+export class FrameDecoder {
+  readonly maxFrame: number;
+  readonly counters: FrameDecoderCounters = { frames: 0, bytes: 0, crcErrors: 0, cobsErrors: 0, shortFrames: 0, oversizeFrames: 0, emptyFrames: 0 };
+  /** Called once per bad frame; for diagnostics (e.g. the session counts them). */
+  onError?: (kind: FrameErrorKind) => void;
+
+  private readonly buf: Uint8Array;
+  private len = 0;
+  private discarding = false;
+
+  constructor(maxFrame = MAX_MAX_FRAME) {
+    this.maxFrame = checkMaxFrame(maxFrame);
+    this.buf = new Uint8Array(maxEncodedLength(maxFrame));
+  }
+
+  /** Total bad frames of every kind. */
+  get errors(): number {
+    const c = this.counters;
+    return c.crcErrors + c.cobsErrors + c.shortFrames + c.oversizeFrames;
+  }
+
+  /** Bytes held for an unfinished frame. */
+  get pending(): number {
+    return this.len;
+  }
+
+  /** Forget a partial frame (after a link reset). */
+  reset(): void {
+    this.len = 0;
+    this.discarding = false;
+  }
+
+  /** Feed received bytes; returns the payloads of the frames they completed, in order. */
+  push(bytes: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    this.counters.bytes += bytes.length;
+    let i = 0;
+    const n = bytes.length;
+    while (i < n) {
+      let j = bytes.indexOf(FRAME_DELIMITER, i);
+      const end = j < 0 ? n : j;
+      if (!this.discarding && end > i) {
+        const take = end - i;
+        if (this.len + take > this.buf.length) {
+          this.discarding = true;
+          this.len = 0;
+        } else {
+          this.buf.set(bytes.subarray(i, end), this.len);
+          this.len += take;
+        }
+      }
+      if (j < 0) break;
+      this.finishFrame(out);
+      i = j + 1;
+    }
+    return out;
+  }
+
+  private finishFrame(out: Uint8Array[]): void {
+    if (this.discarding) {
+      this.discarding = false;
+      this.fail('oversize');
+      return;
+    }
+    const len = this.len;
+    this.len = 0;
+    if (len === 0) {
+      this.counters.emptyFrames++;
+      return;
+    }
+    // COBS decode in place: the write position never passes the read position.
+    const buf = this.buf;
+    let r = 0;
+    let w = 0;
+    while (r < len) {
+      const code = buf[r++];
+      const blockEnd = r + code - 1;
+      if (blockEnd > len) {
+        this.fail('cobs');
+        return;
+      }
+      if (w !== r) buf.copyWithin(w, r, blockEnd);
+      w += code - 1;
+      r = blockEnd;
+      if (code !== 0xff && r < len) buf[w++] = 0;
+    }
+    if (w < CRC_LENGTH + 1) {
+      this.fail('short');
+      return;
+    }
+    const payloadLength = w - CRC_LENGTH;
+    if (payloadLength > this.maxFrame) {
+      this.fail('oversize');
+      return;
+    }
+    const expected = (buf[payloadLength] | (buf[payloadLength + 1] << 8) | (buf[payloadLength + 2] << 16) | (buf[payloadLength + 3] << 24)) >>> 0;
+    if (crc32(buf, 0, payloadLength) !== expected) {
+      this.fail('crc');
+      return;
+    }
+    this.counters.frames++;
+    const payload: Uint8Array = Buffer.allocUnsafe(payloadLength);
+    payload.set(buf.subarray(0, payloadLength));
+    out.push(payload);
+  }
+
+  private fail(kind: FrameErrorKind): void {
+    const c = this.counters;
+    if (kind === 'crc') c.crcErrors++;
+    else if (kind === 'cobs') c.cobsErrors++;
+    else if (kind === 'short') c.shortFrames++;
+    else c.oversizeFrames++;
+    this.onError?.(kind);
+  }
+}

@@ -1,0 +1,509 @@
+// The host side of the reader protocol: ReaderOperations over a ByteLink. One HostSession per
+// connected reader. It owns request ids, per-operation timeouts, cancellation, a bounded number of
+// requests in flight (the rest wait in a bounded queue), in-order event delivery, keepalive with
+// dead-peer detection, and the host side of the SM secure channel. When the link drops, every pending
+// request fails with LINK_CLOSED: nothing ever hangs.
+import { EventEmitter } from 'node:events';
+import type { YikaError } from '../common/yika-error.ts';
+import { DeviceError } from './device-error.ts';
+import { FrameChannel, type FrameChannelCounters } from './frame-channel.ts';
+import { MIN_MAX_FRAME } from './framing.ts';
+import type { ByteLink, LinkCloseReason } from './link.ts';
+import {
+  decodeDeviceMessage,
+  decodeResult,
+  encodeRequest,
+  LIMITS,
+  type OperationArgs,
+  type OperationResults,
+  type WireOperation,
+} from './messages.ts';
+import {
+  PROTOCOL_VERSION,
+  type BatchCommand,
+  type BatchResult,
+  type DeviceEvent,
+  type DeviceHello,
+  type DeviceInfo,
+  type HelloRequest,
+  type PowerOnResult,
+  type ProtocolParams,
+  type ReaderOperations,
+  type SlotStatus,
+} from './operations.ts';
+import { BadMessageError, LinkClosedError, ProtocolError } from './protocol-errors.ts';
+import { runHostHandshake, type HostSecureConfig, type SecureChannelInfo, type SecurePolicy } from './secure/host-handshake.ts';
+import {
+  DEFAULT_HOST_MAX_FRAME,
+  DEFAULT_KEEPALIVE_MS,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_MAX_QUEUE,
+  DEFAULT_PING_TIMEOUT_MS,
+  DEFAULT_TIMEOUTS_MS,
+} from './timing.ts';
+
+export interface HostSessionOptions {
+  /** Names the host software in hello (diagnostics on the device). */
+  host?: string;
+  /** Largest frame payload this host accepts (default 66,560: extended APDUs). */
+  maxFrame?: number;
+  /** Per-operation timeouts in ms (defaults: timing.ts). */
+  timeouts?: Partial<Record<WireOperation, number>>;
+  /** Requests outstanding at once (default 4; capped by the device's maxInFlight). */
+  maxInFlight?: number;
+  /** Requests waiting for a slot before calls fail with PROTOCOL_QUEUE_FULL (default 64). */
+  maxQueue?: number;
+  /** Ping after this much silence while idle (default 2000 ms; 0 = no keepalive). */
+  keepaliveMs?: number;
+  /** A ping unanswered this long closes the session with PROTOCOL_PEER_DEAD (default 1000 ms). */
+  pingTimeoutMs?: number;
+  /** Secure-channel policy (default 'preferred': used when the device supports it and `trust` is set). */
+  secure?: SecurePolicy;
+  /** Host key and trusted vendor CAs; needed for any secure channel. */
+  trust?: HostSecureConfig;
+  /** Aborts open(). */
+  signal?: AbortSignal;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** Overrides the operation's timeout for this call. */
+  timeoutMs?: number;
+}
+
+export interface HostSessionCounters extends FrameChannelCounters {
+  requests: number;
+  responses: number;
+  deviceErrors: number;
+  timeouts: number;
+  cancelled: number;
+  /** Answers that arrived after their request timed out or was cancelled. */
+  lateResponses: number;
+  /** Answers with an id nobody asked for (including id 0 error reports from the device). */
+  unexpectedResponses: number;
+  badMessages: number;
+  events: number;
+  /** Events whose seq was not the previous one + 1 (lost frames). */
+  eventGaps: number;
+  pings: number;
+  /** Sum and count of round-trip times of answered requests, in ms (mean = sum / responses). */
+  roundTripMsTotal: number;
+}
+
+interface Pending {
+  op: WireOperation;
+  args: unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+  id?: number;
+  timer?: ReturnType<typeof setTimeout>;
+  sentAt?: number;
+  capture?: WireCapture;
+}
+
+/** Receives the exact bytes of one exchange (the secure-channel transcript binds hello's bytes). */
+interface WireCapture {
+  sent?: Uint8Array;
+  received?: Uint8Array;
+}
+
+export interface HostSessionEvents {
+  event: [DeviceEvent];
+  close: [YikaError];
+}
+
+export class HostSession extends EventEmitter<HostSessionEvents> implements ReaderOperations {
+  private readonly channel: FrameChannel;
+  private readonly timeouts: Record<WireOperation, number>;
+  private readonly maxQueue: number;
+  private maxInFlight: number;
+  private readonly queue: Pending[] = [];
+  private readonly inFlight = new Map<number, Pending>();
+  /** Ids whose caller gave up (timeout, cancel): their late answers are dropped quietly. */
+  private readonly abandoned = new Set<number>();
+  private nextId = 1;
+  private lastEventSeq: number | undefined;
+  private lastRx = Date.now();
+  private keepaliveTimer?: ReturnType<typeof setInterval>;
+  private pinging = false;
+  private closeError: YikaError | undefined;
+  private eventBuffer: DeviceEvent[] | null = [];
+  private peerHello: DeviceHello | undefined;
+  private secureInfo: SecureChannelInfo = { state: 'off' };
+  private readonly stats = {
+    requests: 0,
+    responses: 0,
+    deviceErrors: 0,
+    timeouts: 0,
+    cancelled: 0,
+    lateResponses: 0,
+    unexpectedResponses: 0,
+    badMessages: 0,
+    events: 0,
+    eventGaps: 0,
+    pings: 0,
+    roundTripMsTotal: 0,
+  };
+
+  private constructor(
+    readonly link: ByteLink,
+    private readonly options: HostSessionOptions,
+  ) {
+    super();
+    const maxFrame = options.maxFrame ?? DEFAULT_HOST_MAX_FRAME;
+    this.timeouts = { ...DEFAULT_TIMEOUTS_MS, ...options.timeouts };
+    this.maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
+    this.maxInFlight = 1; // until hello tells us what the device queues
+    this.channel = new FrameChannel(link, maxFrame, {
+      onMessage: (bytes, sealed) => this.onMessage(bytes, sealed),
+      onRecordError: (e) =>
+        this.shutdown(
+          e instanceof ProtocolError ? e : new ProtocolError('SECURE_CHANNEL_REJECTED', 'a record arrived but no secure channel is open'),
+          'secure channel record rejected',
+        ),
+    });
+    link.onClose((reason) => this.onLinkClosed(reason));
+  }
+
+  /**
+   * Says hello, negotiates version, frame size and in-flight limit, runs the secure channel according
+   * to the policy, and starts the keepalive. On any failure the link is closed and the error thrown.
+   */
+  static async open(link: ByteLink, options: HostSessionOptions = {}): Promise<HostSession> {
+    const session = new HostSession(link, options);
+    try {
+      await session.establish(options.signal);
+    } catch (e) {
+      session.shutdown(e instanceof ProtocolError || e instanceof DeviceError ? e : new LinkClosedError('session setup failed'), 'session setup failed');
+      throw e;
+    }
+    session.startKeepalive();
+    // Events that arrived during open go out after the caller had a chance to subscribe.
+    setImmediate(() => session.flushEventBuffer());
+    return session;
+  }
+
+  /** The device's hello (after open). */
+  get deviceHello(): DeviceHello {
+    if (!this.peerHello) throw new ProtocolError('PROTOCOL_INCOMPATIBLE', 'hello has not completed');
+    return this.peerHello;
+  }
+
+  /** Secure-channel state for the reader list: open or off, suite, authenticated device identity. */
+  get secureChannel(): SecureChannelInfo {
+    return this.secureInfo;
+  }
+
+  get closed(): boolean {
+    return this.closeError !== undefined;
+  }
+
+  /** Why the session closed (undefined while open). */
+  get closeReason(): YikaError | undefined {
+    return this.closeError;
+  }
+
+  get counters(): HostSessionCounters {
+    return { ...this.channel.counters, ...this.stats };
+  }
+
+  get pendingRequests(): number {
+    return this.inFlight.size + this.queue.length;
+  }
+
+  // ---- ReaderOperations ---------------------------------------------------------------------------
+
+  hello(request: HelloRequest, opts?: RequestOptions): Promise<DeviceHello> {
+    return this.request('hello', [request], opts);
+  }
+  slotStatus(slot?: number, opts?: RequestOptions): Promise<SlotStatus[]> {
+    return this.request('slotStatus', [slot], opts);
+  }
+  powerOn(slot: number, opts?: RequestOptions): Promise<PowerOnResult> {
+    return this.request('powerOn', [slot], opts);
+  }
+  powerOff(slot: number, opts?: RequestOptions): Promise<void> {
+    return this.request('powerOff', [slot], opts);
+  }
+  resetCard(slot: number, opts?: RequestOptions): Promise<PowerOnResult> {
+    return this.request('resetCard', [slot], opts);
+  }
+  setParams(slot: number, params: ProtocolParams, opts?: RequestOptions): Promise<ProtocolParams> {
+    return this.request('setParams', [slot, params], opts);
+  }
+  transmit(slot: number, apdu: Uint8Array, opts?: RequestOptions): Promise<Uint8Array> {
+    return this.request('transmit', [slot, apdu], opts);
+  }
+  transmitBatch(slot: number, commands: ReadonlyArray<BatchCommand>, opts?: RequestOptions): Promise<BatchResult> {
+    return this.request('transmitBatch', [slot, commands], opts);
+  }
+  ping(opts?: RequestOptions): Promise<void> {
+    return this.request('ping', [], opts);
+  }
+  deviceInfo(opts?: RequestOptions): Promise<DeviceInfo> {
+    return this.request('deviceInfo', [], opts);
+  }
+  /** Resets the device, then says hello (and re-opens the secure channel) again before resolving. */
+  async deviceReset(opts?: RequestOptions): Promise<void> {
+    await this.request('deviceReset', [], opts);
+    this.channel.setRecordLayer(null);
+    this.secureInfo = { state: 'off' };
+    const deadline = Date.now() + (opts?.timeoutMs ?? this.timeouts.deviceReset);
+    // The device may take a moment to come back: retry hello until the deviceReset budget is spent.
+    for (;;) {
+      try {
+        await this.establish(opts?.signal);
+        return;
+      } catch (e) {
+        if (!(e instanceof ProtocolError && e.code === 'PROTOCOL_TIMEOUT') || Date.now() >= deadline) throw e;
+      }
+    }
+  }
+
+  /** Closes the session and the link; pending requests fail with LINK_CLOSED. */
+  async close(): Promise<void> {
+    this.shutdown(new LinkClosedError('the session was closed by the host'), 'session closed by host');
+  }
+
+  /**
+   * Sends any wire operation (also the handshake operations). Resolves with the validated result or
+   * rejects with DeviceError (the device's answer) or ProtocolError (timeout, cancel, link closed …).
+   */
+  request<K extends WireOperation>(op: K, args: OperationArgs[K], opts: RequestOptions & { capture?: WireCapture } = {}): Promise<OperationResults[K]> {
+    return new Promise((resolve, reject) => {
+      if (this.closeError) return reject(this.closeError);
+      if (opts.signal?.aborted) {
+        this.stats.cancelled++;
+        return reject(new ProtocolError('PROTOCOL_CANCELLED', `${op} was cancelled`, { op }));
+      }
+      if (this.queue.length >= this.maxQueue) {
+        return reject(new ProtocolError('PROTOCOL_QUEUE_FULL', `too many requests waiting for this reader (${this.maxQueue})`, { op }));
+      }
+      const p: Pending = {
+        op,
+        args,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        timeoutMs: opts.timeoutMs ?? this.timeouts[op],
+        signal: opts.signal,
+        capture: opts.capture,
+      };
+      if (p.signal) {
+        p.onAbort = () => this.cancel(p);
+        p.signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      this.queue.push(p);
+      this.pump();
+    });
+  }
+
+  // ---- internals ------------------------------------------------------------------------------------
+
+  private async establish(signal?: AbortSignal): Promise<void> {
+    const hostMax = this.channel.decoder.maxFrame;
+    const helloReq: HelloRequest = { versions: [PROTOCOL_VERSION], maxFrame: hostMax };
+    if (this.options.host) helloReq.host = this.options.host.slice(0, LIMITS.maxShortText);
+    this.maxInFlight = 1;
+    const exchange = await this.requestRaw('hello', [helloReq], { signal });
+    const hello = exchange.result as DeviceHello;
+    if (hello.version !== PROTOCOL_VERSION) {
+      throw new ProtocolError('PROTOCOL_INCOMPATIBLE', `the reader chose protocol version ${hello.version}; this host speaks ${PROTOCOL_VERSION}`, { version: hello.version });
+    }
+    if (hello.maxFrame < MIN_MAX_FRAME) {
+      throw new ProtocolError('PROTOCOL_INCOMPATIBLE', `the reader's maxFrame ${hello.maxFrame} is below the v1 minimum ${MIN_MAX_FRAME}`, { maxFrame: hello.maxFrame });
+    }
+    this.peerHello = hello;
+    this.channel.encoder.maxFrame = Math.min(hello.maxFrame, this.channel.decoder.maxFrame, 262_144);
+    this.maxInFlight = Math.max(1, Math.min(this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, hello.maxInFlight ?? 1));
+    this.secureInfo = await runHostHandshake({
+      policy: this.options.secure ?? 'preferred',
+      trust: this.options.trust,
+      hello,
+      helloRequestBytes: exchange.sent,
+      helloResultBytes: exchange.received,
+      request: (op, args) => this.request(op, args, { signal }),
+      enableRecords: (layer) => this.channel.setRecordLayer(layer),
+    });
+  }
+
+  /** A request whose exact wire bytes (sent and received) are returned with the result. */
+  private async requestRaw<K extends WireOperation>(op: K, args: OperationArgs[K], opts: RequestOptions): Promise<{ result: OperationResults[K]; sent: Uint8Array; received: Uint8Array }> {
+    const capture: WireCapture = {};
+    const result = await this.request(op, args, { ...opts, capture });
+    return { result, sent: capture.sent ?? new Uint8Array(), received: capture.received ?? new Uint8Array() };
+  }
+
+  private pump(): void {
+    while (this.inFlight.size < this.maxInFlight && this.queue.length > 0 && !this.closeError) {
+      const p = this.queue.shift()!;
+      const id = this.allocateId();
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeRequest(id, p.op, p.args as never);
+        if (bytes.length > this.channel.maxMessage) {
+          throw new ProtocolError('PROTOCOL_BAD_FRAME', `the ${p.op} request (${bytes.length} bytes) exceeds the negotiated frame size (${this.channel.maxMessage})`, { op: p.op });
+        }
+        this.channel.send(bytes);
+      } catch (e) {
+        this.finish(p);
+        p.reject(e);
+        continue;
+      }
+      p.id = id;
+      p.sentAt = performance.now();
+      if (p.capture) p.capture.sent = bytes;
+      this.inFlight.set(id, p);
+      this.stats.requests++;
+      p.timer = setTimeout(() => this.onTimeout(p), p.timeoutMs);
+    }
+  }
+
+  private allocateId(): number {
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = id >= LIMITS.maxId ? 1 : id + 1;
+      if (!this.inFlight.has(id) && !this.abandoned.has(id)) return id;
+    }
+  }
+
+  private finish(p: Pending): void {
+    if (p.timer) clearTimeout(p.timer);
+    if (p.signal && p.onAbort) p.signal.removeEventListener('abort', p.onAbort);
+    if (p.id !== undefined) this.inFlight.delete(p.id);
+  }
+
+  private abandon(p: Pending): void {
+    if (p.id !== undefined) {
+      this.abandoned.add(p.id);
+      // Bounded: forget the oldest abandoned ids.
+      if (this.abandoned.size > 1024) this.abandoned.delete(this.abandoned.values().next().value as number);
+    }
+  }
+
+  private onTimeout(p: Pending): void {
+    this.finish(p);
+    this.abandon(p);
+    this.stats.timeouts++;
+    p.reject(new ProtocolError('PROTOCOL_TIMEOUT', `the reader did not answer ${p.op} within ${p.timeoutMs} ms`, { op: p.op, timeoutMs: p.timeoutMs }));
+    this.pump();
+  }
+
+  private cancel(p: Pending): void {
+    const queued = this.queue.indexOf(p);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    else if (p.id === undefined || !this.inFlight.has(p.id)) return;
+    this.finish(p);
+    this.abandon(p);
+    this.stats.cancelled++;
+    p.reject(new ProtocolError('PROTOCOL_CANCELLED', `${p.op} was cancelled`, { op: p.op }));
+    this.pump();
+  }
+
+  private onMessage(bytes: Uint8Array, sealed: boolean): void {
+    this.lastRx = Date.now();
+    if (this.channel.secure && !sealed) {
+      this.shutdown(new ProtocolError('SECURE_CHANNEL_REJECTED', 'a plaintext message arrived inside the secure channel'), 'plaintext inside the secure channel');
+      return;
+    }
+    let msg;
+    try {
+      msg = decodeDeviceMessage(bytes);
+    } catch {
+      this.stats.badMessages++;
+      return;
+    }
+    if (msg.kind === 'event') {
+      this.stats.events++;
+      if (this.lastEventSeq !== undefined && msg.seq !== ((this.lastEventSeq + 1) >>> 0)) this.stats.eventGaps++;
+      this.lastEventSeq = msg.seq;
+      if (this.eventBuffer) this.eventBuffer.push(msg.event);
+      else this.emit('event', msg.event);
+      return;
+    }
+    const p = this.inFlight.get(msg.id);
+    if (!p) {
+      if (this.abandoned.delete(msg.id)) this.stats.lateResponses++;
+      else this.stats.unexpectedResponses++;
+      return;
+    }
+    this.finish(p);
+    this.stats.responses++;
+    this.stats.roundTripMsTotal += performance.now() - (p.sentAt ?? 0);
+    if (msg.kind === 'error') {
+      this.stats.deviceErrors++;
+      p.reject(DeviceError.fromWire(msg.wire, msg.message, { op: p.op }));
+    } else {
+      try {
+        const result = decodeResult(p.op, msg.fields);
+        if (p.capture) p.capture.received = bytes;
+        p.resolve(result);
+      } catch (e) {
+        this.stats.badMessages++;
+        p.reject(e instanceof BadMessageError ? new BadMessageError(`invalid ${p.op} answer: ${e.message}`, { ...e.details, op: p.op }) : e);
+      }
+    }
+    this.pump();
+  }
+
+  private flushEventBuffer(): void {
+    const buffered = this.eventBuffer ?? [];
+    this.eventBuffer = null;
+    for (const e of buffered) if (!this.closeError) this.emit('event', e);
+  }
+
+  private startKeepalive(): void {
+    const every = this.options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
+    if (every <= 0) return;
+    const pingTimeout = this.options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
+    this.keepaliveTimer = setInterval(() => {
+      // Only an idle, silent link is pinged: a request in flight has its own timeout.
+      if (this.pinging || this.closeError || this.inFlight.size > 0 || this.queue.length > 0) return;
+      if (Date.now() - this.lastRx < every) return;
+      this.pinging = true;
+      this.stats.pings++;
+      this.request('ping', [], { timeoutMs: pingTimeout }).then(
+        () => {
+          this.pinging = false;
+        },
+        (e: unknown) => {
+          this.pinging = false;
+          if (e instanceof ProtocolError && e.code === 'PROTOCOL_TIMEOUT') {
+            this.shutdown(new ProtocolError('PROTOCOL_PEER_DEAD', `the reader did not answer a keepalive ping within ${pingTimeout} ms`), 'peer dead');
+          }
+        },
+      );
+    }, Math.max(10, Math.floor(every / 4)));
+    this.keepaliveTimer.unref?.();
+  }
+
+  private onLinkClosed(reason: LinkCloseReason): void {
+    const error =
+      reason.by === 'local'
+        ? new LinkClosedError(`the link was closed (${reason.message})`, { link: this.link.name, by: reason.by })
+        : new LinkClosedError(`the link to the reader closed: ${reason.message}`, { link: this.link.name, by: reason.by });
+    this.shutdown(error, reason.message);
+  }
+
+  /** Fails everything pending with `error`, closes the link, emits 'close' once. */
+  private shutdown(error: YikaError, why: string): void {
+    if (this.closeError) return;
+    this.closeError = error;
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    this.channel.setRecordLayer(null);
+    if (this.secureInfo.state === 'open') this.secureInfo = { ...this.secureInfo, state: 'closed' };
+    const pending = [...this.inFlight.values(), ...this.queue];
+    this.inFlight.clear();
+    this.queue.length = 0;
+    for (const p of pending) {
+      this.finish(p);
+      p.reject(error);
+    }
+    this.channel.detach();
+    if (!this.link.closed) this.link.close(why);
+    this.eventBuffer = null;
+    this.emit('close', error);
+  }
+}

@@ -1,0 +1,41 @@
+// Typed errors of the protocol leaf: what the host or device session raises itself (link, framing,
+// message validation, timeouts, secure channel). Errors a device returns on the wire are DeviceError
+// (device-error.ts). Messages never carry APDUs, cardholder data or keys.
+import { defineErrorCodes } from '../common/error-catalog.ts';
+import { YikaError, type YikaErrorDetails } from '../common/yika-error.ts';
+
+export const ProtocolErrorCode = defineErrorCodes('protocol', {
+  LINK_CLOSED: { kind: 'unavailable', description: 'The link to the reader closed (unplugged, port closed, peer gone); every pending request fails with this code. Reconnect the reader.' },
+  PROTOCOL_TIMEOUT: { kind: 'timeout', description: 'The reader did not answer a request within its timeout. The request may still complete on the device.' },
+  PROTOCOL_CANCELLED: { kind: 'conflict', description: 'The caller cancelled the request (AbortSignal) before the answer arrived.' },
+  PROTOCOL_QUEUE_FULL: { kind: 'rate_limited', description: 'Too many requests are waiting for this reader; retry later.' },
+  PROTOCOL_BAD_MESSAGE: { kind: 'unavailable', description: 'A message on the wire is not valid protocol v1 (missing or wrongly typed field, value out of range).' },
+  PROTOCOL_BAD_FRAME: { kind: 'bad_request', description: 'A frame cannot be built: the payload is empty or larger than the negotiated maximum.' },
+  PROTOCOL_PEER_DEAD: { kind: 'unavailable', description: 'The reader stopped answering keepalive pings; the session was closed.' },
+  PROTOCOL_INCOMPATIBLE: { kind: 'unavailable', description: 'The reader speaks no protocol version this host supports, or its hello is unusable.' },
+  SECURE_CHANNEL_UNSUPPORTED: { kind: 'unavailable', description: "The host policy requires the SM secure channel but the reader does not support it. Use a reader that does, or set the device's secure policy to 'preferred' or 'off'." },
+  SECURE_CHANNEL_REJECTED: { kind: 'unavailable', description: 'A secure-channel record failed its check (tampered, replayed, reordered or truncated); the channel and the session were closed.' },
+  DEVICE_UNTRUSTED: { kind: 'forbidden', description: "The reader's certificate is not signed by a trusted vendor CA, is expired, or the reader failed to prove its key. Add the vendor CA public key to the daemon config only if you trust this vendor." },
+});
+export type ProtocolErrorCode = keyof typeof ProtocolErrorCode;
+
+export class ProtocolError extends YikaError {
+  declare readonly code: ProtocolErrorCode;
+  constructor(code: ProtocolErrorCode, message: string, details?: YikaErrorDetails, options?: { cause?: unknown }) {
+    super(code, message, details, options);
+  }
+}
+
+/** The link closed: every pending request fails with this. */
+export class LinkClosedError extends ProtocolError {
+  constructor(message = 'The link to the reader closed', details?: YikaErrorDetails, options?: { cause?: unknown }) {
+    super('LINK_CLOSED', message, details, options);
+  }
+}
+
+/** A received message broke a rule of the wire format; `field` names what was wrong. */
+export class BadMessageError extends ProtocolError {
+  constructor(message: string, details?: YikaErrorDetails) {
+    super('PROTOCOL_BAD_MESSAGE', message, details);
+  }
+}

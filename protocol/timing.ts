@@ -1,0 +1,31 @@
+// Timing rules of protocol v1 (PROTOCOL.md §Timing). Host defaults; every one can be overridden per
+// session. Transmit timeouts are generous: some card commands (key generation, long reads through a
+// slow T=0 card at 9600 bd) legitimately take seconds.
+import type { WireOperation } from './messages.ts';
+
+export const DEFAULT_TIMEOUTS_MS: Readonly<Record<WireOperation, number>> = {
+  hello: 2_000,
+  slotStatus: 2_000,
+  powerOn: 5_000,
+  powerOff: 2_000,
+  resetCard: 5_000,
+  setParams: 3_000,
+  transmit: 30_000,
+  transmitBatch: 60_000,
+  ping: 1_000,
+  deviceReset: 10_000,
+  deviceInfo: 2_000,
+  scOpen: 5_000,
+  scFinish: 5_000,
+};
+
+/** The host pings an idle device after this much silence. */
+export const DEFAULT_KEEPALIVE_MS = 2_000;
+/** A device must answer ping within this time while idle; otherwise the host declares it dead. */
+export const DEFAULT_PING_TIMEOUT_MS = 1_000;
+/** Largest frame payload the host accepts by default: an extended APDU plus headroom. */
+export const DEFAULT_HOST_MAX_FRAME = 66_560;
+/** Requests the host keeps outstanding at most (further capped by the device's maxInFlight). */
+export const DEFAULT_MAX_IN_FLIGHT = 4;
+/** Requests waiting for an in-flight slot before new calls fail with PROTOCOL_QUEUE_FULL. */
+export const DEFAULT_MAX_QUEUE = 64;
