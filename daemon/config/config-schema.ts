@@ -27,8 +27,12 @@ export interface YikaConfig {
     /** Secure-channel policy for discovered serial devices. */
     secure: SecurePolicy;
     pcsc: boolean;
-    /** Trusted vendor CA public keys (hex, uncompressed SM2) for the secure channel. */
-    vendorCaKeys: string[];
+    /** Vendor CAs trusted for the secure channel: the CA id written in device certificates and its SM2 public key (hex 04‖x‖y). */
+    vendorCas: Array<{ id: string; publicKey: string }>;
+    /** Trust the simulator's TEST-ONLY vendor CA (never in production; on with --sim). */
+    trustTestCa: boolean;
+    /** The host's SM2 private key (PEM file); absent = a new key each start (no pairing possible). */
+    hostKeyFile?: string;
   };
   /** The SAM PIN (digits). Verified once per SAM power-on; never logged. */
   sam: { pin: string };
@@ -52,7 +56,7 @@ export function defaultConfig(): YikaConfig {
   return {
     listen: { ...DEFAULT_LISTEN },
     sim: { enabled: false, seed: 1, speed: 0 },
-    devices: { serial: [], serialDiscovery: true, secure: 'preferred', pcsc: true, vendorCaKeys: [] },
+    devices: { serial: [], serialDiscovery: true, secure: 'preferred', pcsc: true, vendorCas: [], trustTestCa: false },
     sam: { pin: '123456' },
     readers: { lockTimeoutMs: 10_000, trace: false, traceMaskData: true },
     api: {},
@@ -160,14 +164,22 @@ export function applyConfigDocument(base: YikaConfig, doc: unknown, source: stri
   }
   if (root.devices !== undefined) {
     const d = r.object(root.devices, 'devices');
-    r.known(d, 'devices', ['serial', 'serialDiscovery', 'secure', 'pcsc', 'vendorCaKeys']);
+    r.known(d, 'devices', ['serial', 'serialDiscovery', 'secure', 'pcsc', 'vendorCas', 'trustTestCa', 'hostKeyFile']);
     if (d.secure !== undefined) c.devices.secure = r.oneOf(d.secure, 'devices.secure', SECURE);
     if (d.serialDiscovery !== undefined) c.devices.serialDiscovery = r.bool(d.serialDiscovery, 'devices.serialDiscovery');
     if (d.pcsc !== undefined) c.devices.pcsc = r.bool(d.pcsc, 'devices.pcsc');
-    if (d.vendorCaKeys !== undefined) {
-      c.devices.vendorCaKeys = r.strings(d.vendorCaKeys, 'devices.vendorCaKeys');
-      c.devices.vendorCaKeys.forEach((k, i) => {
-        if (!/^04[0-9a-fA-F]{128}$/.test(k)) r.fail(`devices.vendorCaKeys[${i}]`, 'expected an uncompressed SM2 public key in hex (04 ‖ x ‖ y, 130 hex digits)');
+    if (d.trustTestCa !== undefined) c.devices.trustTestCa = r.bool(d.trustTestCa, 'devices.trustTestCa');
+    if (d.hostKeyFile !== undefined) c.devices.hostKeyFile = r.string(d.hostKeyFile, 'devices.hostKeyFile');
+    if (d.vendorCas !== undefined) {
+      const list: unknown = d.vendorCas;
+      if (!Array.isArray(list)) r.fail('devices.vendorCas', `expected a list of {id, publicKey}, got ${kind(list)}`);
+      c.devices.vendorCas = list.map((entry: unknown, i: number) => {
+        const p = `devices.vendorCas[${i}]`;
+        const o = r.object(entry, p);
+        r.known(o, p, ['id', 'publicKey']);
+        const publicKey = r.string(o.publicKey, `${p}.publicKey`);
+        if (!/^04[0-9a-fA-F]{128}$/.test(publicKey)) r.fail(`${p}.publicKey`, 'expected an uncompressed SM2 public key in hex (04 ‖ x ‖ y, 130 hex digits)');
+        return { id: r.string(o.id, `${p}.id`), publicKey };
       });
     }
     if (d.serial !== undefined) {
@@ -257,7 +269,12 @@ export const CONFIG_SCHEMA = {
         serialDiscovery: { type: 'boolean' },
         secure: { enum: SECURE },
         pcsc: { type: 'boolean' },
-        vendorCaKeys: { type: 'array', items: { type: 'string', pattern: '^04[0-9a-fA-F]{128}$' } },
+        vendorCas: {
+          type: 'array',
+          items: { type: 'object', required: ['id', 'publicKey'], additionalProperties: false, properties: { id: { type: 'string' }, publicKey: { type: 'string', pattern: '^04[0-9a-fA-F]{128}$' } } },
+        },
+        trustTestCa: { type: 'boolean' },
+        hostKeyFile: { type: 'string' },
       },
     },
     sam: { type: 'object', additionalProperties: false, properties: { pin: { type: 'string', pattern: '^\\d{4,12}$' } } },
