@@ -1,0 +1,101 @@
+// The shapes of the Yika API as a HIS sees them (JSON). They mirror the route schemas in
+// daemon/api/routes/*.ts; /v1/openapi.json is the authority when they disagree.
+
+export type SlotCardState = 'absent' | 'present' | 'powered' | 'mute';
+
+export interface ReaderSlot {
+  /** 0x01 user card, 0x02 contactless, 0x11–0x14 SAM1–SAM4 */
+  slot: number;
+  kind: 'contact' | 'contactless' | 'sam';
+  label: string;
+  card: SlotCardState;
+  atr?: string;
+  protocol?: 0 | 1;
+}
+
+export interface Reader {
+  id: string;
+  name: string;
+  kind: 'serial' | 'pcsc' | 'sim';
+  vendor: string;
+  model: string;
+  firmware: string;
+  serial?: string;
+  slots: ReaderSlot[];
+  secureChannel: { policy: 'required' | 'preferred' | 'off'; state: 'open' | 'plain' | 'unsupported' };
+  health: 'ok' | 'degraded' | 'offline';
+  healthDetail?: string;
+  batch: { supported: boolean; max: number };
+  session: { heldBy: string | null; waiting: number };
+}
+
+export interface ApduResult {
+  /** Response APDU in hex: data ‖ SW1 SW2 */
+  response: string;
+  sw: string;
+  data: string;
+}
+
+export interface BatchResult {
+  responses: ApduResult[];
+  stoppedAt?: number;
+}
+
+/** The decoded health card (the health-card route's schema is the authority for its fields). */
+export type HealthCardRead = Record<string, unknown>;
+
+/** Items read by number; `format: 'pipe'` gives the vendor-DLL style `a|b|c` string. */
+export type ItemsRead = Record<string, unknown>;
+
+export type QrResultCode =
+  | 'TOO_LONG' | 'NOT_EHC1' | 'LEGACY_ONLINE_ONLY' | 'BAD_CHARSET' | 'BAD_ENCODING' | 'TOO_SHORT'
+  | 'UNSUPPORTED_VERSION' | 'NO_TRUSTLIST' | 'TRUSTLIST_EXPIRED' | 'UNKNOWN_KID' | 'KEY_REVOKED'
+  | 'TYPE_NOT_ALLOWED' | 'BAD_PAYLOAD' | 'BAD_SIGNATURE' | 'KEY_NOT_VALID_AT_IAT' | 'KEY_EXPIRED'
+  | 'NOT_YET_VALID' | 'EXPIRED' | 'CARD_REVOKED' | 'REPLAYED' | 'REPLAY_STORE_UNAVAILABLE' | 'VALID';
+
+export interface QrVerifyResult {
+  ok: boolean;
+  code: QrResultCode;
+  message: string;
+  type: 'dynamic' | 'static' | null;
+  key: { kid: string; issuer: string } | null;
+  kid: string | null;
+  /** Only when ok: the card id for the HIS (cardholder data: never log it). */
+  claims: { cardId: string; cardIdKind: 'card' | 'pseudonym'; ttl: number; ext?: Record<string, unknown> } | null;
+  issuedAt: string | null;
+  expiresAt: string | null;
+  bundleSeq: number | null;
+  /** Seconds since the trust bundle was issued. */
+  bundleAge: number | null;
+  warnings: string[];
+  cached: boolean;
+  bounce: boolean;
+}
+
+export type QrStats = Record<string, unknown>;
+export type QrTrust = Record<string, unknown>;
+
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  degraded: Array<{ component: string; reason: string }>;
+  uptimeSeconds: number;
+  version: string;
+}
+
+export type YikaEventType = 'reader.attached' | 'reader.detached' | 'reader.health' | 'card.inserted' | 'card.removed' | 'qr.scanned';
+
+export type YikaEvent = (
+  | { type: 'reader.attached'; readerId: string; name: string }
+  | { type: 'reader.detached'; readerId: string; reason?: string }
+  | { type: 'reader.health'; readerId: string; health: 'ok' | 'degraded' | 'offline'; detail?: string }
+  | { type: 'card.inserted'; readerId: string; slot: number }
+  | { type: 'card.removed'; readerId: string; slot: number }
+  | { type: 'qr.scanned'; readerId?: string; result: Record<string, unknown> }
+) & { seq: number; at: string };
+
+export interface StreamHello {
+  type: 'stream.hello';
+  position: number;
+  oldest: number;
+  resume: { after: number; complete: boolean } | null;
+}

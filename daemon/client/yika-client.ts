@@ -1,0 +1,254 @@
+// The typed client a HIS (browser or Node) imports to talk to a Yika daemon, and the one the `yika`
+// CLI uses. No Node-only imports at the top: it runs in browsers with fetch and WebSocket; in
+// Node 20 (no global WebSocket) it loads `ws` on demand or takes a WebSocket class as an option.
+import type {
+  ApduResult, BatchResult, HealthCardRead, HealthReport, ItemsRead, QrStats, QrTrust, QrVerifyResult, Reader,
+  ReaderSlot, StreamHello, YikaEvent, YikaEventType,
+} from './api-types.ts';
+
+export type * from './api-types.ts';
+
+/** An error answer of the daemon ({error:{code,message,details}}), or a client-side failure. */
+export class YikaApiError extends Error {
+  /** The daemon's stable code, or DAEMON_UNREACHABLE / DAEMON_TIMEOUT / BAD_RESPONSE from the client. */
+  readonly code: string;
+  /** HTTP status (0 when the daemon was not reached). */
+  readonly status: number;
+  readonly details?: Record<string, unknown>;
+  constructor(code: string, message: string, status: number, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'YikaApiError';
+    this.code = code;
+    this.status = status;
+    this.details = details;
+  }
+}
+
+/** The subset of the WebSocket API the client needs (browser WebSocket and `ws` both fit). */
+interface SocketLike {
+  readyState: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  close(code?: number, reason?: string): void;
+}
+export type WebSocketClass = new (url: string, protocols?: string | string[], options?: { headers?: Record<string, string> }) => SocketLike;
+
+export interface YikaClientOptions {
+  /** Default http://127.0.0.1:7611 (in a browser page served by the daemon: its own origin). */
+  baseUrl?: string;
+  /** Bearer token, needed only from another machine. */
+  token?: string;
+  /** Per-request timeout; a card read takes well under a second. Default 10 s. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  WebSocket?: WebSocketClass;
+}
+
+export interface EventsOptions {
+  types?: YikaEventType[];
+  /** Resume after this sequence number (e.g. the last one a previous page saw). */
+  after?: number;
+  /** Called on every (re)connection; `complete: false` means events were missed: re-read state. */
+  onConnect?: (hello: StreamHello) => void;
+  /** Called when the connection drops (the client reconnects by itself). */
+  onDisconnect?: (info: { code: number; reason: string; retryInMs: number }) => void;
+  /** Reconnect backoff bounds. Default 250 ms … 10 s. */
+  minRetryMs?: number;
+  maxRetryMs?: number;
+}
+
+export interface EventSubscription {
+  /** The last sequence number received (resume position). */
+  readonly position: number | undefined;
+  close(): void;
+}
+
+export class YikaClient {
+  readonly baseUrl: string;
+  private readonly token?: string;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+  private readonly wsClass?: WebSocketClass;
+
+  constructor(options: YikaClientOptions = {}) {
+    const fallback = typeof location !== 'undefined' && /^https?:$/.test(location.protocol) ? location.origin : 'http://127.0.0.1:7611';
+    this.baseUrl = (options.baseUrl ?? fallback).replace(/\/+$/, '');
+    this.token = options.token;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.wsClass = options.WebSocket;
+  }
+
+  // ---- readers -----------------------------------------------------------------------------------
+  async readers(): Promise<Reader[]> {
+    return (await this.request<{ readers: Reader[] }>('GET', '/v1/readers')).readers;
+  }
+  reader(id: string): Promise<Reader> {
+    return this.request('GET', `/v1/readers/${enc(id)}`);
+  }
+  power(id: string, slot: number, action: 'on' | 'off' | 'reset'): Promise<ReaderSlot> {
+    return this.request('POST', `/v1/readers/${enc(id)}/slots/${slot}/power`, { action });
+  }
+  /** One raw APDU (hex) to the card in a slot (1 = user card, 0x11 = SAM1). */
+  apdu(id: string, slot: number, apdu: string, options: { sensitive?: 'command' | 'response' | 'both' } = {}): Promise<ApduResult> {
+    return this.request('POST', `/v1/readers/${enc(id)}/slots/${slot}/apdu`, { apdu, ...options });
+  }
+  apduBatch(id: string, slot: number, commands: Array<{ apdu: string; expect?: Array<{ sw: string; mask?: string }> }>): Promise<BatchResult> {
+    return this.request('POST', `/v1/readers/${enc(id)}/slots/${slot}/batch`, { commands });
+  }
+
+  // ---- health card -------------------------------------------------------------------------------
+  /** The whole card decoded, or only some files (e.g. ['EF05', 'EF06', 'EF07']). */
+  readHealthCard(id: string, options: { files?: string[] } = {}): Promise<HealthCardRead> {
+    const q = options.files?.length ? `?files=${options.files.map(enc).join(',')}` : '';
+    return this.request('GET', `/v1/readers/${enc(id)}/healthcard${q}`);
+  }
+  /** Items by number (1–384), like the vendor DLLs; format 'pipe' joins the values with |. */
+  readItems(id: string, ids: number[], options: { format?: 'json' | 'pipe' } = {}): Promise<ItemsRead> {
+    const q = `?ids=${ids.join(',')}${options.format ? `&format=${options.format}` : ''}`;
+    return this.request('GET', `/v1/readers/${enc(id)}/healthcard/items${q}`);
+  }
+  /** Writes items by number: { 16: 'new address', ... }. Reports what was and was not written. */
+  writeItems(id: string, items: Record<number | string, string | null>): Promise<Record<string, unknown>> {
+    return this.request('PUT', `/v1/readers/${enc(id)}/healthcard/items`, { items });
+  }
+
+  // ---- QR ----------------------------------------------------------------------------------------
+  verifyQr(text: string): Promise<QrVerifyResult> {
+    return this.request('POST', '/v1/qr/verify', { text });
+  }
+  qrStats(): Promise<QrStats> {
+    return this.request('GET', '/v1/qr/stats');
+  }
+  qrTrust(): Promise<QrTrust> {
+    return this.request('GET', '/v1/qr/trust');
+  }
+
+  // ---- daemon ------------------------------------------------------------------------------------
+  health(): Promise<HealthReport> {
+    return this.request('GET', '/v1/health');
+  }
+
+  /** Low-level call: any route, JSON in and out, errors as YikaApiError. */
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(), this.timeoutMs);
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: ctrl.signal });
+    } catch (e) {
+      clearTimeout(timer);
+      if (ctrl.signal.aborted) throw new YikaApiError('DAEMON_TIMEOUT', `The Yika daemon did not answer within ${this.timeoutMs} ms`, 0);
+      throw new YikaApiError('DAEMON_UNREACHABLE', `The Yika daemon at ${this.baseUrl} is not reachable: is yikad running?`, 0, { cause: String((e as Error)?.message ?? e) });
+    }
+    let text: string;
+    try {
+      text = await res.text();
+    } finally {
+      clearTimeout(timer);
+    }
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      if (res.ok) return text as T; // text routes (e.g. the trace as text)
+      throw new YikaApiError('BAD_RESPONSE', `HTTP ${res.status} with a body that is not JSON`, res.status);
+    }
+    if (!res.ok) {
+      const err = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
+      throw new YikaApiError(err?.code ?? 'BAD_RESPONSE', err?.message ?? `HTTP ${res.status}`, res.status, err?.details);
+    }
+    return json as T;
+  }
+
+  // ---- events ------------------------------------------------------------------------------------
+  /**
+   * Subscribes to the event stream; reconnects with backoff and resumes after the last event seen,
+   * so a dropped connection misses nothing still in the daemon's history.
+   */
+  events(options: EventsOptions, onEvent: (event: YikaEvent) => void): EventSubscription {
+    let position = options.after;
+    let closed = false;
+    let socket: SocketLike | undefined;
+    let retry = options.minRetryMs ?? 250;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const maxRetry = options.maxRetryMs ?? 10_000;
+
+    const open = async (): Promise<void> => {
+      if (closed) return;
+      const params = new URLSearchParams();
+      if (options.types?.length) params.set('types', options.types.join(','));
+      if (position !== undefined) params.set('after', String(position));
+      const url = `${this.baseUrl.replace(/^http/, 'ws')}/v1/events${params.size ? `?${params}` : ''}`;
+      let WS: WebSocketClass;
+      try {
+        WS = await this.webSocketClass();
+      } catch (e) {
+        options.onDisconnect?.({ code: 0, reason: String((e as Error).message), retryInMs: maxRetry });
+        return;
+      }
+      if (closed) return;
+      const s = this.token && !isBrowser() ? new WS(url, undefined, { headers: { authorization: `Bearer ${this.token}` } }) : new WS(url);
+      socket = s;
+      s.onmessage = (ev) => {
+        let m: { type?: string; seq?: number } & Record<string, unknown>;
+        try {
+          m = JSON.parse(typeof ev.data === 'string' ? ev.data : String(ev.data));
+        } catch {
+          return;
+        }
+        if (m.type === 'stream.hello') {
+          retry = options.minRetryMs ?? 250;
+          options.onConnect?.(m as unknown as StreamHello);
+          return;
+        }
+        if (m.type === 'stream.heartbeat' || typeof m.seq !== 'number') return;
+        if (position !== undefined && m.seq <= position) return; // already seen (replay overlap)
+        position = m.seq;
+        onEvent(m as unknown as YikaEvent);
+      };
+      s.onerror = () => undefined; // onclose follows
+      s.onclose = (ev) => {
+        socket = undefined;
+        if (closed) return;
+        const wait = retry;
+        retry = Math.min(maxRetry, retry * 2);
+        options.onDisconnect?.({ code: ev.code, reason: ev.reason, retryInMs: wait });
+        timer = setTimeout(() => void open(), wait);
+      };
+    };
+    void open();
+    return {
+      get position() {
+        return position;
+      },
+      close: () => {
+        closed = true;
+        if (timer) clearTimeout(timer);
+        socket?.close(1000, 'client closed');
+      },
+    };
+  }
+
+  private async webSocketClass(): Promise<WebSocketClass> {
+    if (this.wsClass) return this.wsClass;
+    const g = (globalThis as { WebSocket?: WebSocketClass }).WebSocket;
+    if (g) return g;
+    const name = 'ws'; // a variable keeps browser bundlers from trying to include it
+    const mod = (await import(name)) as { default: WebSocketClass };
+    return mod.default;
+  }
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
+function isBrowser(): boolean {
+  return typeof window !== 'undefined' && typeof document !== 'undefined';
+}
