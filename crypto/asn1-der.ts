@@ -135,11 +135,26 @@ export function pemEncode(label: string, der: Uint8Array): string {
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
-/** The first PEM block: its label and DER bytes. */
-export function pemDecode(pem: string): { label: string; der: Uint8Array } {
-  const m = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/.exec(pem);
-  if (!m) throw new CryptoEncodingError('no PEM block found');
-  const body = m[2].replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) throw new CryptoEncodingError('PEM body is not base64');
-  return { label: m[1], der: new Uint8Array(Buffer.from(body, 'base64')) };
+/** Every PEM block in order: label and DER bytes (ignores text around the blocks). */
+export function pemDecodeAll(pem: string): Array<{ label: string; der: Uint8Array }> {
+  const blocks: Array<{ label: string; der: Uint8Array }> = [];
+  const re = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+  for (let m = re.exec(pem); m; m = re.exec(pem)) {
+    const body = m[2].replace(/\s+/g, '');
+    if (/^Proc-Type:/m.test(m[2])) throw new CryptoEncodingError('encrypted PEM is not supported', { label: m[1] });
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) throw new CryptoEncodingError('PEM body is not base64', { label: m[1] });
+    blocks.push({ label: m[1], der: new Uint8Array(Buffer.from(body, 'base64')) });
+  }
+  return blocks;
+}
+
+/** The first PEM block whose label is one of `labels`. */
+export function pemDecode(pem: string, labels: readonly string[]): { label: string; der: Uint8Array } {
+  if (typeof pem !== 'string') throw new CryptoEncodingError('PEM must be a string');
+  const blocks = pemDecodeAll(pem);
+  const found = blocks.find((b) => labels.includes(b.label));
+  if (!found) {
+    throw new CryptoEncodingError(`no ${labels.join(' / ')} PEM block found`, { labels: blocks.map((b) => b.label) });
+  }
+  return found;
 }

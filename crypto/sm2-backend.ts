@@ -24,6 +24,7 @@ export const SM2_ANNEX_VECTOR = {
 
 let backend: Sm2BackendName | undefined;
 let nativeFailure: string | undefined;
+let checked = false;
 
 /** Runs the native SM2 known-answer checks; returns a failure description or undefined when all hold. */
 export function checkNativeSm2(): string | undefined {
@@ -53,6 +54,7 @@ export function checkNativeSm2(): string | undefined {
 export function selectSm2Backend(force = false): Sm2BackendName {
   if (backend && !force) return backend;
   nativeFailure = checkNativeSm2();
+  checked = true;
   backend = nativeFailure === undefined ? 'native' : 'js';
   return backend;
 }
@@ -62,9 +64,9 @@ export function sm2Backend(): Sm2BackendName {
   return backend ?? selectSm2Backend();
 }
 
-/** Why native SM2 was rejected, if it was. */
+/** Why native SM2 was rejected (runs the check once if it never ran); undefined when native SM2 is sound. */
 export function sm2NativeFailure(): string | undefined {
-  sm2Backend();
+  if (!checked) selectSm2Backend();
   return nativeFailure;
 }
 

@@ -2,7 +2,7 @@
 // PEM), ZA per ID, and signatures (GB/T 32918.2) through the native backend or the pure-JS fallback.
 import { inspect } from 'node:util';
 import type { KeyObject } from 'node:crypto';
-import { CryptoEncodingError, CryptoKeyError } from './crypto-errors.ts';
+import { CryptoKeyError } from './crypto-errors.ts';
 import { bigIntToBytes, bytesToBigInt, concatBytes, fromHex, toHex } from './byte-encoding.ts';
 import { pemDecode, pemEncode } from './asn1-der.ts';
 import { baseMultiply, decompressY, isOnCurve, SM2_P256, type AffinePoint, type Sm2Curve } from './sm2-curve.ts';
@@ -83,9 +83,7 @@ export class Sm2PublicKey {
 
   /** "PUBLIC KEY" PEM (SPKI). */
   static fromPem(pem: string): Sm2PublicKey {
-    const { label, der } = pemDecode(pem);
-    if (label !== 'PUBLIC KEY') throw new CryptoEncodingError('expected a PUBLIC KEY PEM block', { label });
-    return Sm2PublicKey.fromSpkiDer(der);
+    return Sm2PublicKey.fromSpkiDer(pemDecode(pem, ['PUBLIC KEY']).der);
   }
 
   toBytes(compressed = false): Uint8Array {
@@ -200,12 +198,13 @@ export class Sm2PrivateKey {
     return Sm2PrivateKey.#fromDecoded(decodeSec1(der));
   }
 
-  /** "PRIVATE KEY" (PKCS#8) or "EC PRIVATE KEY" (SEC1) PEM. Encrypted PEM is not supported. */
+  /**
+   * "PRIVATE KEY" (PKCS#8) or SEC1 "EC PRIVATE KEY" / "SM2 PRIVATE KEY" (what `openssl ec` writes for SM2).
+   * Other blocks (e.g. "EC PARAMETERS") are skipped. Encrypted keys are not supported.
+   */
   static fromPem(pem: string): Sm2PrivateKey {
-    const { label, der } = pemDecode(pem);
-    if (label === 'PRIVATE KEY') return Sm2PrivateKey.fromPkcs8Der(der);
-    if (label === 'EC PRIVATE KEY') return Sm2PrivateKey.fromSec1Der(der);
-    throw new CryptoEncodingError('expected a PRIVATE KEY or EC PRIVATE KEY PEM block', { label });
+    const { label, der } = pemDecode(pem, ['PRIVATE KEY', 'EC PRIVATE KEY', 'SM2 PRIVATE KEY']);
+    return label === 'PRIVATE KEY' ? Sm2PrivateKey.fromPkcs8Der(der) : Sm2PrivateKey.fromSec1Der(der);
   }
 
   static #fromDecoded(decoded: DecodedPrivateKey): Sm2PrivateKey {

@@ -112,8 +112,8 @@ describe('ISO/IEC 9797-1 method 2 padding', () => {
 
 describe('SM4 CBC-MAC', () => {
   // Reference: chain ECB by hand over the padded data.
-  function cbcMacReference(key: Uint8Array, data: Uint8Array, iv: Uint8Array): Uint8Array {
-    let chain = Buffer.from(iv);
+  function cbcMacReference(key: Uint8Array, data: Uint8Array, iv: Uint8Array): Buffer {
+    let chain: Buffer = Buffer.from(iv);
     for (let off = 0; off < data.length; off += 16) {
       const x = Buffer.alloc(16);
       for (let i = 0; i < 16; i++) x[i] = chain[i] ^ data[off + i];
