@@ -24,6 +24,11 @@ export interface TransmitOptions {
   signal?: AbortSignal;
   /** Trace hints: mask the command data (VERIFY, keys, cryptograms) and/or the response data. */
   sensitive?: 'command' | 'response' | 'both';
+  /**
+   * Per-command opt-outs of the ISO decorators (apdu/get-response.ts, le-retry.ts, chaining.ts):
+   * false leaves that rule to the caller for this command (OpenSC's NO_GET_RESP / NO_RETRY_WL).
+   */
+  iso?: { getResponse?: false; leRetry?: false; chaining?: false };
 }
 
 export interface CardChannel {

@@ -1,0 +1,38 @@
+// Typed errors of the ISO 7816-4 layer (format errors of APDUs, ATRs and TLVs, decorator limits,
+// replay mismatches). Card status words have their own error (status-words.ts).
+
+import { defineErrorCodes } from '../common/error-catalog.ts';
+import { YikaError } from '../common/yika-error.ts';
+
+export const ApduErrorCode = defineErrorCodes('apdu', {
+  APDU_TOO_SHORT: { kind: 'bad_request', description: 'A command APDU needs at least 4 bytes, a response APDU at least 2.' },
+  APDU_WRONG_LC: { kind: 'bad_request', description: 'The Lc byte(s) do not match the length of the command.' },
+  APDU_TRUNCATED: { kind: 'bad_request', description: 'The command ends before the data announced by Lc.' },
+  APDU_LE_OUT_OF_RANGE: { kind: 'bad_request', description: 'Ne is out of range (short: 1–256, extended: 1–65536).' },
+  APDU_DATA_TOO_LONG: { kind: 'bad_request', description: 'The command data is too long for the encoding (short: 255, extended: 65535).' },
+  APDU_EXTENDED_SHORT_MIX: { kind: 'bad_request', description: 'An extended Lc is followed by a short Le (or the reverse).' },
+  APDU_BAD_HEADER: { kind: 'bad_request', description: 'A header byte is out of range (CLA FF is reserved for PPS).' },
+  ATR_MALFORMED: { kind: 'unprocessable', description: 'The answer to reset is truncated, too long or starts with a bad TS.' },
+  ATR_TCK_MISMATCH: { kind: 'unprocessable', description: 'The ATR check byte TCK is wrong.' },
+  TLV_MALFORMED: { kind: 'unprocessable', description: 'TLV data is truncated, has a bad tag or length, or nests too deeply.' },
+  GET_RESPONSE_LIMIT: { kind: 'unprocessable', description: 'The card kept answering 61xx past the GET RESPONSE round limit (32).' },
+  CHAINING_REFUSED: { kind: 'unprocessable', description: 'The card refused a chained command part.' },
+  REPLAY_MISMATCH: { kind: 'internal', description: 'A replayed transcript expected another command than the one sent.' },
+  REPLAY_EXHAUSTED: { kind: 'internal', description: 'A replayed transcript has no more exchanges.' },
+  TRACE_MALFORMED: { kind: 'bad_request', description: 'A trace line is not `A>> hex` / `A<< hex`.' },
+});
+
+export type ApduErrorCodeName = keyof typeof ApduErrorCode;
+
+export class ApduFormatError extends YikaError {
+  constructor(code: ApduErrorCodeName, message: string, details?: YikaError['details']) {
+    super(code, message, details);
+  }
+}
+
+/** Errors of the channel decorators and the replay channel. */
+export class ChannelError extends YikaError {
+  constructor(code: ApduErrorCodeName, message: string, details?: YikaError['details']) {
+    super(code, message, details);
+  }
+}
