@@ -1,6 +1,6 @@
 // Secure-messaging UPDATE RECORD of docs/HEALTHCARD-SECURITY.md: data = E ‖ MAC4, MAC over
 // header(CLA INS P1 P2 Lc) ‖ E with SKmac, E = SM4-ECB(SKenc, L ‖ TLV ‖ 80 00…).
-import { sm4DecryptEcb } from '../../crypto/sm4.ts';
+import { sm4DecryptEcb } from '../../crypto/index.ts';
 import type { CommandApdu } from './command-apdu.ts';
 import { secureMessagingMac, sessionKeys } from './session-keys.ts';
 import { CardStatus, SW } from './status-words.ts';

@@ -1,6 +1,6 @@
 // A small deterministic PRNG (sfc32 seeded through SM3) for card challenges and the synthetic
 // cardholder generator: the same seed gives the same bytes on every machine, so traces replay.
-import { sm3 } from '../../crypto/sm3.ts';
+import { sm3 } from '../../crypto/index.ts';
 
 export class SeededRandom {
   private a: number;

@@ -1,6 +1,6 @@
 // The session-key maths of docs/HEALTHCARD-SECURITY.md, shared by the card OS and the SAM so both
 // sides of the simulation follow the one written definition (tests recompute it independently).
-import { sm4CbcMac, sm4EncryptEcb } from '../../crypto/sm4.ts';
+import { sm4CbcMac, sm4EncryptEcb } from '../../crypto/index.ts';
 
 export interface SessionKeys {
   /** SKenc = SM4(K, R ‖ 00×8) */

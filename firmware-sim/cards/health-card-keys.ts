@@ -1,8 +1,8 @@
 // Key diversification of docs/HEALTHCARD-SECURITY.md: div(K, D8) = SM4(K, D8 ‖ ~D8); two-level card
 // keys div(div(MK, city8), card8), one-level div(MK, card8); the SAM holds div(MK, city8_SAM) or MK.
 // Test master keys MK(P1, P2) = SM3("YIKA-TEST-MK" ‖ P1 ‖ P2)[0..16) — simulator only.
-import { sm3 } from '../../crypto/sm3.ts';
-import { sm4EncryptEcb } from '../../crypto/sm4.ts';
+import { sm3 } from '../../crypto/index.ts';
+import { sm4EncryptEcb } from '../../crypto/index.ts';
 import type { KeyDefinition } from '../../apdu/healthcard/file-map.ts';
 
 export type MasterKeyProvider = (p1: number, p2: number) => Uint8Array;

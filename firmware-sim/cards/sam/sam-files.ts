@@ -1,7 +1,7 @@
 // The SAM's files (shared/domain/health-card.md §5): MF/EF0015 (14 B) SAM information, MF/EF0016 (6 B)
 // terminal number, DF01/EF001A (25 B) key index/issuer/receiver/validity, EF001B issuer certificate
 // (180 B), EF001C SAM certificate (190 B). Contents are synthetic; all readable without the PIN.
-import { sm3 } from '../../../crypto/sm3.ts';
+import { sm3 } from '../../../crypto/index.ts';
 import { ALWAYS, DedicatedFile, NEVER, TransparentFile } from '../../card-os/file-system.ts';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);

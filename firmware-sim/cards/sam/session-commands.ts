@@ -4,7 +4,7 @@ import type { CommandApdu } from '../../card-os/command-apdu.ts';
 import type { Handler } from '../../card-os/command-table.ts';
 import { secureMessagingMac, sessionKeys } from '../../card-os/session-keys.ts';
 import { CardStatus, SW } from '../../card-os/status-words.ts';
-import { sm4EncryptEcb } from '../../../crypto/sm4.ts';
+import { sm4EncryptEcb } from '../../../crypto/index.ts';
 import { diversify } from '../health-card-keys.ts';
 import type { SamState } from './sam-state.ts';
 
