@@ -273,10 +273,14 @@ export class Verifier {
   private async checkSignature(w: SignatureWork): Promise<TrustKey | undefined> {
     const pool = this.offThread;
     if (!pool || !pool.shouldOffload()) return this.checkSignatureSync(w);
-    for (const k of w.candidates) {
-      if (await pool.verify(k.pub, w.signedMessage, w.signature)) return k;
+    try {
+      for (const k of w.candidates) {
+        if (await pool.verify(k.pub, w.signedMessage, w.signature)) return k;
+      }
+      return undefined;
+    } catch {
+      return this.checkSignatureSync(w); // pool closed or its workers died: verify here
     }
-    return undefined;
   }
 
   /** Signature → key sign window → revocation lookup (stored in the verdict; reported after the time checks). */
