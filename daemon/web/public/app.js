@@ -1,0 +1,419 @@
+// The front-desk page: readers and their state, the cardholder when a card goes in, the QR verdict
+// when a code is scanned, the last events. Same-origin REST + the /v1/events WebSocket, which it
+// resumes after the last event seen when the connection drops. Cardholder data lives only in the
+// page's memory while the card is in the reader; the ID number is masked unless revealed.
+(function () {
+  'use strict';
+  var I = window.YikaI18n;
+  var t = I.t;
+  // Basic information and photo only: what the desk needs to recognise the patient, read fast.
+  var CARD_FILES = 'DDF1/EF05,DDF1/EF06,DDF1/EF07';
+  var MAX_EVENTS = 30;
+  var REVEAL_MS = 15000;
+
+  var state = {
+    readers: [],
+    readersError: null,
+    lastSeq: undefined,
+    card: { status: 'idle' },
+    qr: null,
+    events: [],
+    revealed: false,
+    health: null,
+  };
+  var readToken = 0;
+  var revealTimer = null;
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  // ---- REST --------------------------------------------------------------------------------------
+  function api(method, path, body) {
+    var init = { method: method, headers: { accept: 'application/json' } };
+    if (body !== undefined) { init.headers['content-type'] = 'application/json'; init.body = JSON.stringify(body); }
+    return fetch(path, init).then(function (res) {
+      return res.text().then(function (text) {
+        var json = null;
+        try { json = text ? JSON.parse(text) : null; } catch (e) { /* not JSON */ }
+        if (!res.ok) {
+          var err = (json && json.error) || {};
+          throw { code: err.code || 'HTTP_' + res.status, message: err.message || 'HTTP ' + res.status, status: res.status };
+        }
+        return json;
+      });
+    }, function () {
+      throw { code: 'DAEMON_UNREACHABLE', message: t('readers.unreachable'), status: 0 };
+    });
+  }
+
+  // ---- readers -----------------------------------------------------------------------------------
+  var refreshPending = null;
+  function refreshReaders() {
+    if (refreshPending) return refreshPending;
+    refreshPending = api('GET', '/v1/readers').then(function (r) {
+      state.readers = r.readers || [];
+      state.readersError = null;
+      renderReaders();
+      // A card already in a reader when the page opens is read at once.
+      if (state.card.status === 'idle') {
+        for (var i = 0; i < state.readers.length; i++) {
+          var rd = state.readers[i];
+          var s = userSlotWithCard(rd);
+          if (s) { readCard(rd.id, s.slot); break; }
+        }
+      }
+    }, function (e) {
+      state.readersError = e;
+      renderReaders();
+    }).then(function () { refreshPending = null; });
+    return refreshPending;
+  }
+
+  function isUserSlot(slot) { return slot.kind !== 'sam' && slot.slot < 0x10; }
+  function userSlotWithCard(reader) {
+    for (var i = 0; i < (reader.slots || []).length; i++) {
+      var s = reader.slots[i];
+      if (isUserSlot(s) && (s.card === 'present' || s.card === 'powered')) return s;
+    }
+    return null;
+  }
+
+  function renderReaders() {
+    var list = $('readers');
+    list.textContent = '';
+    var none = $('no-readers');
+    if (state.readersError) {
+      none.hidden = false;
+      none.querySelector('.help-title').textContent = state.readersError.code === 'DAEMON_UNREACHABLE' ? t('readers.unreachable') : state.readersError.message;
+      return;
+    }
+    none.querySelector('.help-title').textContent = t('readers.none');
+    none.hidden = state.readers.length > 0;
+    state.readers.forEach(function (r) {
+      var li = el('li');
+      li.setAttribute('data-testid', 'reader');
+      li.setAttribute('data-reader-id', r.id);
+      var head = el('div');
+      head.appendChild(el('span', 'reader-name', r.name));
+      var badge = el('span', 'badge ' + r.health, t('health.' + r.health));
+      badge.setAttribute('data-testid', 'reader-health');
+      head.appendChild(badge);
+      li.appendChild(head);
+      var info = el('div', 'slots', [r.vendor, r.model, r.kind, r.id].filter(Boolean).join(' · '));
+      li.appendChild(info);
+      var slots = el('div', 'slots');
+      (r.slots || []).forEach(function (s, i) {
+        if (i) slots.appendChild(document.createTextNode(' · '));
+        var span = el('span', s.card === 'present' || s.card === 'powered' ? 'slot-present' : '', (s.label || t('slot.' + s.kind)) + ': ' + t('slot.' + s.card));
+        slots.appendChild(span);
+      });
+      li.appendChild(slots);
+      if (r.healthDetail) li.appendChild(el('div', 'slots', r.healthDetail));
+      list.appendChild(li);
+    });
+  }
+
+  // ---- the card ----------------------------------------------------------------------------------
+  function readCard(readerId, slot) {
+    var token = ++readToken;
+    hideId();
+    state.card = { status: 'reading', readerId: readerId, slot: slot, removed: false };
+    renderCard();
+    var t0 = performance.now();
+    api('GET', '/v1/readers/' + encodeURIComponent(readerId) + '/healthcard?files=' + encodeURIComponent(CARD_FILES)).then(function (data) {
+      if (token !== readToken) return;
+      if (state.card.removed) { state.card = { status: 'removed' }; renderCard(); return; }
+      state.card = { status: 'shown', readerId: readerId, slot: slot, holder: extractHolder(data), ms: Math.round(performance.now() - t0) };
+      renderCard();
+    }, function (e) {
+      if (token !== readToken) return;
+      state.card = { status: 'error', readerId: readerId, slot: slot, error: e, removed: state.card.removed };
+      renderCard();
+    });
+  }
+
+  function onCardRemoved(ev) {
+    var c = state.card;
+    if (c.readerId && (c.readerId !== ev.readerId || c.slot !== ev.slot)) return;
+    if (c.status === 'reading') { c.removed = true; return; } // the read's outcome decides what to show
+    if (c.status === 'error') { c.removed = true; renderCard(); return; } // keep the error visible
+    hideId();
+    state.card = { status: 'removed' };
+    renderCard();
+  }
+
+  /** Finds a field anywhere in the read result: {name: 'x'} or {name: {value: 'x', ...}}. */
+  function find(obj, key, depth) {
+    if (!obj || typeof obj !== 'object' || (depth || 0) > 6) return undefined;
+    if (Object.prototype.hasOwnProperty.call(obj, key)) {
+      var v = obj[key];
+      if (v && typeof v === 'object' && !Array.isArray(v) && 'value' in v) return v.value;
+      return v;
+    }
+    var keys = Object.keys(obj);
+    for (var i = 0; i < keys.length; i++) {
+      var found = find(obj[keys[i]], key, (depth || 0) + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  function extractHolder(data) {
+    var photo = find(data, 'photo');
+    if (photo && typeof photo === 'object') photo = photo.base64 || photo.data || null;
+    return {
+      name: find(data, 'name'),
+      sex: find(data, 'sex'),
+      birthDate: find(data, 'birthDate'),
+      idNumber: find(data, 'idNumber'),
+      photo: typeof photo === 'string' && photo.length ? photo : null,
+    };
+  }
+
+  function sexText(v) {
+    if (v === null || v === undefined || v === '') return '—';
+    var n = parseInt(String(v), 16);
+    if (!isNaN(n) && (n === 0 || n === 1 || n === 2 || n === 9)) return t('sex.' + n);
+    return String(v);
+  }
+  function dateText(v) {
+    var s = v ? String(v) : '';
+    return /^\d{8}$/.test(s) ? s.slice(0, 4) + '-' + s.slice(4, 6) + '-' + s.slice(6) : s || '—';
+  }
+  function maskId(id) {
+    var s = id ? String(id) : '';
+    if (s.length < 10) return s ? s.replace(/./g, '*') : '—';
+    return s.slice(0, 6) + s.slice(6, -4).replace(/./g, '*') + s.slice(-4);
+  }
+  function photoUrl(b64) {
+    var mime = b64.indexOf('iVBOR') === 0 ? 'image/png' : b64.indexOf('R0lG') === 0 ? 'image/gif' : 'image/jpeg';
+    return 'data:' + mime + ';base64,' + b64;
+  }
+
+  function hideId() {
+    state.revealed = false;
+    if (revealTimer) { clearTimeout(revealTimer); revealTimer = null; }
+  }
+
+  function renderCard() {
+    var c = state.card;
+    var status = $('card-status');
+    var holder = $('holder');
+    var error = $('card-error');
+    status.setAttribute('data-state', c.status);
+    holder.hidden = c.status !== 'shown';
+    error.hidden = c.status !== 'error';
+    $('card-meta').textContent = '';
+    if (c.status !== 'shown') {
+      // Nothing of the cardholder stays in the page once it is not shown.
+      $('holder-name').textContent = '';
+      $('holder-id').textContent = '';
+      $('holder-photo').removeAttribute('src');
+    }
+    switch (c.status) {
+      case 'idle': status.textContent = t('card.insert'); break;
+      case 'reading': status.textContent = t('card.reading'); break;
+      case 'removed': status.textContent = t('card.removed') + ' · ' + t('card.insert'); break;
+      case 'error': {
+        status.textContent = c.removed ? t('card.removed') : '';
+        $('card-error-title').textContent = t('card.failed');
+        var msg = c.error.message;
+        if (c.removed && /REMOVED|ABSENT|NO_CARD/.test(c.error.code || '')) msg = t('card.removedDuringRead');
+        $('card-error-text').textContent = msg;
+        $('card-error-code').textContent = c.error.code || '';
+        break;
+      }
+      case 'shown': {
+        var h = c.holder;
+        status.textContent = t('card.read');
+        $('holder-name').textContent = h.name || '—';
+        $('holder-sex').textContent = sexText(h.sex);
+        $('holder-birth').textContent = dateText(h.birthDate);
+        $('holder-id').textContent = state.revealed ? String(h.idNumber || '—') : maskId(h.idNumber);
+        $('reveal').textContent = state.revealed ? t('card.hide') : t('card.reveal');
+        var img = $('holder-photo');
+        if (h.photo) { img.src = photoUrl(h.photo); img.hidden = false; $('holder-nophoto').hidden = true; }
+        else { img.hidden = true; $('holder-nophoto').hidden = false; }
+        $('card-meta').textContent = t('card.readIn', { ms: c.ms, reader: c.readerId });
+        break;
+      }
+    }
+  }
+
+  $('reveal').addEventListener('click', function () {
+    if (state.card.status !== 'shown') return;
+    state.revealed = !state.revealed;
+    if (revealTimer) clearTimeout(revealTimer);
+    if (state.revealed) revealTimer = setTimeout(function () { state.revealed = false; renderCard(); }, REVEAL_MS);
+    renderCard();
+  });
+
+  // ---- QR ----------------------------------------------------------------------------------------
+  function showQr(result) {
+    state.qr = result;
+    renderQr();
+  }
+
+  function renderQr() {
+    var r = state.qr;
+    var box = $('qr-result');
+    if (!r) { box.setAttribute('data-state', 'none'); $('qr-verdict').textContent = t('qr.waiting'); $('qr-reason').textContent = ''; $('qr-extra').textContent = ''; $('qr-mark').textContent = '▢'; return; }
+    if (r.pending) { box.setAttribute('data-state', 'none'); $('qr-verdict').textContent = t('qr.verifying'); $('qr-reason').textContent = ''; $('qr-extra').textContent = ''; return; }
+    if (r.failed) {
+      box.setAttribute('data-state', 'invalid');
+      box.setAttribute('data-code', r.code || '');
+      $('qr-mark').textContent = '!';
+      $('qr-verdict').textContent = t('qr.failed');
+      $('qr-reason').textContent = r.message + ' (' + r.code + ')';
+      $('qr-extra').textContent = '';
+      return;
+    }
+    var kind = r.ok ? 'valid' : r.code === 'LEGACY_ONLINE_ONLY' ? 'online' : 'invalid';
+    box.setAttribute('data-state', kind);
+    box.setAttribute('data-code', r.code);
+    $('qr-mark').textContent = r.ok ? '✓' : kind === 'online' ? '⟳' : '✗';
+    $('qr-verdict').textContent = t('qr.' + kind);
+    $('qr-reason').textContent = I.qrMessage(r.code, r.message) + (r.ok ? '' : ' (' + r.code + ')');
+    var extra = $('qr-extra');
+    extra.textContent = '';
+    var parts = [];
+    parts.push(typeof r.bundleAge === 'number' ? t('qr.bundleAge', { age: I.age(r.bundleAge) }) : t('qr.noBundle'));
+    if (r.type) parts.push(t('qr.type.' + r.type));
+    if (r.ok && r.expiresAt) parts.push(t('qr.expires', { time: new Date(r.expiresAt).toLocaleTimeString() }));
+    if (r.cached) parts.push(t('qr.cached'));
+    extra.appendChild(document.createTextNode(parts.join(' · ')));
+    if (r.warnings && r.warnings.length) {
+      extra.appendChild(el('div', 'warnings', '⚠ ' + r.warnings.map(I.warning).join('；')));
+    }
+  }
+
+  $('qr-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var input = $('qr-input');
+    var text = input.value.trim();
+    input.value = '';
+    if (!text) return;
+    showQr({ pending: true });
+    api('POST', '/v1/qr/verify', { text: text }).then(showQr, function (err) {
+      showQr({ failed: true, code: err.code, message: err.message });
+    });
+  });
+
+  // ---- events ------------------------------------------------------------------------------------
+  function eventText(ev) {
+    switch (ev.type) {
+      case 'qr.scanned': return t('ev.qr.scanned', { code: (ev.result && ev.result.code) || '' });
+      case 'reader.health': return t('ev.reader.health', { health: t('health.' + ev.health), detail: ev.detail || '' });
+      case 'local.gap': return t('ev.resumeGap');
+      default: return t('ev.' + ev.type, ev);
+    }
+  }
+
+  function addEvent(ev) {
+    state.events.unshift(ev);
+    if (state.events.length > MAX_EVENTS) state.events.length = MAX_EVENTS;
+    renderEvents();
+  }
+
+  function renderEvents() {
+    var list = $('events');
+    list.textContent = '';
+    state.events.forEach(function (ev) {
+      var li = el('li');
+      li.setAttribute('data-type', ev.type);
+      var time = el('time', '', new Date(ev.at).toLocaleTimeString());
+      li.appendChild(time);
+      li.appendChild(document.createTextNode(eventText(ev) + (ev.readerId && ev.type !== 'local.gap' ? ' · ' + ev.readerId : '')));
+      list.appendChild(li);
+    });
+  }
+
+  function handleEvent(ev) {
+    addEvent(ev);
+    switch (ev.type) {
+      case 'reader.attached': case 'reader.detached': case 'reader.health':
+        refreshReaders();
+        break;
+      case 'card.inserted':
+        refreshReaders();
+        if (ev.slot < 0x10) readCard(ev.readerId, ev.slot);
+        break;
+      case 'card.removed':
+        refreshReaders();
+        if (ev.slot < 0x10) onCardRemoved(ev);
+        break;
+      case 'qr.scanned':
+        if (ev.result) showQr(ev.result);
+        break;
+    }
+  }
+
+  var retryMs = 500;
+  function connect() {
+    var url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/events' + (state.lastSeq !== undefined ? '?after=' + state.lastSeq : '');
+    var ws;
+    try { ws = new WebSocket(url); } catch (e) { scheduleReconnect(); return; }
+    ws.onmessage = function (m) {
+      var msg;
+      try { msg = JSON.parse(m.data); } catch (e) { return; }
+      if (msg.type === 'stream.hello') {
+        retryMs = 500;
+        setConn('live');
+        if (state.lastSeq === undefined) state.lastSeq = msg.position;
+        else if (msg.resume && !msg.resume.complete) { addEvent({ type: 'local.gap', at: new Date().toISOString() }); refreshReaders(); }
+        return;
+      }
+      if (msg.type === 'stream.heartbeat' || typeof msg.seq !== 'number') return;
+      if (state.lastSeq !== undefined && msg.seq <= state.lastSeq) return;
+      state.lastSeq = msg.seq;
+      handleEvent(msg);
+    };
+    ws.onclose = function () { setConn('down'); scheduleReconnect(); };
+    ws.onerror = function () { /* onclose follows */ };
+  }
+  function scheduleReconnect() {
+    var wait = retryMs;
+    retryMs = Math.min(5000, retryMs * 2);
+    setTimeout(function () { refreshReaders(); connect(); }, wait);
+  }
+  function setConn(s) {
+    $('conn-dot').className = 'dot ' + (s === 'live' ? 'live' : s === 'down' ? 'down' : '');
+    var text = $('conn-text');
+    text.setAttribute('data-i18n', 'conn.' + s);
+    text.textContent = t('conn.' + s);
+    $('connection').setAttribute('data-state', s);
+  }
+
+  // ---- daemon health ------------------------------------------------------------------------------
+  function refreshHealth() {
+    api('GET', '/v1/health').then(function (h) { state.health = h; renderHealth(); }, function () { state.health = null; renderHealth(); });
+  }
+  function renderHealth() {
+    var h = state.health;
+    var node = $('health');
+    if (!h) { node.textContent = t('readers.unreachable'); return; }
+    var text = t('daemon.status', { version: h.version, status: t('health.' + h.status) });
+    if (h.degraded && h.degraded.length) text += ' · ' + t('daemon.degraded', { items: h.degraded.map(function (d) { return d.component + ': ' + d.reason; }).join('; ') });
+    node.textContent = text;
+  }
+
+  // ---- language ----------------------------------------------------------------------------------
+  function renderAll() {
+    I.setLang(I.lang);
+    $('lang').textContent = I.lang === 'zh' ? 'English' : '中文';
+    renderReaders(); renderCard(); renderQr(); renderEvents(); renderHealth();
+  }
+  $('lang').addEventListener('click', function () { I.setLang(I.lang === 'zh' ? 'en' : 'zh'); renderAll(); });
+
+  // ---- start -------------------------------------------------------------------------------------
+  renderAll();
+  refreshReaders();
+  refreshHealth();
+  setInterval(refreshHealth, 30000);
+  connect();
+})();
