@@ -56,7 +56,8 @@ export class FrameEncoder {
     const crc = crc32(payload);
     // Buffer.allocUnsafe slices a shared pool: far cheaper than a fresh ArrayBuffer for small frames.
     // Every returned byte is written below.
-    const out: Uint8Array = Buffer.allocUnsafe(maxEncodedLength(n) + 1);
+    const pooled = Buffer.allocUnsafe(maxEncodedLength(n) + 1);
+    const out = new Uint8Array(pooled.buffer, pooled.byteOffset, pooled.length);
     let codeIdx = 0;
     let o = 1;
     let code = 1;
@@ -222,7 +223,8 @@ export class FrameDecoder {
       return;
     }
     this.counters.frames++;
-    const payload: Uint8Array = Buffer.allocUnsafe(payloadLength);
+    const pooled = Buffer.allocUnsafe(payloadLength);
+    const payload = new Uint8Array(pooled.buffer, pooled.byteOffset, payloadLength);
     payload.set(buf.subarray(0, payloadLength));
     out.push(payload);
   }
