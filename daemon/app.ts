@@ -1,0 +1,164 @@
+// The composition root: builds the daemon's parts from a YikaConfig and wires them together —
+// device backends → reader registry → services → route modules → the HTTP server. main.ts only parses
+// flags, runs the crypto self-test, calls createApp() and handles signals; tests call createApp() too.
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Sm2PrivateKey } from '../crypto/sm2-keys.ts';
+import type { HostSecureConfig } from '../protocol/secure/host-handshake.ts';
+import { testTrustedCa } from '../protocol/secure/test-ca.ts';
+import { Sm2PublicKey } from '../crypto/sm2-keys.ts';
+import { buildServer, listenServer } from './api/server.ts';
+import { readerRoutes } from './api/routes/readers.ts';
+import { healthCardRoutes } from './api/routes/healthcard.ts';
+import { apiConfigOf } from './config/load-config.ts';
+import type { YikaConfig } from './config/config-schema.ts';
+import type { HealthReport, RouteModule, ServerContext } from './context.ts';
+import { PcscBackend } from './devices/pcsc-backend.ts';
+import type { DeviceBackend } from './devices/reader-device.ts';
+import { SerialBackend } from './devices/serial-backend.ts';
+import { SimBackend, type InProcessSimulator } from './devices/sim-backend.ts';
+import { EventBus } from './events/event-bus.ts';
+import { createLogger } from './logging/logger.ts';
+import { Metrics } from './metrics/metrics.ts';
+import { ReaderRegistry } from './readers/reader-registry.ts';
+import { HealthCardService } from './services/health-card-service.ts';
+
+export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface AppOptions {
+  config: YikaConfig;
+  logger?: Logger;
+  /** Replaces the backends the config would create (tests). */
+  backends?: DeviceBackend[];
+  /** With config.sim.enabled: use this simulator instead of creating one (tests, benches). */
+  simulator?: InProcessSimulator;
+  /** Extra route modules (QR, conformance …) registered on /v1. */
+  routes?: RouteModule[];
+}
+
+export interface YikaApp {
+  readonly config: YikaConfig;
+  readonly logger: Logger;
+  readonly events: EventBus;
+  readonly metrics: Metrics;
+  readonly registry: ReaderRegistry;
+  readonly backends: DeviceBackend[];
+  readonly healthCards: HealthCardService;
+  readonly server: FastifyInstance;
+  /** The simulated reader's backend when --sim. */
+  readonly sim?: SimBackend;
+  health(): HealthReport;
+  /** Starts the device backends (readers appear as they are found). */
+  startDevices(): Promise<void>;
+  /** Listens on config.listen; returns the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+function hostTrust(config: YikaConfig, logger: Logger): HostSecureConfig | undefined {
+  const cas = config.devices.vendorCas.map((c) => ({ id: c.id, publicKey: Sm2PublicKey.fromHex(c.publicKey) }));
+  if (config.devices.trustTestCa) cas.push(testTrustedCa());
+  if (!cas.length) return undefined;
+  let hostKey: Sm2PrivateKey;
+  if (config.devices.hostKeyFile) hostKey = Sm2PrivateKey.fromPem(readFileSync(config.devices.hostKeyFile, 'utf8'));
+  else {
+    hostKey = Sm2PrivateKey.generate();
+    logger.debug({}, 'secure channel: using a new host key for this run (set devices.hostKeyFile to pair)');
+  }
+  return { hostKey, trustedCas: cas };
+}
+
+export async function createApp(options: AppOptions): Promise<YikaApp> {
+  const config = options.config;
+  const logger = options.logger ?? createLogger({ level: config.log.level });
+  const events = new EventBus();
+  const metrics = new Metrics();
+  const startedAt = Date.now();
+  const log = {
+    info: (obj: object, msg: string) => logger.info(obj, msg),
+    warn: (obj: object, msg: string) => logger.warn(obj, msg),
+  };
+
+  const registry = new ReaderRegistry({
+    events,
+    metrics,
+    lockTimeoutMs: config.readers.lockTimeoutMs,
+    trace: { enabled: config.readers.trace, maskData: config.readers.traceMaskData },
+    log,
+  });
+
+  const trust = hostTrust(config, logger);
+  let sim: SimBackend | undefined;
+  let backends: DeviceBackend[];
+  if (options.backends) backends = options.backends;
+  else {
+    backends = [];
+    if (config.sim.enabled) {
+      sim = new SimBackend({
+        seed: config.sim.seed,
+        speed: config.sim.speed,
+        profile: config.sim.profile,
+        secure: config.devices.secure,
+        trust,
+        simulator: options.simulator,
+        log,
+      });
+      backends.push(sim);
+    }
+    if (config.devices.serial.length || config.devices.serialDiscovery) {
+      backends.push(new SerialBackend({ ports: config.devices.serial, discovery: config.devices.serialDiscovery, secure: config.devices.secure, trust, log }));
+    }
+    if (config.devices.pcsc) backends.push(new PcscBackend({ log }));
+  }
+
+  const healthCards = new HealthCardService({ registry, metrics, samPin: config.sam.pin, logger });
+
+  const health = (): HealthReport => {
+    const degraded: HealthReport['degraded'] = [];
+    for (const b of backends) {
+      const s = b.status();
+      if (!s.available) degraded.push({ component: `devices.${s.backend}`, reason: `${s.detail ?? 'unavailable'}${s.fix ? ` — fix: ${s.fix}` : ''}` });
+      else if (s.detail && s.fix) degraded.push({ component: `devices.${s.backend}`, reason: `${s.detail} — ${s.fix}` });
+    }
+    for (const r of registry.list()) {
+      const m = r.toJSON();
+      if (m.health !== 'ok') degraded.push({ component: `reader.${m.id}`, reason: `${m.health}${m.healthDetail ? `: ${m.healthDetail}` : ''}` });
+    }
+    if (!registry.list().length) degraded.push({ component: 'readers', reason: 'no reader found: plug in a reader, or start with --sim for the simulated one' });
+    return { status: degraded.length ? 'degraded' : 'ok', degraded, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), version: VERSION };
+  };
+
+  const ctx: ServerContext = {
+    logger,
+    events,
+    metrics,
+    health,
+    routes: [readerRoutes(registry), healthCardRoutes(healthCards), ...(options.routes ?? [])],
+  };
+  const server = await buildServer(ctx, { ...config.api, listen: apiConfigOf(config).listen });
+
+  let started = false;
+  return {
+    config,
+    logger,
+    events,
+    metrics,
+    registry,
+    backends,
+    healthCards,
+    server,
+    sim,
+    health,
+    async startDevices() {
+      if (started) return;
+      started = true;
+      for (const b of backends) await b.start(registry);
+    },
+    listen: () => listenServer(server),
+    async close() {
+      await server.close();
+      for (const b of backends) await b.stop().catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'backend stop failed'));
+    },
+  };
+}
