@@ -1,0 +1,76 @@
+// Small helpers for the sim-card tests: hex in/out and an exchange that returns hex + SW.
+import type { SimCard } from '../../../firmware-sim/sim-card.ts';
+// sm-crypto is an independent (pure-JS) SM3/SM4 implementation: the tests recompute the doc's maths
+// with it rather than with the code under test.
+// @ts-expect-error sm-crypto ships no types
+import smCrypto from 'sm-crypto';
+
+export const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
+export const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
+
+export interface Exchange {
+  data: string;
+  sw: string;
+  kind: string;
+}
+
+export function tx(card: SimCard, apdu: string | Uint8Array, protocol: 0 | 1 = 1): Exchange {
+  const answer = card.process(typeof apdu === 'string' ? hex(apdu) : apdu, protocol);
+  const r = answer.response;
+  return { data: toHex(r.subarray(0, r.length - 2)), sw: toHex(r.subarray(r.length - 2)), kind: answer.kind };
+}
+
+const { sm4: libSm4, sm3: libSm3 } = smCrypto as {
+  sm4: { encrypt(data: number[], key: number[], opts: object): number[]; decrypt(data: number[], key: number[], opts: object): number[] };
+  sm3(data: number[]): string;
+};
+
+/** Reference SM4-ECB (no padding). */
+export function refSm4Ecb(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return Uint8Array.from(libSm4.encrypt([...data], [...key], { padding: 'none', output: 'array' }));
+}
+
+export function refSm4EcbDecrypt(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return Uint8Array.from(libSm4.decrypt([...data], [...key], { padding: 'none', output: 'array' }));
+}
+
+export function refSm3(data: Uint8Array): Uint8Array {
+  return hex(libSm3([...data]));
+}
+
+/** The doc's maths recomputed with the reference implementation. */
+export const reference = {
+  masterKey(p1: number, p2: number): Uint8Array {
+    return refSm3(Uint8Array.from([...Buffer.from('YIKA-TEST-MK'), p1, p2])).slice(0, 16);
+  },
+  div(key: Uint8Array, d8: Uint8Array): Uint8Array {
+    return refSm4Ecb(key, Uint8Array.from([...d8, ...d8.map((b) => ~b & 0xff)]));
+  },
+  city8(province: string): Uint8Array {
+    return Uint8Array.from(Buffer.from(`${province}000000`, 'ascii'));
+  },
+  cardKey(p1: number, p2: number, card8: Uint8Array, province: string): Uint8Array {
+    const mk = reference.masterKey(p1, p2);
+    return p1 === 0x47 || p1 === 0x48 ? reference.div(reference.div(mk, reference.city8(province)), card8) : reference.div(mk, card8);
+  },
+  sessionKeys(key: Uint8Array, r: Uint8Array): { enc: Uint8Array; mac: Uint8Array } {
+    return {
+      enc: refSm4Ecb(key, Uint8Array.from([...r, 0, 0, 0, 0, 0, 0, 0, 0])),
+      mac: refSm4Ecb(key, Uint8Array.from([...r, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])),
+    };
+  },
+  cryptogram(skEnc: Uint8Array, p: Uint8Array): Uint8Array {
+    const c = refSm4Ecb(skEnc, Uint8Array.from([...p, 0, 0, 0, 0, 0, 0, 0, 0]));
+    return c.slice(0, 8).map((b, i) => b ^ c[8 + i]);
+  },
+  mac4(skMac: Uint8Array, data: Uint8Array): Uint8Array {
+    const padded = new Uint8Array((Math.floor(data.length / 16) + 1) * 16);
+    padded.set(data);
+    padded[data.length] = 0x80;
+    let chain = new Uint8Array(16);
+    for (let i = 0; i < padded.length; i += 16) chain = refSm4Ecb(skMac, chain.map((b, j) => b ^ padded[i + j]));
+    return chain.slice(0, 4);
+  },
+};
+
+export const HOST_CONSTANT = hex('59494B41484F5354'); // "YIKAHOST"
