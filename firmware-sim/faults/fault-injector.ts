@@ -36,6 +36,8 @@ export type LinkDirection = 'to-host' | 'to-device' | 'both';
 /** What the injector needs from the simulator for device-level faults. */
 export interface FaultTarget {
   readonly reader: SimulatedReader;
+  /** The reader reboots: cards powered down and the host forgotten (it must say hello again). */
+  resetReader(): Promise<void>;
   unplug(): Promise<void>;
   replug(): Promise<void>;
   /** Puts a SAM configured with `pin` in the slot. */
@@ -140,7 +142,7 @@ export class FaultInjector {
         return;
       case 'reset-reader':
         this.log.push('reset-reader');
-        await this.#needTarget().reader.deviceReset();
+        await this.#needTarget().resetReader();
         return;
       case 'unplug': {
         const target = this.#needTarget();

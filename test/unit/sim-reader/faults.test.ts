@@ -24,6 +24,7 @@ function setup(seed = 7) {
   let replugged = 0;
   faults.attach({
     reader,
+    resetReader: () => reader.deviceReset(),
     unplug: async () => void unplugged++,
     replug: async () => void replugged++,
     insertSamWithPin: (slot, pin) => {

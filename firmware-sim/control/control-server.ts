@@ -1,0 +1,107 @@
+// The control channel: a small HTTP server on the loopback interface, for tests and CI scripts.
+//   GET  /status              reader slots, counters, modelled time
+//   GET  /time                modelled physical time so far
+//   POST /command             one SimCommand as JSON            → {ok, result} | {ok:false, error}
+//   POST /line                command lines (text/plain)        → [{ok, …} per line]
+//   POST /scenario            a scenario (JSON or YAML)         → {ok, ran, errors}
+// Bad input answers 400 with a typed error; it never stops the simulator.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { checkCommand, parseCommandLine } from './sim-commands.ts';
+import { parseScenario, runScenario } from './scenario.ts';
+import type { SimController } from './sim-controller.ts';
+import { SimError } from './sim-errors.ts';
+
+const MAX_BODY = 1 << 20;
+
+export interface ControlServer {
+  readonly port: number;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size > MAX_BODY) {
+        reject(new SimError('SIM_BAD_COMMAND', 'the request body exceeds 1 MiB'));
+        req.destroy();
+        return;
+      }
+      parts.push(d);
+    });
+    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex').toUpperCase() : v));
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function errorBody(e: unknown): { ok: false; error: { code: string; message: string } } {
+  const err = e as { code?: string; message?: string };
+  return { ok: false, error: { code: err.code ?? 'INTERNAL', message: err.message ?? 'error' } };
+}
+
+export async function startControlServer(controller: SimController, options: { port?: number; host?: string } = {}): Promise<ControlServer> {
+  const host = options.host ?? '127.0.0.1';
+  const server: Server = createServer(async (req, res) => {
+    try {
+      const path = (req.url ?? '/').split('?')[0];
+      if (req.method === 'GET' && path === '/status') return send(res, 200, { ok: true, result: await controller.execute({ cmd: 'status' }) });
+      if (req.method === 'GET' && path === '/time') return send(res, 200, { ok: true, result: await controller.execute({ cmd: 'time' }) });
+      if (req.method !== 'POST') return send(res, 404, { ok: false, error: { code: 'SIM_BAD_COMMAND', message: 'unknown endpoint; see SIMULATOR.md' } });
+      const body = await readBody(req);
+      if (path === '/command') {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body);
+        } catch {
+          return send(res, 400, errorBody(new SimError('SIM_BAD_COMMAND', 'the body is not JSON')));
+        }
+        const r = await controller.run(checkCommand(parsed));
+        return send(res, r.ok ? 200 : 409, r);
+      }
+      if (path === '/line') {
+        const results = [];
+        for (const line of body.split(/\r?\n/)) {
+          let command;
+          try {
+            command = parseCommandLine(line);
+          } catch (e) {
+            results.push(errorBody(e));
+            continue;
+          }
+          if (command) results.push(await controller.run(command));
+        }
+        return send(res, results.every((r) => r.ok) ? 200 : 400, results);
+      }
+      if (path === '/scenario') {
+        const outcome = await runScenario(controller, parseScenario(body), { continueOnError: true });
+        return send(res, outcome.errors.length === 0 ? 200 : 409, { ok: outcome.errors.length === 0, ...outcome });
+      }
+      return send(res, 404, { ok: false, error: { code: 'SIM_BAD_COMMAND', message: 'unknown endpoint; see SIMULATOR.md' } });
+    } catch (e) {
+      send(res, e instanceof SimError ? 400 : 500, errorBody(e));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new SimError('SIM_TRANSPORT_FAILED', `cannot listen for the control channel on ${host}:${options.port ?? 0}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
