@@ -74,3 +74,34 @@ export const reference = {
 };
 
 export const HOST_CONSTANT = hex('59494B41484F5354'); // "YIKAHOST"
+
+/** ATR bytes 4..11. */
+export function card8Of(atr: Uint8Array): Uint8Array {
+  return atr.slice(4, 12);
+}
+
+/** Sends a T=0 command to the SAM and fetches 61xx data with GET RESPONSE, as a host does. */
+export function samCommand(sam: SimCard, apdu: string): Exchange {
+  const first = tx(sam, apdu, 0);
+  if (!first.sw.startsWith('61')) return first;
+  return tx(sam, `00C00000${first.sw.slice(2)}`, 0);
+}
+
+/**
+ * The doc's RK/UK flow through the simulated SAM: GET CHALLENGE on the card, 80 DE, 80 FA, GET RESPONSE,
+ * XOR of the halves, EXTERNAL AUTHENTICATE. Returns the card's SW.
+ */
+export function authenticateWithSam(card: SimCard, sam: SimCard, samIndex: readonly [number, number], cardRef: number, cardAtr: Uint8Array, cityCode: string): string {
+  const r = tx(card, '0084000008');
+  if (r.sw !== '9000') return r.sw;
+  const [p1, p2] = samIndex;
+  const twoLevel = p1 === 0x47 || p1 === 0x48;
+  const data = toHex(card8Of(cardAtr)) + (twoLevel ? toHex(reference.city8(cityCode.slice(0, 2))) : '') + r.data;
+  const setup = samCommand(sam, `80DE${p1.toString(16)}${p2.toString(16).padStart(2, '0')}${(data.length / 2).toString(16).padStart(2, '0')}${data}`);
+  if (setup.sw !== '9000') throw new Error(`SAM 80DE ${setup.sw}`);
+  const c = samCommand(sam, `80FA000010${toHex(HOST_CONSTANT)}0000000000000000`);
+  if (c.sw !== '9000') throw new Error(`SAM 80FA ${c.sw}`);
+  const cb = hex(c.data);
+  const cryptogram = cb.slice(0, 8).map((b, i) => b ^ cb[8 + i]);
+  return tx(card, `008200${cardRef.toString(16).padStart(2, '0')}11${toHex(cryptogram)}${toHex(HOST_CONSTANT)}01`).sw;
+}
