@@ -243,6 +243,7 @@ export class DeviceSession {
     this.ready = false;
     this.channel.setRecordLayer(null);
     this.handshake = undefined;
+    this.reportedTeardown = false;
     const version = request.versions.find((v) => this.versions.includes(v));
     if (version === undefined) throw new DeviceError('UNSUPPORTED_VERSION', `this device speaks protocol version ${this.versions.join(', ')}`);
     if (request.maxFrame < MIN_MAX_FRAME) throw new DeviceError('BAD_REQUEST', `maxFrame must be at least ${MIN_MAX_FRAME}`);
@@ -269,15 +270,25 @@ export class DeviceSession {
     return this.handshake;
   }
 
+  /**
+   * Drops the channel after a bad record (or a plaintext request inside it): not ready until a new
+   * hello. The host is told once, with a plaintext error for id 0, not once per stray record.
+   */
   private tearDownChannel(report = true): void {
-    if (!this.channel.secure && !report) return;
     const wasSecure = this.channel.secure;
     this.channel.setRecordLayer(null);
-    this.ready = false;
-    this.helloBytes = undefined;
-    if (wasSecure) this.stats.secureTeardowns++;
-    if (report) this.sendError(0, 'SECURE_CHANNEL_FAILED', 'the secure channel was torn down; send hello again');
+    if (wasSecure) {
+      this.stats.secureTeardowns++;
+      this.ready = false;
+      this.helloBytes = undefined;
+      this.reportedTeardown = false;
+    }
+    if (report && !this.reportedTeardown) {
+      this.reportedTeardown = true;
+      this.sendError(0, 'SECURE_CHANNEL_FAILED', 'the secure channel was torn down; send hello again');
+    }
   }
+  private reportedTeardown = false;
 
   // ---- sending ----------------------------------------------------------------------------------------
 
