@@ -75,14 +75,22 @@ async function listen(app: FastifyInstance): Promise<string> {
   return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 }
 
-/** The QR routes and one valid code, when the QR engineer's modules are present. */
-async function qrSetup(): Promise<{ routes: RouteModule; text: string; note: string } | undefined> {
+/** The QR routes (demo trust) and one valid static code, when the QR modules are present. */
+async function qrSetup(): Promise<{ routes: RouteModule; text: string; note: string; close: () => Promise<void> } | undefined> {
   const routesFile = new URL('../daemon/api/routes/qr.ts', import.meta.url);
-  const benchHelper = new URL('../daemon/services/qr-bench-fixture.ts', import.meta.url);
-  if (!existsSync(routesFile) || !existsSync(benchHelper)) return undefined;
-  const fixture = (await import(benchHelper.href)) as { qrBenchFixture: () => Promise<{ routes: RouteModule; text: string }> };
-  const f = await fixture.qrBenchFixture();
-  return { ...f, note: 'one valid static code, verified once then served from the result cache' };
+  const serviceFile = new URL('../daemon/services/qr-service.ts', import.meta.url);
+  if (!existsSync(routesFile) || !existsSync(serviceFile)) return undefined;
+  const { qrRoutes } = (await import(routesFile.href)) as typeof import('../daemon/api/routes/qr.ts');
+  const { QrService } = (await import(serviceFile.href)) as typeof import('../daemon/services/qr-service.ts');
+  const { issueDemoCode } = await import('../qr/demo-trust.ts');
+  const quiet = { info() {}, warn() {} };
+  const service = new QrService({ demo: true, poolSize: 0, logger: quiet });
+  await service.ready();
+  // A static code: a dynamic one would be REPLAYED from the second request on (and rightly so).
+  const text = issueDemoCode({ type: 'static' }).text;
+  const first = await service.verify(text);
+  if (!first.ok) throw new Error(`the demo code does not verify (${first.code})`);
+  return { routes: qrRoutes(service), text, note: 'one valid static demo code, verified once then served from the verdict cache', close: () => service.close() };
 }
 
 export async function run(): Promise<BenchSection> {
@@ -137,6 +145,7 @@ export async function run(): Promise<BenchSection> {
   } finally {
     await app.close();
     await bare.close();
+    await qr?.close();
   }
 }
 
