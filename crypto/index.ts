@@ -47,5 +47,5 @@ export {
   type Sm2KeyExchangeResult,
   type Sm2KeyExchangeRole,
 } from './sm2-key-exchange.ts';
-export { runSelfTest, lastSelfTestResult, type SelfTestResult } from './self-test.ts';
+export { runSelfTest, requireSelfTest, lastSelfTestResult, type SelfTestResult } from './self-test.ts';
 export { OID_SM2_CURVE, OID_EC_PUBLIC_KEY } from './sm2-key-codec.ts';

@@ -7,6 +7,7 @@ import { Sm2PrivateKey, sm2SignWithK } from './sm2-keys.ts';
 import { encodeRawSignature } from './sm2-signature-encoding.ts';
 import { sm3 } from './sm3.ts';
 import { sm4DecryptEcb, sm4EncryptEcb } from './sm4.ts';
+import { CryptoSelfTestError } from './crypto-errors.ts';
 
 export interface SelfTestResult {
   ok: boolean;
@@ -66,4 +67,11 @@ export function runSelfTest(): SelfTestResult {
 /** The result of the last runSelfTest(), if any. */
 export function lastSelfTestResult(): SelfTestResult | undefined {
   return lastResult;
+}
+
+/** runSelfTest(), throwing CRYPTO_SELF_TEST_FAILED (with the failed check names) unless ok. For start-up. */
+export function requireSelfTest(): SelfTestResult {
+  const result = runSelfTest();
+  if (!result.ok) throw new CryptoSelfTestError('crypto self-test failed', { failures: result.failures });
+  return result;
 }

@@ -28,7 +28,28 @@ function checkBlocks(data: Uint8Array): void {
 const ECB_CACHE_LIMIT = 64;
 const ecbCache = new Map<string, { enc: Cipher; dec: Decipher }>();
 
+// Secure messaging calls with the same key object over and over: remember the last one (by reference and
+// by content, since a caller may mutate its buffer) to skip building the cache key.
+let lastKeyRef: Uint8Array | undefined;
+const lastKeyCopy = new Uint8Array(SM4_KEY_LENGTH);
+let lastCtx: { enc: Cipher; dec: Decipher } | undefined;
+
+function sameAsLastKey(key: Uint8Array): boolean {
+  if (key !== lastKeyRef) return false;
+  for (let i = 0; i < SM4_KEY_LENGTH; i++) if (key[i] !== lastKeyCopy[i]) return false;
+  return true;
+}
+
 function ecbContexts(key: Uint8Array): { enc: Cipher; dec: Decipher } {
+  if (lastCtx && sameAsLastKey(key)) return lastCtx;
+  const ctx = lookupEcbContexts(key);
+  lastKeyRef = key;
+  lastKeyCopy.set(key);
+  lastCtx = ctx;
+  return ctx;
+}
+
+function lookupEcbContexts(key: Uint8Array): { enc: Cipher; dec: Decipher } {
   const id = asBuffer(key).toString('latin1');
   let ctx = ecbCache.get(id);
   if (ctx) {
