@@ -77,6 +77,7 @@ export const QrErrorCodes = defineErrorCodes('qr', {
   QR_ISSUE_INVALID: { kind: 'bad_request', description: 'The code to issue is invalid (card id, ttl, type or extension).' },
   QR_KEY_INVALID: { kind: 'bad_request', description: 'A key (file or hex) is malformed or not an SM2 key.' },
   QR_NOT_READY: { kind: 'unavailable', description: 'The QR verifier is not ready (no trust bundle loaded).' },
+  QR_SCAN_NOT_FOUND: { kind: 'not_found', description: 'No recent scanner result with this id (kept for two minutes).' },
 });
 
 export type QrErrorCode = keyof typeof QrErrorCodes;

@@ -1,0 +1,260 @@
+// yika qr: EHC1 codes from the command line — keygen, issue (text, PNG, SVG, terminal), bundle (build
+// and sign a trust bundle), verify (through the daemon, or offline against a bundle file), trust
+// (show the daemon's bundle) and install (send a bundle to the daemon).
+import { readFileSync, writeFileSync } from 'node:fs';
+import QRCode from 'qrcode';
+import { Sm2PrivateKey, Sm2PublicKey } from '../../../crypto/index.ts';
+import { issueCode } from '../../../qr/issuer.ts';
+import { QrError } from '../../../qr/result-codes.ts';
+import { revocationHash } from '../../../qr/revocation-list.ts';
+import { buildTrustBundle, keyIdOf, type KeyStatus, type TrustKeySpec } from '../../../qr/trust-bundle.ts';
+import { TrustStore } from '../../../qr/trust-store.ts';
+import { Verifier, type QrVerifyResult } from '../../../qr/verifier.ts';
+import type { CodeType } from '../../../qr/ehc1-body.ts';
+import { isYikaError } from '../../../common/yika-error.ts';
+import { COMMON_HELP, UsageError, client, guard, parseCommon, print, printJson } from '../cli-args.ts';
+
+const HELP = `Usage: yika qr <subcommand> [options]
+
+  keygen [--out FILE]                         new SM2 key (JSON: private, public, kid); file mode 0600
+  issue --key FILE --card HEX [--static] [--ttl S] [--iat UNIX] [--ext JSON]
+        [--png FILE] [--svg FILE] [--terminal]
+                                              a signed EHC1 code (dynamic by default) for a card id
+                                              (64 hex = 32-byte card id, 32 hex = pseudonym)
+  bundle --anchor-key FILE --seq N (--key FILE|PUBHEX)... [--revoked-key FILE|PUBHEX]...
+        [--issuer NAME] [--types dynamic,static] [--valid-hours 24] [--sign-until ISO]
+        [--verify-until ISO] [--revoke CARDHEX]... [--revoke-before CARDHEX@ISO]... --out FILE
+                                              a trust bundle signed by the anchor key
+  verify TEXT [--terminal ID]                 verify through the daemon (exit 0 valid, 1 not)
+  verify TEXT --offline --bundle FILE --anchor FILE|PUBHEX [--now ISO]
+                                              verify here, without the daemon
+  trust                                       the daemon's installed trust bundle
+  install FILE                                send a signed bundle to the daemon
+
+${COMMON_HELP}`;
+
+interface KeyFile {
+  type: 'yika-qr-key';
+  private?: string;
+  public: string;
+  kid: string;
+}
+
+/** Splits subcommand flags: repeated flags accumulate. */
+function flags(args: string[], boolean: string[]): { values: Map<string, string[]>; positional: string[] } {
+  const values = new Map<string, string[]>();
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    let v: string;
+    if (boolean.includes(name)) v = 'true';
+    else if (eq > 0) v = a.slice(eq + 1);
+    else {
+      const next = args[++i];
+      if (next === undefined) throw new UsageError(`--${name} needs a value`);
+      v = next;
+    }
+    values.set(name, [...(values.get(name) ?? []), v]);
+  }
+  return { values, positional };
+}
+
+function one(f: Map<string, string[]>, name: string, required = false): string | undefined {
+  const v = f.get(name);
+  if (required && !v) throw new UsageError(`--${name} is required`);
+  return v?.[v.length - 1];
+}
+
+function hexBytes(s: string, what: string, lengths: number[]): Uint8Array {
+  const clean = s.trim();
+  if (!/^(?:[0-9a-fA-F]{2})+$/.test(clean) || !lengths.includes(clean.length / 2)) throw new UsageError(`${what}: expected ${lengths.map((l) => l * 2).join(' or ')} hex digits`);
+  return Uint8Array.from(Buffer.from(clean, 'hex'));
+}
+
+function readKeyFile(path: string): KeyFile {
+  let k: KeyFile;
+  try {
+    k = JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
+  } catch (e) {
+    throw new QrError('QR_KEY_INVALID', `${path}: not a key file written by \`yika qr keygen\` (${(e as Error).message})`);
+  }
+  if (k.type !== 'yika-qr-key' || typeof k.public !== 'string') throw new QrError('QR_KEY_INVALID', `${path}: not a key file written by \`yika qr keygen\``);
+  return k;
+}
+
+function privateKey(path: string): Sm2PrivateKey {
+  const k = readKeyFile(path);
+  if (!k.private) throw new QrError('QR_KEY_INVALID', `${path}: has no private key`);
+  return Sm2PrivateKey.fromHex(k.private);
+}
+
+/** A key file or a public key in hex. */
+function publicKey(arg: string): Sm2PublicKey {
+  if (/^04[0-9a-fA-F]{128}$/.test(arg.trim())) return Sm2PublicKey.fromHex(arg.trim());
+  return Sm2PublicKey.fromHex(readKeyFile(arg).public);
+}
+
+const unix = (iso: string, what: string): number => {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) throw new UsageError(`${what}: expected an ISO date/time, e.g. 2027-01-01T00:00:00Z`);
+  return Math.floor(t / 1000);
+};
+
+function keygen(args: string[]): number {
+  const f = flags(args, []).values;
+  const key = Sm2PrivateKey.generate();
+  const pub = key.publicKey.toBytes();
+  const file: KeyFile = { type: 'yika-qr-key', private: key.toHex(), public: key.publicKey.toHex(), kid: Buffer.from(keyIdOf(pub)).toString('hex') };
+  const out = one(f, 'out');
+  if (out) {
+    writeFileSync(out, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
+    print(`Wrote ${out} (keep it secret)\npublic ${file.public}\nkid    ${file.kid}`);
+  } else printJson(file);
+  return 0;
+}
+
+async function issue(args: string[]): Promise<number> {
+  const f = flags(args, ['static', 'dynamic', 'terminal']).values;
+  const key = privateKey(one(f, 'key', true)!);
+  const type: CodeType = f.has('static') ? 'static' : 'dynamic';
+  const cardId = hexBytes(one(f, 'card', true)!, '--card', [32, 16]);
+  const ttl = one(f, 'ttl');
+  const iat = one(f, 'iat');
+  const ext = one(f, 'ext');
+  const code = issueCode({
+    key,
+    type,
+    cardId,
+    ttl: ttl ? Number(ttl) : undefined,
+    iat: iat ? Number(iat) : undefined,
+    ext: ext ? (JSON.parse(ext) as Record<string, never>) : undefined,
+  });
+  const png = one(f, 'png');
+  const svg = one(f, 'svg');
+  // The uppercase prefix keeps "EHC1:" in alphanumeric mode and the digits in numeric mode.
+  const qrOptions = { errorCorrectionLevel: 'M' as const, margin: 4 };
+  if (png) await QRCode.toFile(png, code.text, { ...qrOptions, type: 'png', scale: 6 });
+  if (svg) await QRCode.toFile(svg, code.text, { ...qrOptions, type: 'svg' });
+  if (f.has('terminal')) print(await QRCode.toString(code.text, { ...qrOptions, type: 'terminal', small: true }));
+  print(code.text);
+  return 0;
+}
+
+function bundle(args: string[]): number {
+  const f = flags(args, []).values;
+  const anchor = privateKey(one(f, 'anchor-key', true)!);
+  const seq = Number(one(f, 'seq', true));
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new UsageError('--seq: a non-negative integer, higher than the installed bundle');
+  const out = one(f, 'out', true)!;
+  const now = Math.floor(Date.now() / 1000);
+  const validHours = Number(one(f, 'valid-hours') ?? 24);
+  const types = (one(f, 'types') ?? 'dynamic,static').split(',').map((t) => t.trim()) as CodeType[];
+  if (!types.every((t) => t === 'dynamic' || t === 'static')) throw new UsageError('--types: dynamic, static or both');
+  const window = {
+    issuer: one(f, 'issuer') ?? 'EHC issuer',
+    types,
+    signFrom: one(f, 'sign-from') ? unix(one(f, 'sign-from')!, '--sign-from') : now - 86400,
+    signUntil: one(f, 'sign-until') ? unix(one(f, 'sign-until')!, '--sign-until') : now + 2 * 365 * 86400,
+    verifyUntil: one(f, 'verify-until') ? unix(one(f, 'verify-until')!, '--verify-until') : now + 3 * 365 * 86400,
+  };
+  const keySpec = (arg: string, status: KeyStatus): TrustKeySpec => ({ pub: publicKey(arg).toBytes(), status, ...window });
+  const keys = [...(f.get('key') ?? []).map((k) => keySpec(k, 'active')), ...(f.get('revoked-key') ?? []).map((k) => keySpec(k, 'revoked'))];
+  if (!keys.length) throw new UsageError('at least one --key');
+  const revokedCards = (f.get('revoke') ?? []).map((c) => revocationHash(hexBytes(c, '--revoke', [32, 16])));
+  const revokedBefore = (f.get('revoke-before') ?? []).map((e) => {
+    const [card, when] = e.split('@');
+    if (!when) throw new UsageError('--revoke-before CARDHEX@ISO');
+    return { hash: revocationHash(hexBytes(card, '--revoke-before', [32, 16])), before: unix(when, '--revoke-before') };
+  });
+  const bytes = buildTrustBundle({ seq, issuedAt: now, nextUpdate: now + Math.round(validHours * 3600), keys, revokedCards, revokedBefore }, anchor);
+  writeFileSync(out, bytes);
+  print(`Wrote ${out}: seq ${seq}, ${keys.length} key(s), ${revokedCards.length + revokedBefore.length} revoked card(s), ${bytes.length} bytes; anchor ${anchor.publicKey.toHex()}`);
+  return 0;
+}
+
+function describe(r: QrVerifyResult & { scanId?: string }): string {
+  const lines = [`${r.ok ? 'VALID' : 'REFUSED'}  ${r.code}: ${r.message}`];
+  if (r.type) lines.push(`type ${r.type}, kid ${r.kid}${r.key ? ` (${r.key.issuer})` : ''}`);
+  if (r.expiresAt) lines.push(`issued ${r.issuedAt}, expires ${r.expiresAt}`);
+  if (r.claims) lines.push(`${r.claims.cardIdKind} id ${r.claims.cardId}`);
+  lines.push(`trust bundle seq ${r.bundleSeq ?? '-'}, age ${r.bundleAge ?? '-'} s${r.warnings.length ? `; warnings: ${r.warnings.join(', ')}` : ''}`);
+  return lines.join('\n');
+}
+
+async function verify(args: string[]): Promise<number> {
+  const c = parseCommon(args);
+  const { values: f, positional } = flags(c.rest, ['offline']);
+  const text = positional.join(' ');
+  if (!text) throw new UsageError('yika qr verify TEXT');
+  let result: QrVerifyResult;
+  if (f.has('offline')) {
+    const bundleFile = one(f, 'bundle', true)!;
+    const nowArg = one(f, 'now');
+    const nowS = nowArg ? unix(nowArg, '--now') : Math.floor(Date.now() / 1000);
+    const trust = new TrustStore({ anchors: (f.get('anchor') ?? []).map(publicKey), file: bundleFile, now: () => nowS });
+    if (!f.get('anchor')) throw new UsageError('--anchor FILE|PUBHEX is required with --offline');
+    await trust.ready;
+    if (!trust.current) throw new QrError('QR_TRUST_BUNDLE_INVALID', `${bundleFile}: missing, or not signed by the given anchor`);
+    result = await new Verifier({ trust, nowMs: () => nowS * 1000 }).verify(text, { terminal: one(f, 'terminal') });
+  } else {
+    result = (await client(c).verifyQr(text)) as QrVerifyResult;
+  }
+  if (c.json) printJson(result);
+  else print(describe(result));
+  return result.ok ? 0 : 1;
+}
+
+export async function run(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (!sub || sub === '--help' || sub === '-h' || rest.includes('--help')) return print(HELP), sub ? 0 : 2;
+  const json = rest.includes('--json');
+  try {
+    return await guard(() => subcommand(sub, rest), json);
+  } catch (e) {
+    // Local failures (a key file, a bundle, a card id) carry a stable code like the daemon's.
+    if (!isYikaError(e)) throw e;
+    process.stderr.write(`yika: ${e.code}: ${e.message}\n`);
+    return 1;
+  }
+}
+
+async function subcommand(sub: string, rest: string[]): Promise<number> {
+  {
+    switch (sub) {
+      case 'keygen':
+        return keygen(rest);
+      case 'issue':
+        return issue(rest);
+      case 'bundle':
+        return bundle(rest);
+      case 'verify':
+        return verify(rest);
+      case 'trust': {
+        const c = parseCommon(rest);
+        printJson(await client(c).qrTrust());
+        return 0;
+      }
+      case 'install': {
+        const c = parseCommon(rest);
+        const file = c.rest[0];
+        if (!file) throw new UsageError('yika qr install FILE');
+        const res = await fetch(`${c.url}/v1/qr/trust`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(c.token ? { authorization: `Bearer ${c.token}` } : {}) },
+          body: JSON.stringify({ bundle: readFileSync(file).toString('base64') }),
+        });
+        const body = await res.json();
+        printJson(body);
+        return res.ok ? 0 : 1;
+      }
+      default:
+        throw new UsageError(`unknown subcommand "${sub}"\n\n${HELP}`);
+    }
+  }
+}
