@@ -100,6 +100,7 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
         speed: config.sim.speed,
         profile: config.sim.profile,
         secure: config.devices.secure,
+        deviceSecure: config.devices.trustTestCa && config.devices.secure !== 'off' ? 'supported' : undefined,
         trust,
         simulator: options.simulator,
         log,

@@ -101,7 +101,9 @@ export function readConfigFile(file: string): unknown {
 export function loadConfig(flags: ReturnType<typeof parseDaemonFlags>, env: NodeJS.ProcessEnv = process.env): YikaConfig {
   let c = defaultConfig();
   const file = flags.config ?? env.YIKA_CONFIG;
-  if (file) c = applyConfigDocument(c, readConfigFile(file), file);
+  const doc = file ? readConfigFile(file) : undefined;
+  if (file) c = applyConfigDocument(c, doc, file);
+  const fileDevices = (doc as { devices?: Record<string, unknown> } | undefined)?.devices ?? {};
 
   // Environment.
   if (env.YIKA_LISTEN) c.listen = parseListen(env.YIKA_LISTEN, 'environment', 'YIKA_LISTEN');
@@ -129,6 +131,14 @@ export function loadConfig(flags: ReturnType<typeof parseDaemonFlags>, env: Node
   if (flags.serialDiscovery !== undefined) c.devices.serialDiscovery = flags.serialDiscovery;
   if (flags.trace) c.readers.trace = true;
   if (flags.logLevel) c = applyConfigDocument(c, { log: { level: flags.logLevel } }, 'command line --log-level');
+
+  // The demo (--sim) is self-contained: no PC/SC or USB scanning and the simulator's TEST-ONLY CA is
+  // trusted for its secure channel, unless the file, environment or flags say otherwise.
+  if (c.sim.enabled) {
+    if (flags.pcsc === undefined && !env.YIKA_PCSC && fileDevices.pcsc === undefined) c.devices.pcsc = false;
+    if (flags.serialDiscovery === undefined && fileDevices.serialDiscovery === undefined) c.devices.serialDiscovery = false;
+    if (fileDevices.trustTestCa === undefined) c.devices.trustTestCa = true;
+  }
   apiConfigOf(c, file ?? 'configuration');
   return c;
 }

@@ -10,6 +10,8 @@ import type { BackendStatus, DeviceBackend, DeviceSink } from './reader-device.t
 /** What the daemon uses of firmware-sim's createSimulator(). */
 export interface InProcessSimulator {
   connectInProcess(): ByteLink;
+  /** After the simulator's unplug/replug fault, the new host link arrives here. */
+  onReplug?(listener: (link: ByteLink) => void): () => void;
   close?(): Promise<void> | void;
 }
 
@@ -18,6 +20,8 @@ export interface SimBackendOptions {
   speed: number;
   profile?: string;
   secure: SecurePolicy;
+  /** The simulated device's secure-channel capability (with the TEST-ONLY identity). */
+  deviceSecure?: 'supported' | 'required';
   trust?: HostSecureConfig;
   /** Tests and benches pass a simulator they control; default: createSimulator from firmware-sim. */
   simulator?: InProcessSimulator;
@@ -48,8 +52,15 @@ export class SimBackend implements DeviceBackend {
     this.sink = sink;
     this.stopped = false;
     this.sim = this.options.simulator ?? (await this.createDefault());
+    this.unsubscribeReplug = this.sim.onReplug?.((link) => {
+      this.replugLink = link;
+      void this.connect().catch(() => {});
+    });
     await this.connect();
   }
+
+  private unsubscribeReplug: (() => void) | undefined;
+  private replugLink: ByteLink | undefined;
 
   /** Reconnects the in-process link (after the simulator's unplug fault, for instance). */
   connect(): Promise<void> {
@@ -60,7 +71,9 @@ export class SimBackend implements DeviceBackend {
   private async doConnect(): Promise<void> {
     const sim = this.sim;
     if (!sim || this.stopped) return;
-    const link = sim.connectInProcess();
+    // A replugged simulator hands us its new link; otherwise ask for one.
+    const link = this.replugLink && !this.replugLink.closed ? this.replugLink : sim.connectInProcess();
+    this.replugLink = undefined;
     try {
       const { device, session } = await connectProtocolDevice(link, { kind: 'sim', key: 'sim', secure: this.options.secure, trust: this.options.trust });
       this.closeSession = () => session.close();
@@ -69,9 +82,12 @@ export class SimBackend implements DeviceBackend {
         this.closeSession = undefined;
         if (this.stopped) return;
         this.sink?.detached('sim', 'sim', `${err.code}: ${err.message}`);
-        this.state = { backend: 'sim', available: false, detail: 'the simulated link closed; reconnecting' };
-        const t = setTimeout(() => void this.connect().catch(() => {}), 200);
-        t.unref?.();
+        this.state = { backend: 'sim', available: false, detail: 'the simulated reader is unplugged; waiting for it' };
+        // An unplugged simulator comes back through onReplug; a simulator without it is reconnected.
+        if (!sim.onReplug) {
+          const t = setTimeout(() => void this.connect().catch(() => {}), 200);
+          t.unref?.();
+        }
       });
       this.sink?.attached(device);
     } catch (e) {
@@ -87,17 +103,15 @@ export class SimBackend implements DeviceBackend {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribeReplug?.();
     await this.closeSession?.().catch(() => {});
     await this.sim?.close?.();
   }
 
   private async createDefault(): Promise<InProcessSimulator> {
-    // A computed specifier until firmware-sim/index.ts exposes createSimulator to the type checker.
-    const entry = '../../firmware-sim/index.ts';
-    const sim = (await import(entry)) as {
-      createSimulator(options: { seed?: number; speed?: number; profile?: string }): InProcessSimulator | Promise<InProcessSimulator>;
-    };
-    const created = await sim.createSimulator({ seed: this.options.seed, speed: this.options.speed, profile: this.options.profile });
+    // Loaded on demand: a daemon without --sim never loads the simulator.
+    const { createSimulator } = await import('../../firmware-sim/index.ts');
+    const created = createSimulator({ seed: this.options.seed, speed: this.options.speed, profile: this.options.profile, secure: this.options.deviceSecure });
     this.options.log?.info({ seed: this.options.seed, speed: this.options.speed }, 'simulated reader started (synthetic cardholder data)');
     return created;
   }

@@ -68,7 +68,7 @@ export class ReaderRegistry implements DeviceSink {
       this.byId.set(reader.id, reader);
     }
     const r = reader;
-    this.options.log?.info({ readerId: r.id, kind: device.kind, name: device.name }, 'reader attached');
+    this.options.log?.info({ readerId: r.id, kind: device.kind, readerName: device.name }, 'reader attached');
     this.options.events.publish({ type: 'reader.attached', readerId: r.id, name: device.name });
     this.options.events.publish({ type: 'reader.health', readerId: r.id, health: 'ok' });
     this.updateGauge();

@@ -1,0 +1,36 @@
+// yika apdu: raw APDUs to a slot (several = one batch under one lock), for diagnostics.
+import { COMMON_HELP, UsageError, chooseReader, client, guard, parseCommon, parseSlot, print, printJson, table } from '../cli-args.ts';
+
+const HELP = `Usage: yika apdu [--slot 1|0x11|sam1] [--power] HEX [HEX …] [--json]
+  --power   power the card on first (cold reset)
+  e.g. yika apdu --power 00A404000C57532E5359532E4444463031
+
+${COMMON_HELP}`;
+
+export async function run(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) return print(HELP), 0;
+  const c = parseCommon(args);
+  return guard(async () => {
+    let slot = 1;
+    let power = false;
+    const apdus: string[] = [];
+    for (let i = 0; i < c.rest.length; i++) {
+      const a = c.rest[i];
+      if (a === '--slot') slot = parseSlot(c.rest[++i] ?? '');
+      else if (a === '--power') power = true;
+      else if (/^[0-9a-fA-F\s]+$/.test(a) && a.replace(/\s/g, '').length >= 8) apdus.push(a.replace(/\s/g, ''));
+      else throw new UsageError(`"${a.slice(0, 20)}" is not an APDU in hex\n${HELP}`);
+    }
+    if (!apdus.length) throw new UsageError(HELP);
+    const api = client(c);
+    const id = await chooseReader(c, api);
+    const out: Record<string, unknown> = {};
+    if (power) out.power = await api.power(id, slot, 'reset');
+    const result = apdus.length === 1 ? { responses: [await api.apdu(id, slot, apdus[0])] } : await api.apduBatch(id, slot, apdus.map((a) => ({ apdu: a })));
+    if (c.json) return printJson({ ...out, ...result }), 0;
+    if (out.power) print(`ATR ${(out.power as { atr?: string }).atr ?? '?'}`);
+    print(table(['#', 'COMMAND', 'SW', 'DATA'], result.responses.map((r, i) => [i + 1, apdus[i], r.sw, r.data || '—'])));
+    if ('stoppedAt' in result && result.stoppedAt !== undefined) print(`stopped at command ${result.stoppedAt + 1} (status word not 9000)`);
+    return 0;
+  }, c.json);
+}

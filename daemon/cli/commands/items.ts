@@ -1,0 +1,25 @@
+// yika items: reads data items by number, like the hospital "by item" API (optionally joined by |).
+import { COMMON_HELP, UsageError, chooseReader, client, guard, parseCommon, print, printJson, table } from '../cli-args.ts';
+
+const HELP = `Usage: yika items ITEM[,ITEM…] [ITEM …] [--pipe] [--json]\n  e.g. yika items 1,3,8 --pipe\n\n${COMMON_HELP}`;
+
+export async function run(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) return print(HELP), 0;
+  const c = parseCommon(args);
+  const pipe = c.rest.includes('--pipe');
+  const words = c.rest.filter((a) => a !== '--pipe');
+  return guard(async () => {
+    const ids = words.flatMap((w) => w.split(',')).filter(Boolean).map((s) => {
+      if (!/^\d+$/.test(s)) throw new UsageError(`"${s}" is not an item number\n${HELP}`);
+      return Number(s);
+    });
+    if (!ids.length) throw new UsageError(HELP);
+    const api = client(c);
+    const id = await chooseReader(c, api);
+    const result = (await api.readItems(id, ids)) as { items: Array<{ item: number; field: string; nameZh: string; value: string | null }>; pipe: string };
+    if (c.json) return printJson(result), 0;
+    if (pipe) return print(result.pipe), 0;
+    print(table(['ITEM', 'FIELD', '名称', 'VALUE'], result.items.map((it) => [it.item, it.field, it.nameZh, it.value ?? '—'])));
+    return 0;
+  }, c.json);
+}

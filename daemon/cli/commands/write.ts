@@ -1,0 +1,25 @@
+// yika write: writes data items (ITEM=VALUE …; ITEM=null erases). The daemon validates every value
+// before touching the card and reports what was and was not written.
+import { COMMON_HELP, UsageError, chooseReader, client, guard, parseCommon, print, printJson } from '../cli-args.ts';
+
+const HELP = `Usage: yika write ITEM=VALUE [ITEM=VALUE …] [--json]\n  e.g. yika write 16="北京市海淀区…" 16=null\n\n${COMMON_HELP}`;
+
+export async function run(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) return print(HELP), 0;
+  const c = parseCommon(args);
+  return guard(async () => {
+    const items: Record<string, string | null> = {};
+    for (const w of c.rest) {
+      const m = /^(\d{1,3})=(.*)$/s.exec(w);
+      if (!m) throw new UsageError(`"${w.slice(0, 20)}" is not ITEM=VALUE\n${HELP}`);
+      items[m[1]] = m[2] === 'null' ? null : m[2];
+    }
+    if (!Object.keys(items).length) throw new UsageError(HELP);
+    const api = client(c);
+    const id = await chooseReader(c, api);
+    const result = await api.writeItems(id, items);
+    if (c.json) return printJson(result), 0;
+    print(`written to reader ${id}: ${JSON.stringify((result as { written?: unknown }).written ?? result)}`);
+    return 0;
+  }, c.json);
+}
