@@ -41,11 +41,46 @@ export interface BatchResult {
   stoppedAt?: number;
 }
 
-/** The decoded health card (the health-card route's schema is the authority for its fields). */
-export type HealthCardRead = Record<string, unknown>;
+/** One data item as the daemon decodes it. */
+export interface HealthCardItem {
+  /** Data-item number 1–384 (TLV items: the tag). */
+  item: number;
+  /** Stable English field name, e.g. name, sex, birthDate, idNumber. */
+  field: string;
+  nameZh: string;
+  /** an: text; cn: digits without F padding; b: upper-case hex; null: unwritten. */
+  value: string | null;
+}
 
-/** Items read by number; `format: 'pipe'` gives the vendor-DLL style `a|b|c` string. */
-export type ItemsRead = Record<string, unknown>;
+export interface HealthCardFile {
+  /** e.g. DDF1/EF06 */
+  file: string;
+  nameZh: string;
+  items: HealthCardItem[];
+  [extra: string]: unknown;
+}
+
+/** GET /v1/readers/:id/healthcard */
+export interface HealthCardRead {
+  readerId: string;
+  slot: number;
+  atr: string;
+  readAt: string;
+  /** Time spent on the card (lock wait excluded). */
+  durationMs: number;
+  apdus: number;
+  roundTrips: number;
+  /** Decoded files keyed by file id (DDF1/EF05 …). */
+  files: Record<string, HealthCardFile>;
+}
+
+/** GET /v1/readers/:id/healthcard/items (JSON). */
+export interface ItemsRead {
+  readerId: string;
+  items: HealthCardItem[];
+  /** The values joined by "|" (unwritten → empty), like the vendor DLLs. */
+  pipe: string;
+}
 
 export type QrResultCode =
   | 'TOO_LONG' | 'NOT_EHC1' | 'LEGACY_ONLINE_ONLY' | 'BAD_CHARSET' | 'BAD_ENCODING' | 'TOO_SHORT'
@@ -70,10 +105,32 @@ export interface QrVerifyResult {
   warnings: string[];
   cached: boolean;
   bounce: boolean;
+  /** Set on results of a reader's scanner: GET /v1/qr/scans/:scanId gives the full result for two minutes. */
+  scanId?: string;
 }
 
-export type QrStats = Record<string, unknown>;
-export type QrTrust = Record<string, unknown>;
+export interface QrStats {
+  verifications: number;
+  results: Partial<Record<QrResultCode, number>>;
+  cache: { hits: number; misses: number; hitRate: number; entries: number; bytes: number; evictions: number };
+  shared?: { configured: boolean; healthy: boolean | null };
+  pool?: { size: number };
+  trust?: { state: string; seq: number | null; ageSeconds: number | null };
+}
+
+export interface QrTrust {
+  state: 'none' | 'fresh' | 'stale' | 'expired';
+  seq: number | null;
+  issuedAt?: string | null;
+  nextUpdate?: string | null;
+  ageSeconds: number | null;
+  expiredPolicy?: 'fail' | 'degrade';
+  anchorKid?: string | null;
+  source?: string | null;
+  demo?: boolean;
+  revokedCards: number;
+  keys: Array<{ kid: string; issuer: string; status: string; types: string[]; signFrom: string; signUntil: string; verifyUntil: string }>;
+}
 
 export interface HealthReport {
   status: 'ok' | 'degraded';

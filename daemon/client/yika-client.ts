@@ -100,14 +100,16 @@ export class YikaClient {
   }
 
   // ---- health card -------------------------------------------------------------------------------
-  /** The whole card decoded, or only some files (e.g. ['EF05', 'EF06', 'EF07']). */
-  readHealthCard(id: string, options: { files?: string[] } = {}): Promise<HealthCardRead> {
-    const q = options.files?.length ? `?files=${options.files.map(enc).join(',')}` : '';
+  /** The whole card decoded, or only some files (e.g. ['DDF1/EF05', 'DDF1/EF06', 'DDF1/EF07']). */
+  readHealthCard(id: string, options: { files?: string[]; slot?: number } = {}): Promise<HealthCardRead> {
+    const q = query({ files: options.files?.join(','), slot: options.slot });
     return this.request('GET', `/v1/readers/${enc(id)}/healthcard${q}`);
   }
-  /** Items by number (1–384), like the vendor DLLs; format 'pipe' joins the values with |. */
-  readItems(id: string, ids: number[], options: { format?: 'json' | 'pipe' } = {}): Promise<ItemsRead> {
-    const q = `?ids=${ids.join(',')}${options.format ? `&format=${options.format}` : ''}`;
+  /** Items by number (1–384), like the vendor DLLs; format 'pipe' answers the values joined by | as one string. */
+  readItems(id: string, ids: number[], options?: { format?: 'json'; slot?: number }): Promise<ItemsRead>;
+  readItems(id: string, ids: number[], options: { format: 'pipe'; slot?: number }): Promise<string>;
+  readItems(id: string, ids: number[], options: { format?: 'json' | 'pipe'; slot?: number } = {}): Promise<ItemsRead | string> {
+    const q = query({ ids: ids.join(','), format: options.format, slot: options.slot });
     return this.request('GET', `/v1/readers/${enc(id)}/healthcard/items${q}`);
   }
   /** Writes items by number: { 16: 'new address', ... }. Reports what was and was not written. */
@@ -116,8 +118,13 @@ export class YikaClient {
   }
 
   // ---- QR ----------------------------------------------------------------------------------------
-  verifyQr(text: string): Promise<QrVerifyResult> {
-    return this.request('POST', '/v1/qr/verify', { text });
+  /** Verifies a scanned text; every outcome (valid or not) resolves with { ok, code, message, … }. */
+  verifyQr(text: string, options: { terminal?: string } = {}): Promise<QrVerifyResult> {
+    return this.request('POST', '/v1/qr/verify', { text, ...options });
+  }
+  /** The full result (with the card id) of a recent scanner read, by the scanId of its qr.scanned event. */
+  qrScan(scanId: string): Promise<QrVerifyResult> {
+    return this.request('GET', `/v1/qr/scans/${enc(scanId)}`);
   }
   qrStats(): Promise<QrStats> {
     return this.request('GET', '/v1/qr/stats');
@@ -243,6 +250,13 @@ export class YikaClient {
     const mod = (await import(name)) as { default: WebSocketClass };
     return mod.default;
   }
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
 }
 
 function enc(s: string): string {

@@ -147,17 +147,26 @@
     renderCard();
   }
 
-  /** Finds a field anywhere in the read result: {name: 'x'} or {name: {value: 'x', ...}}. */
+  /**
+   * Finds a field anywhere in the read result: as a key ({photo: …}, {name: {value: …}}) or as a
+   * decoded item ({field: 'name', value: '…'} in a file's items).
+   */
   function find(obj, key, depth) {
-    if (!obj || typeof obj !== 'object' || (depth || 0) > 6) return undefined;
-    if (Object.prototype.hasOwnProperty.call(obj, key)) {
+    depth = depth || 0;
+    if (!obj || typeof obj !== 'object' || depth > 6) return undefined;
+    if (Array.isArray(obj)) {
+      for (var j = 0; j < obj.length; j++) {
+        var it = obj[j];
+        if (it && typeof it === 'object' && it.field === key && 'value' in it) return it.value;
+      }
+    } else if (Object.prototype.hasOwnProperty.call(obj, key)) {
       var v = obj[key];
       if (v && typeof v === 'object' && !Array.isArray(v) && 'value' in v) return v.value;
       return v;
     }
     var keys = Object.keys(obj);
     for (var i = 0; i < keys.length; i++) {
-      var found = find(obj[keys[i]], key, (depth || 0) + 1);
+      var found = find(obj[keys[i]], key, depth + 1);
       if (found !== undefined) return found;
     }
     return undefined;
@@ -165,7 +174,8 @@
 
   function extractHolder(data) {
     var photo = find(data, 'photo');
-    if (photo && typeof photo === 'object') photo = photo.base64 || photo.data || null;
+    if (photo && typeof photo === 'object') photo = photo.base64 || photo.data || photo.value || null;
+    if (typeof photo === 'string' && /^[0-9A-Fa-f]+$/.test(photo) && photo.length % 2 === 0 && photo.slice(0, 4).toUpperCase() === 'FFD8') photo = hexToBase64(photo);
     return {
       name: find(data, 'name'),
       sex: find(data, 'sex'),
@@ -173,6 +183,12 @@
       idNumber: find(data, 'idNumber'),
       photo: typeof photo === 'string' && photo.length ? photo : null,
     };
+  }
+
+  function hexToBase64(hex) {
+    var bin = '';
+    for (var i = 0; i < hex.length; i += 2) bin += String.fromCharCode(parseInt(hex.substr(i, 2), 16));
+    return btoa(bin);
   }
 
   function sexText(v) {
