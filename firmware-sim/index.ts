@@ -179,6 +179,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   for (const [slot, card] of initial) if (card) insertCard(slot, card);
 
   let closed = false;
+  let inProcessUsed = false;
   const simulator: Simulator = {
     reader,
     faults,
@@ -187,7 +188,10 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     endpoint,
     seed,
     profile,
-    connectInProcess: () => inProcess.connect(),
+    connectInProcess: () => {
+      inProcessUsed = true;
+      return inProcess.connect();
+    },
     onReplug: (listener) => inProcess.onReplug(listener),
     async servePty(ptyOptions) {
       const t = await ptyTransport(endpoint, ptyOptions);
@@ -232,7 +236,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
           ...(reader.cardIn(s.slot) ? { label: reader.cardIn(s.slot)!.label } : {}),
         })),
         hostAttached: endpoint.attached,
-        transports: [...transports].map((t) => t.description),
+        transports: [...transports].filter((t) => t !== inProcess || inProcessUsed).map((t) => t.description),
         modelledUs: Math.round(reader.modelledTimeUs()),
         faults: [...faults.log],
         counters: info.counters,
@@ -276,6 +280,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       endpoint.restartSession();
     },
     unplug: async () => {
+      // A USB reader loses power when unplugged: every card is powered down.
+      await reader.deviceReset();
       for (const t of transports) await t.unplug();
     },
     replug: async () => {

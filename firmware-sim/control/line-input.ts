@@ -1,10 +1,9 @@
 // yika-sim's stdin for people: one command per line (`help` lists them); answers go to `output`.
 import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
 import { parseCommandLine } from './sim-commands.ts';
 import type { SimController } from './sim-controller.ts';
 
-export function attachLineInput(input: Readable, output: Writable, controller: SimController): () => void {
+export function attachLineInput(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, controller: SimController): () => void {
   const rl = createInterface({ input, terminal: false });
   let chain: Promise<void> = Promise.resolve();
   rl.on('line', (line) => {

@@ -1,0 +1,239 @@
+// yika-sim: the simulated desk reader as a process. Serves the reader protocol on a PTY or TCP, and/or
+// presents the card to pcscd through vpcd; takes commands from a control channel, a scenario file and
+// stdin. Exit codes: 0 after SIGINT/SIGTERM (or a finished --exit-after-scenario), 1 when a transport
+// or scenario fails, 2 for bad flags.
+import { parseArgs } from 'node:util';
+import { createSimulator, COMMAND_HELP, type Simulator } from './index.ts';
+import { attachLineInput } from './control/line-input.ts';
+import { loadScenario, runScenario } from './control/scenario.ts';
+import { startControlServer, type ControlServer } from './control/control-server.ts';
+import { SimError } from './control/sim-errors.ts';
+import { VPCD_DEFAULT_PORT } from './transports/vpcd-client.ts';
+
+export const USAGE = `yika-sim — a simulated health-card desk reader (contact + contactless slots, 4 SAM slots, QR scanner)
+
+usage: yika-sim [transport…] [options]
+
+transports (at least one):
+  --pty PATH            serve the reader protocol on PATH, one end of a socat PTY pair
+  --host-pty PATH       with --pty: start socat ourselves, the host's end at PATH (real unplug/replug)
+  --tcp HOST:PORT       listen for one host at a time (PORT 0 = any free port)
+  --vpcd [HOST:]PORT    present the card in slot 1 to pcscd via vsmartcard's vpcd (default port ${VPCD_DEFAULT_PORT})
+
+options:
+  --seed N              synthetic cardholder and fault seed (default 1)
+  --profile FILE        health-card profile (JSON/YAML) instead of a generated one
+  --speed F             0 = no delays (default), 1 = real-time card and link timing
+  --sam-pin DIGITS      PIN the SAM is configured with (default 123456)
+  --secure MODE         SM secure channel with a TEST-ONLY identity: supported | required
+  --control PORT        HTTP control channel on 127.0.0.1:PORT (0 = any free port)
+  --scenario FILE       run a scenario (JSON/YAML steps) once the transports are up
+  --exit-after-scenario stop when the scenario has finished
+  --no-stdin            do not read commands from stdin
+  --help                this text
+
+stdin takes one command per line; "help" lists them. See SIMULATOR.md.`;
+
+export interface CliOptions {
+  pty?: string;
+  hostPty?: string;
+  tcp?: { host: string; port: number };
+  vpcd?: { host: string; port: number };
+  seed?: number;
+  profile?: string;
+  speed?: number;
+  samPin?: string;
+  secure?: 'supported' | 'required';
+  control?: number;
+  scenario?: string;
+  exitAfterScenario: boolean;
+  stdin: boolean;
+  help: boolean;
+}
+
+function bad(message: string): never {
+  throw new SimError('SIM_BAD_OPTION', message);
+}
+
+function parsePort(text: string, flag: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) bad(`${flag}: the port must be 0–65535`);
+  return Number(text);
+}
+
+function hostPort(value: string, flag: string, defaultHost?: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+))?:?(\d+)$/.exec(value);
+  if (!m) bad(`${flag}: expected ${defaultHost ? '[HOST:]PORT' : 'HOST:PORT'}`);
+  const host = m[1] ?? m[2] ?? defaultHost;
+  if (!host || (!defaultHost && !value.includes(':'))) bad(`${flag}: expected HOST:PORT`);
+  return { host, port: parsePort(m[3], flag) };
+}
+
+/** Parses argv (without node and the script); throws SimError SIM_BAD_OPTION. */
+export function parseCliArgs(argv: string[]): CliOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        pty: { type: 'string' },
+        'host-pty': { type: 'string' },
+        tcp: { type: 'string' },
+        vpcd: { type: 'string' },
+        seed: { type: 'string' },
+        profile: { type: 'string' },
+        speed: { type: 'string' },
+        'sam-pin': { type: 'string' },
+        secure: { type: 'string' },
+        control: { type: 'string' },
+        scenario: { type: 'string' },
+        'exit-after-scenario': { type: 'boolean' },
+        'no-stdin': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    bad((e as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, ''));
+  }
+  const v = values as Record<string, string | undefined> & { 'exit-after-scenario'?: boolean; 'no-stdin'?: boolean; help?: boolean };
+  const out: CliOptions = { exitAfterScenario: !!v['exit-after-scenario'], stdin: !v['no-stdin'], help: !!v.help };
+  if (out.help) return out;
+  if (v.pty !== undefined) {
+    if (v.pty === '') bad('--pty needs a path');
+    out.pty = v.pty;
+  }
+  if (v['host-pty'] !== undefined) {
+    if (!out.pty) bad('--host-pty needs --pty');
+    if (v['host-pty'] === '' || v['host-pty'] === out.pty) bad('--host-pty must be a different path from --pty');
+    out.hostPty = v['host-pty'];
+  }
+  if (v.tcp !== undefined) out.tcp = hostPort(v.tcp, '--tcp');
+  if (v.vpcd !== undefined) out.vpcd = hostPort(v.vpcd, '--vpcd', '127.0.0.1');
+  if (!out.pty && !out.tcp && !out.vpcd) bad('choose a transport: --pty PATH, --tcp HOST:PORT or --vpcd [HOST:]PORT (see --help)');
+  if (v.seed !== undefined) {
+    if (!/^\d{1,10}$/.test(v.seed) || Number(v.seed) > 2 ** 32 - 1) bad('--seed must be an integer from 0 to 4294967295');
+    out.seed = Number(v.seed);
+  }
+  if (v.profile !== undefined) out.profile = v.profile;
+  if (v.speed !== undefined) {
+    const s = Number(v.speed);
+    if (v.speed.trim() === '' || !Number.isFinite(s) || s < 0 || s > 1000) bad('--speed must be a number from 0 to 1000');
+    out.speed = s;
+  }
+  if (v['sam-pin'] !== undefined) {
+    if (!/^\d{4,12}$/.test(v['sam-pin'])) bad('--sam-pin must be 4–12 digits');
+    out.samPin = v['sam-pin'];
+  }
+  if (v.secure !== undefined) {
+    if (v.secure !== 'supported' && v.secure !== 'required') bad('--secure must be supported or required');
+    out.secure = v.secure;
+  }
+  if (v.control !== undefined) out.control = parsePort(v.control, '--control');
+  if (v.scenario !== undefined) out.scenario = v.scenario;
+  if (out.exitAfterScenario && !out.scenario) bad('--exit-after-scenario needs --scenario');
+  return out;
+}
+
+/** Runs the simulator until a signal; resolves with the exit code. */
+export async function runCli(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; stdin: NodeJS.ReadableStream } = process): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCliArgs(argv);
+  } catch (e) {
+    io.stderr.write(`yika-sim: ${(e as SimError).code ?? 'SIM_BAD_OPTION'}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (options.help) {
+    io.stdout.write(`${USAGE}\n\n${COMMAND_HELP}\n`);
+    return 0;
+  }
+
+  let sim: Simulator | undefined;
+  let control: ControlServer | undefined;
+  let detachStdin: (() => void) | undefined;
+  const shutdown = async (): Promise<void> => {
+    detachStdin?.();
+    await control?.close().catch(() => undefined);
+    await sim?.close().catch(() => undefined);
+  };
+
+  try {
+    sim = createSimulator({ seed: options.seed, profile: options.profile, speed: options.speed, samPin: options.samPin, secure: options.secure });
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? 'SIM_BAD_OPTION';
+    io.stderr.write(`yika-sim: ${code}: ${(e as Error).message}\n`);
+    return 2;
+  }
+
+  const ready: string[] = [];
+  try {
+    if (options.pty) {
+      await sim.servePty({ path: options.pty, hostPath: options.hostPty });
+      ready.push(`pty=${options.pty}`);
+      if (options.hostPty) ready.push(`host-pty=${options.hostPty}`);
+    }
+    if (options.tcp) {
+      const t = await sim.serveTcp(options.tcp.host, options.tcp.port);
+      ready.push(`tcp=${options.tcp.host}:${t.port}`);
+    }
+    if (options.vpcd) {
+      sim.serveVpcd({
+        host: options.vpcd.host,
+        port: options.vpcd.port,
+        onState: (state, detail) => io.stderr.write(`yika-sim: vpcd ${state}${detail ? ` ${detail}` : ''}\n`),
+      });
+      ready.push(`vpcd=${options.vpcd.host}:${options.vpcd.port}`);
+    }
+    if (options.control !== undefined) {
+      control = await startControlServer(sim.controller, { port: options.control });
+      ready.push(`control=${control.url}`);
+    }
+  } catch (e) {
+    io.stderr.write(`yika-sim: ${(e as { code?: string }).code ?? 'SIM_TRANSPORT_FAILED'}: ${(e as Error).message}\n`);
+    await shutdown();
+    return 1;
+  }
+
+  io.stdout.write(`yika-sim ready ${ready.join(' ')} serial=${sim.reader.serial} seed=${sim.seed} speed=${sim.reader.clock.speed}\n`);
+
+  let finished: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => (finished = resolve));
+  const onSignal = (): void => finished(0);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  if (options.stdin) detachStdin = attachLineInput(io.stdin, io.stdout, sim.controller);
+
+  if (options.scenario) {
+    const simulator = sim;
+    void (async () => {
+      try {
+        const scenario = await loadScenario(options.scenario!);
+        const outcome = await runScenario(simulator.controller, scenario);
+        io.stdout.write(`yika-sim scenario done steps=${outcome.ran}\n`);
+        if (options.exitAfterScenario) finished(0);
+      } catch (e) {
+        io.stderr.write(`yika-sim: ${(e as { code?: string }).code ?? 'SIM_SCENARIO_INVALID'}: ${(e as Error).message}\n`);
+        finished(1);
+      }
+    })();
+  }
+
+  const code = await done;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  await shutdown();
+  return code;
+}
+
+const invokedDirectly = (() => {
+  const entry = process.argv[1] ?? '';
+  return /(?:^|[\\/])(?:cli\.(?:ts|js)|yika-sim(?:\.js)?)$/.test(entry);
+})();
+
+if (invokedDirectly) {
+  const code = await runCli(process.argv.slice(2));
+  // Native handles (serial port, sockets) are closed; exit explicitly so a stray timer cannot keep us up.
+  process.exit(code);
+}

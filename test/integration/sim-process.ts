@@ -1,0 +1,45 @@
+// Starts `yika-sim` as a child process (node --import tsx firmware-sim/cli.ts) and waits for its
+// ready line. Shared by the sim-* integration tests; always `await sim.stop()` in finally/afterAll.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface SimProcess {
+  child: ChildProcess;
+  /** key=value pairs of the ready line (pty, tcp, control, serial …). */
+  ready: Record<string, string>;
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+export async function startSimProcess(args: string[], timeoutMs = 20_000): Promise<SimProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'firmware-sim/cli.ts', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => ((exitCode = code), resolve(code))));
+  const stop = async (): Promise<number | null> => {
+    if (exitCode === undefined) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    }
+    return exitCode ?? null;
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const m = /yika-sim ready (.*)\n/.exec(out);
+    if (m) {
+      const ready = Object.fromEntries(m[1].split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+      return { child, ready, output: () => out, stop };
+    }
+    if (exitCode !== undefined || Date.now() > deadline) {
+      await stop();
+      throw new Error(`yika-sim did not become ready (exit ${exitCode}): ${out.slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,105 @@
+// yika-sim as a child process over a real serial line (socat PTY pair, serialport on both ends).
+import { existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HostSession } from '../../protocol/host-session.ts';
+import { openSerialLink } from '../../protocol/link.ts';
+import type { DeviceEvent } from '../../protocol/operations.ts';
+import { socatAvailable, startSocatPair } from '../support/socat.ts';
+import { startSimProcess } from './sim-process.ts';
+
+const hasSocat = socatAvailable();
+if (!hasSocat) console.warn('SKIPPED sim-pty tests: socat is not installed (apt-get install socat)');
+
+const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
+const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
+
+async function t0(s: HostSession, slot: number, apdu: Uint8Array): Promise<Uint8Array> {
+  let r = await s.transmit(slot, apdu);
+  for (let i = 0; i < 4; i++) {
+    if (r[r.length - 2] === 0x61) r = await s.transmit(slot, Uint8Array.of(0, 0xc0, 0, 0, r[r.length - 1]));
+    else if (r[r.length - 2] === 0x6c) r = await s.transmit(slot, Uint8Array.of(...apdu.subarray(0, 4), r[r.length - 1]));
+    else break;
+  }
+  return r;
+}
+
+async function until(f: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe.skipIf(!hasSocat)('yika-sim --pty (child process, socat pair)', () => {
+  it('hello, power on, SELECT DDF1, READ RECORD EF05; control channel events reach the host', async () => {
+    const pair = await startSocatPair();
+    const sim = await startSimProcess(['--pty', pair.a, '--seed', '21', '--control', '0', '--no-stdin']);
+    let session: HostSession | undefined;
+    try {
+      expect(sim.ready.pty).toBe(pair.a);
+      session = await HostSession.open(await openSerialLink(pair.b), { keepaliveMs: 0 });
+      expect(session.deviceHello).toMatchObject({ vendor: 'Yika', model: 'SIM-1', serial: 'YSIM-000021' });
+      const on = await session.powerOn(1);
+      expect(on.atr[0]).toBe(0x3b);
+      const fci = await t0(session, 1, hex('00A4000002DDF1'));
+      expect(toHex(fci.subarray(-2))).toBe('9000');
+      expect(Buffer.from(fci).toString('latin1')).toContain('WS.SYS.DDF01');
+      expect(toHex(await t0(session, 1, hex('00A4000002EF05')))).toBe('9000');
+      const rec = await t0(session, 1, hex('00B2010400'));
+      expect(toHex(rec.subarray(-2))).toBe('9000');
+      expect(rec[0]).toBe(0x01);
+
+      // The control channel drives the physical side; the host sees the events.
+      const events: DeviceEvent[] = [];
+      session.on('event', (e) => events.push(e));
+      const post = (path: string, body: string) => fetch(`${sim.ready.control}${path}`, { method: 'POST', body }).then((r) => r.json());
+      expect(await post('/line', 'remove 1\nscan EHC1:XYZ ending=lf')).toEqual([{ ok: true, result: { slot: 1, removed: true } }, { ok: true }]);
+      await until(() => events.length >= 2);
+      expect(events).toEqual([
+        { type: 'card.removed', slot: 1 },
+        { type: 'qr.scanned', text: 'EHC1:XYZ\n' },
+      ]);
+      await expect(session.powerOn(1)).rejects.toMatchObject({ code: 'NO_CARD' });
+      const bad = await post('/command', JSON.stringify({ cmd: 'insert', slot: 9 }));
+      expect(bad).toMatchObject({ ok: false, error: { code: 'SIM_BAD_COMMAND' } });
+    } finally {
+      await session?.close().catch(() => undefined);
+      expect(await sim.stop()).toBe(0);
+      await pair.close();
+    }
+  });
+
+  it('--host-pty: an unplug fault makes the host port close and the path vanish; replug brings it back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yika-sim-unplug-'));
+    const devicePath = join(dir, 'reader');
+    const hostPath = join(dir, 'host');
+    const sim = await startSimProcess(['--pty', devicePath, '--host-pty', hostPath, '--control', '0', '--no-stdin']);
+    let session: HostSession | undefined;
+    try {
+      session = await HostSession.open(await openSerialLink(hostPath), { keepaliveMs: 0 });
+      await session.powerOn(1);
+      const closed = new Promise<{ code: string }>((r) => session!.once('close', (e) => r(e)));
+      const res = await fetch(`${sim.ready.control}/command`, { method: 'POST', body: JSON.stringify({ cmd: 'fault', spec: { fault: 'unplug', forMs: 400 } }) });
+      expect((await res.json()).ok).toBe(true);
+      expect((await closed).code).toBe('LINK_CLOSED');
+      await until(() => !existsSync(hostPath), 5000);
+      await until(() => existsSync(hostPath), 10_000);
+      await new Promise((r) => setTimeout(r, 200));
+      session = await HostSession.open(await openSerialLink(hostPath), { keepaliveMs: 0 });
+      expect((await session.slotStatus(1))[0].card).toBe('present');
+    } finally {
+      await session?.close().catch(() => undefined);
+      await sim.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('bad flags exit with code 2 and a typed message', async () => {
+    await expect(startSimProcess(['--pty'], 15_000)).rejects.toThrow(/exit 2\).*SIM_BAD_OPTION/s);
+    await expect(startSimProcess(['--tcp', 'nohost', '--no-stdin'], 15_000)).rejects.toThrow(/exit 2\).*--tcp: expected HOST:PORT/s);
+  });
+});
