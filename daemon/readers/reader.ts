@@ -184,7 +184,14 @@ export class Reader {
 
   /** Runs `fn` holding the reader's session lock (FIFO, READER_BUSY after the timeout). */
   session<T>(name: string, fn: (session: ReaderSession) => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
-    return this.lock.run(name, () => fn(this.makeSession()), options.timeoutMs);
+    return this.lock.run(
+      name,
+      () => {
+        this.ops(); // READER_OFFLINE before anything else: an offline reader has no card state to report
+        return fn(this.makeSession());
+      },
+      options.timeoutMs,
+    );
   }
 
   private makeSession(): ReaderSession {
