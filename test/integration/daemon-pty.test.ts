@@ -1,0 +1,76 @@
+// Daemon and simulator as two processes joined by a real serial line (a socat PTY pair, serialport on
+// both ends): the daemon finds the configured port, says hello, and reads DDF1/EF05 over HTTP. When
+// the line goes away the reader is reported offline with a typed error, never a hang.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type YikaApp } from '../../daemon/app.ts';
+import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts';
+import { createLogger } from '../../daemon/logging/logger.ts';
+import { generateProfile } from '../../firmware-sim/cards/index.ts';
+import { socatAvailable, startSocatPair, type SocatPair } from '../support/socat.ts';
+
+const haveSocat = socatAvailable();
+if (!haveSocat) console.warn('SKIPPED daemon-pty tests: socat is not installed (apt-get install socat)');
+
+async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.skipIf(!haveSocat)('daemon ↔ yika-sim over a socat PTY pair', () => {
+  let pair: SocatPair;
+  let simProcess: ChildProcess;
+  let app: YikaApp;
+  let url: string;
+  const SEED = 11;
+
+  beforeAll(async () => {
+    pair = await startSocatPair();
+    simProcess = spawn(process.execPath, ['--import', 'tsx', 'firmware-sim/cli.ts', '--pty', pair.a, '--seed', String(SEED), '--no-stdin'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const config = loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--serial', pair.b, '--no-pcsc', '--no-serial-discovery']), {});
+    app = await createApp({ config, logger: createLogger({ level: 'silent' }) });
+    await app.startDevices();
+    url = await app.listen();
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    if (simProcess && simProcess.exitCode === null) {
+      const exited = new Promise((r) => simProcess.once('exit', r));
+      simProcess.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (simProcess.exitCode === null) simProcess.kill('SIGKILL');
+    }
+    await pair?.close();
+  });
+
+  it('finds the serial reader and reads DDF1/EF05 over HTTP, equal to the seed profile', async () => {
+    const reader = await until('the serial reader', () => app.registry.find('serial-1'));
+    await until('card present', () => reader.toJSON().slots.find((s) => s.slot === 1)?.card === 'present');
+    expect(reader.toJSON()).toMatchObject({ kind: 'serial', vendor: 'Yika', health: 'ok' });
+    const res = await fetch(`${url}/v1/readers/serial-1/healthcard`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { files: Record<string, { items: Array<{ item: number; value: string | null }> }> };
+    const profile = generateProfile(SEED);
+    for (const it of body.files['DDF1/EF05'].items) expect(it.value).toBe(profile.items[it.item] ?? null);
+  }, 60_000);
+
+  it('reports the reader offline with READER_OFFLINE when the serial line goes away', async () => {
+    await pair.close();
+    const reader = app.registry.get('serial-1');
+    await until('offline', () => reader.toJSON().health === 'offline');
+    const res = await fetch(`${url}/v1/readers/serial-1/healthcard`);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('READER_OFFLINE');
+    const health = (await (await fetch(`${url}/v1/health`)).json()) as { status: string; degraded: Array<{ component: string }> };
+    expect(health.status).toBe('degraded');
+    expect(health.degraded.map((d) => d.component)).toContain('reader.serial-1');
+  }, 60_000);
+});
