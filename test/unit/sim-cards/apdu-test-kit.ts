@@ -2,7 +2,6 @@
 import type { SimCard } from '../../../firmware-sim/sim-card.ts';
 // sm-crypto is an independent (pure-JS) SM3/SM4 implementation: the tests recompute the doc's maths
 // with it rather than with the code under test.
-// @ts-expect-error sm-crypto ships no types
 import smCrypto from 'sm-crypto';
 
 export const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -67,7 +66,7 @@ export const reference = {
     const padded = new Uint8Array((Math.floor(data.length / 16) + 1) * 16);
     padded.set(data);
     padded[data.length] = 0x80;
-    let chain = new Uint8Array(16);
+    let chain: Uint8Array = new Uint8Array(16);
     for (let i = 0; i < padded.length; i += 16) chain = refSm4Ecb(skMac, chain.map((b, j) => b ^ padded[i + j]));
     return chain.slice(0, 4);
   },
