@@ -9,6 +9,7 @@ export {
   sm4DecryptCbc,
   sm4Ctr,
   sm4CbcMac,
+  sm4ForgetKeys,
   SM4_BLOCK_LENGTH,
   SM4_KEY_LENGTH,
   type Sm4CbcMacOptions,

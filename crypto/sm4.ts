@@ -66,6 +66,14 @@ function lookupEcbContexts(key: Uint8Array): { enc: Cipher; dec: Decipher } {
   return ctx;
 }
 
+/** Drops every cached ECB context (e.g. when secure-messaging sessions end), so no session key lingers. */
+export function sm4ForgetKeys(): void {
+  ecbCache.clear();
+  lastKeyRef = undefined;
+  lastKeyCopy.fill(0);
+  lastCtx = undefined;
+}
+
 export function sm4EncryptEcb(key: Uint8Array, data: Uint8Array): Uint8Array {
   checkKey(key);
   checkBlocks(data);

@@ -10,6 +10,7 @@ import {
   sm4DecryptEcb,
   sm4EncryptCbc,
   sm4EncryptEcb,
+  sm4ForgetKeys,
   toHex,
   unpadIso9797M2,
   CryptoPaddingError,
@@ -40,6 +41,17 @@ describe('SM4 (GB/T 32907 vectors)', () => {
     expect(toHex(sm4EncryptEcb(KEY, data))).toBe(toHex(a1));
     expect(toHex(sm4DecryptEcb(k2, b1))).toBe(toHex(data));
     expect(toHex(a1)).not.toBe(toHex(b1));
+    sm4ForgetKeys();
+    expect(toHex(sm4EncryptEcb(KEY, data))).toBe(toHex(a1));
+  });
+
+  it('a key buffer mutated in place is not served from the last-key cache', () => {
+    const key = Uint8Array.from(KEY);
+    const first = sm4EncryptEcb(key, KEY);
+    key[0] ^= 0xff;
+    const second = sm4EncryptEcb(key, KEY);
+    expect(toHex(second)).not.toBe(toHex(first));
+    expect(toHex(sm4DecryptEcb(key, second))).toBe(toHex(KEY));
   });
 });
 
