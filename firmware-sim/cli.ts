@@ -61,11 +61,12 @@ function parsePort(text: string, flag: string): number {
 }
 
 function hostPort(value: string, flag: string, defaultHost?: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+))?:?(\d+)$/.exec(value);
-  if (!m) bad(`${flag}: expected ${defaultHost ? '[HOST:]PORT' : 'HOST:PORT'}`);
-  const host = m[1] ?? m[2] ?? defaultHost;
-  if (!host || (!defaultHost && !value.includes(':'))) bad(`${flag}: expected HOST:PORT`);
-  return { host, port: parsePort(m[3], flag) };
+  if (defaultHost && /^\d+$/.test(value)) return { host: defaultHost, port: parsePort(value, flag) };
+  const colon = value.lastIndexOf(':');
+  if (colon <= 0) bad(`${flag}: expected ${defaultHost ? '[HOST:]PORT' : 'HOST:PORT'}`);
+  const host = value.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  if (host === '') bad(`${flag}: expected HOST:PORT`);
+  return { host, port: parsePort(value.slice(colon + 1), flag) };
 }
 
 /** Parses argv (without node and the script); throws SimError SIM_BAD_OPTION. */
