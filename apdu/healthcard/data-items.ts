@@ -490,23 +490,26 @@ export const VISIT_TAIL = {
 
 export const RAW_RECORD_SIZES = { allergy: ALLERGY_RECORD_SIZE, immunisation: IMMUNISATION_RECORD_SIZE } as const;
 
+/** Item values keyed by item number, in the hospital-API string form; null = unwritten (FF). */
+export type ItemValues = Record<number, string | null>;
+
 /**
- * A card's content as item values, the exchange format between the simulator's generator, the writer
- * and tests: item values are strings exactly as the hospital API prints them (an → text, cn → digits
- * without F, b → uppercase hex) or null when unwritten. Record-based items (58–384) hold one value per
- * record: allergies[0] / immunisations[0] is the newest; visits are indexed EE01…/ED01….
+ * A card's content as item values, the exchange format between the simulator's generator
+ * (firmware-sim/personalisation HealthCardProfile has the same shape plus card8/keys), the writer and
+ * tests. Values are strings exactly as the hospital API prints them (an → text, cn → digits without F,
+ * b → uppercase hex) or null when unwritten.
  */
 export interface CardProfile {
   /** Items 1–57. */
-  items: Record<number, string | null>;
-  /** Photo JPEG bytes (without the 2-byte length prefix), or null when none. */
-  photo: Uint8Array | null;
-  /** Newest first, ≤ 3; each keyed by item number 58/59. */
-  allergies: Array<Record<number, string | null>>;
-  /** Newest first, ≤ 10; keyed by 60/61. */
-  immunisations: Array<Record<number, string | null>>;
-  /** Index 0 = EE01 … 2 = EE03; null = index flag FF (empty); else keyed by items 64–212. */
-  inpatientVisits: Array<Record<number, string | null> | null>;
-  /** Index 0 = ED01 … 4 = ED05; keyed by items 213–384. */
-  outpatientVisits: Array<Record<number, string | null> | null>;
+  items: ItemValues;
+  /** Photo bytes (without the 2-byte length prefix) as base64; null/absent = no photo. */
+  photo?: string | null;
+  /** Newest first, ≤ 3; keyed by items 58/59. */
+  allergies?: ItemValues[];
+  /** Newest first, ≤ 10; keyed by items 60/61. */
+  immunisations?: ItemValues[];
+  /** EE01–EE03 (index 0 = EE01): items 64–212, or null when the index flag is FF. */
+  inpatient?: Array<ItemValues | null>;
+  /** ED01–ED05: items 213–384, or null when the index flag is FF. */
+  outpatient?: Array<ItemValues | null>;
 }

@@ -16,6 +16,7 @@ export const HealthCardErrorCode = defineErrorCodes('healthcard', {
   NOT_A_HEALTH_CARD: { kind: 'unprocessable', description: 'The card has no DDF1 named WS.SYS.DDF01 (for example a transit card).' },
   CARD_READ_FAILED: { kind: 'unprocessable', description: 'Reading a file of the health card failed; nothing of that read is returned.' },
   RECORD_INVALID: { kind: 'not_found', description: 'The visit record is marked empty by its DF03 index flag (vendor code 112).' },
+  CARD8_UNKNOWN: { kind: 'bad_request', description: 'Authorisation needs card8: pass the ATR (or card8) the card answered at power-on.' },
   NO_SAM: { kind: 'conflict', description: 'The operation needs a SAM but none was given or powered.' },
   SAM_PIN_WRONG: { kind: 'unprocessable', description: 'The SAM refused the PIN; details.triesLeft says how many attempts remain.' },
   SAM_PIN_BLOCKED: { kind: 'unprocessable', description: 'The SAM PIN is blocked; the SAM must be unblocked by its issuer.' },

@@ -4,3 +4,6 @@ export * from './data-items.ts';
 export * from './codecs.ts';
 export * from './validation.ts';
 export * from './health-card-errors.ts';
+export * from './card-session.ts';
+export * from './sam-authorizer.ts';
+export * from './health-card-reader.ts';
