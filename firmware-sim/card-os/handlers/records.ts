@@ -42,9 +42,7 @@ export const updateRecord: Handler = {
   kind: 'write',
   classes: [0x00, 0x04],
   run(card: CardOs, command: CommandApdu): CardResponse {
-    if (command.data.length === 0) throw new CardStatus(SW.WRONG_LENGTH);
     const mode = command.p2 & 0x07;
-    if (mode !== 0x04 && mode !== 0x03) throw new CardStatus(SW.INCORRECT_P1P2);
     if (command.cla === 0x04) {
       // The challenge is spent by any secure-messaging command, whatever its outcome.
       const challenge = card.takeChallenge();
@@ -61,6 +59,8 @@ export const updateRecord: Handler = {
       record.set(value);
       return { sw: SW.OK };
     }
+    if (command.data.length === 0) throw new CardStatus(SW.WRONG_LENGTH);
+    if (mode !== 0x04 && mode !== 0x03) throw new CardStatus(SW.INCORRECT_P1P2);
     const file = recordFileOf(card, command.p2);
     if (file.access.updateMode === 'secure-messaging') throw new CardStatus(SW.SECURITY_STATUS_NOT_SATISFIED);
     card.requireAccess(file.access.update);
