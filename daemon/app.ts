@@ -23,6 +23,8 @@ import { createLogger } from './logging/logger.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { ReaderRegistry } from './readers/reader-registry.ts';
 import { HealthCardService } from './services/health-card-service.ts';
+import { QrService } from './services/qr-service.ts';
+import { qrRoutes } from './api/routes/qr.ts';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -45,6 +47,8 @@ export interface YikaApp {
   readonly registry: ReaderRegistry;
   readonly backends: DeviceBackend[];
   readonly healthCards: HealthCardService;
+  /** Present when QR trust anchors are configured (or the demo anchor with --sim). */
+  readonly qr?: QrService;
   readonly server: FastifyInstance;
   /** The simulated reader's backend when --sim. */
   readonly sim?: SimBackend;
@@ -115,6 +119,26 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
 
   const healthCards = new HealthCardService({ registry, metrics, samPin: config.sam.pin, logger });
 
+  // QR verification: scanner events from every reader go through the QR service, which publishes the
+  // verdict as a qr.scanned event (without the card id).
+  let qr: QrService | undefined;
+  if (config.qr.anchors.length || config.qr.demo) {
+    qr = new QrService({
+      anchors: config.qr.anchors,
+      trustBundle: config.qr.trustBundle,
+      trustUrl: config.qr.trustUrl,
+      redisUrl: config.qr.redisUrl,
+      demo: config.qr.demo,
+      events,
+      metrics,
+      logger: { info: log.info, warn: log.warn, debug: (o, m) => logger.debug(o, m) },
+    });
+    const service = qr;
+    registry.onQrScanned((readerId, text) => {
+      service.scanned(text, { readerId }).catch((e: unknown) => logger.warn({ readerId, code: (e as { code?: string }).code }, 'QR scan verification failed'));
+    });
+  }
+
   const health = (): HealthReport => {
     const degraded: HealthReport['degraded'] = [];
     for (const b of backends) {
@@ -127,6 +151,8 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
       if (m.health !== 'ok') degraded.push({ component: `reader.${m.id}`, reason: `${m.health}${m.healthDetail ? `: ${m.healthDetail}` : ''}` });
     }
     if (!registry.list().length) degraded.push({ component: 'readers', reason: 'no reader found: plug in a reader, or start with --sim for the simulated one' });
+    if (qr) degraded.push(...qr.degraded());
+    else degraded.push({ component: 'qr', reason: 'QR verification is off: no trust anchor configured (qr.anchors)' });
     return { status: degraded.length ? 'degraded' : 'ok', degraded, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), version: VERSION };
   };
 
@@ -135,7 +161,7 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
     events,
     metrics,
     health,
-    routes: [readerRoutes(registry), healthCardRoutes(healthCards), ...(options.routes ?? [])],
+    routes: [readerRoutes(registry), healthCardRoutes(healthCards), ...(qr ? [qrRoutes(qr)] : []), ...(options.routes ?? [])],
   };
   const server = await buildServer(ctx, { ...config.api, listen: apiConfigOf(config).listen });
 
@@ -148,6 +174,7 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
     registry,
     backends,
     healthCards,
+    qr,
     server,
     sim,
     health,
@@ -160,6 +187,7 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
     async close() {
       await server.close();
       for (const b of backends) await b.stop().catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'backend stop failed'));
+      await qr?.close().catch(() => {});
     },
   };
 }

@@ -46,7 +46,18 @@ export interface YikaConfig {
   };
   /** The HTTP API section, validated by daemon/api/api-config.ts (resolveApiConfig); `listen` lives at the top. */
   api: Omit<ApiConfigInput, 'listen'>;
-  qr: { trustBundle?: string; trustUrl?: string; redisUrl?: string };
+  qr: {
+    /** Pinned trust-anchor public keys (SM2, hex 04‖x‖y) that sign the QR trust bundle. */
+    anchors: string[];
+    /** The installed trust bundle's file (read at start, rewritten on install). */
+    trustBundle?: string;
+    /** URL polled for newer signed bundles. */
+    trustUrl?: string;
+    /** redis://… : replay guard and verdicts shared across desks. */
+    redisUrl?: string;
+    /** TEST-ONLY demo anchor and bundle (on with --sim). */
+    demo: boolean;
+  };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }
 
@@ -60,7 +71,7 @@ export function defaultConfig(): YikaConfig {
     sam: { pin: '123456' },
     readers: { lockTimeoutMs: 10_000, trace: false, traceMaskData: true },
     api: {},
-    qr: {},
+    qr: { anchors: [], demo: false },
     log: { level: 'info' },
   };
 }
@@ -231,7 +242,14 @@ export function applyConfigDocument(base: YikaConfig, doc: unknown, source: stri
   }
   if (root.qr !== undefined) {
     const q = r.object(root.qr, 'qr');
-    r.known(q, 'qr', ['trustBundle', 'trustUrl', 'redisUrl']);
+    r.known(q, 'qr', ['anchors', 'trustBundle', 'trustUrl', 'redisUrl', 'demo']);
+    if (q.anchors !== undefined) {
+      c.qr.anchors = r.strings(q.anchors, 'qr.anchors');
+      c.qr.anchors.forEach((k, i) => {
+        if (!/^04[0-9a-fA-F]{128}$/.test(k)) r.fail(`qr.anchors[${i}]`, 'expected an uncompressed SM2 public key in hex (04 ‖ x ‖ y, 130 hex digits)');
+      });
+    }
+    if (q.demo !== undefined) c.qr.demo = r.bool(q.demo, 'qr.demo');
     if (q.trustBundle !== undefined) c.qr.trustBundle = r.string(q.trustBundle, 'qr.trustBundle');
     if (q.trustUrl !== undefined) c.qr.trustUrl = r.string(q.trustUrl, 'qr.trustUrl');
     if (q.redisUrl !== undefined) c.qr.redisUrl = r.string(q.redisUrl, 'qr.redisUrl');
@@ -280,7 +298,17 @@ export const CONFIG_SCHEMA = {
     sam: { type: 'object', additionalProperties: false, properties: { pin: { type: 'string', pattern: '^\\d{4,12}$' } } },
     readers: { type: 'object', additionalProperties: false, properties: { lockTimeoutMs: { type: 'integer', minimum: 1 }, trace: { type: 'boolean' }, traceMaskData: { type: 'boolean' } } },
     api: API_CONFIG_SCHEMA,
-    qr: { type: 'object', additionalProperties: false, properties: { trustBundle: { type: 'string' }, trustUrl: { type: 'string' }, redisUrl: { type: 'string' } } },
+    qr: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        anchors: { type: 'array', items: { type: 'string', pattern: '^04[0-9a-fA-F]{128}$' } },
+        trustBundle: { type: 'string' },
+        trustUrl: { type: 'string' },
+        redisUrl: { type: 'string' },
+        demo: { type: 'boolean' },
+      },
+    },
     log: { type: 'object', additionalProperties: false, properties: { level: { enum: LEVELS } } },
   },
 } as const;

@@ -138,6 +138,8 @@ export function loadConfig(flags: ReturnType<typeof parseDaemonFlags>, env: Node
     if (flags.pcsc === undefined && !env.YIKA_PCSC && fileDevices.pcsc === undefined) c.devices.pcsc = false;
     if (flags.serialDiscovery === undefined && fileDevices.serialDiscovery === undefined) c.devices.serialDiscovery = false;
     if (fileDevices.trustTestCa === undefined) c.devices.trustTestCa = true;
+    const fileQr = (doc as { qr?: Record<string, unknown> } | undefined)?.qr ?? {};
+    if (fileQr.demo === undefined && !c.qr.anchors.length) c.qr.demo = true;
   }
   apiConfigOf(c, file ?? 'configuration');
   return c;

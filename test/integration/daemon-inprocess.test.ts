@@ -8,6 +8,7 @@ import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts
 import { createSimulator, type Simulator } from '../../firmware-sim/index.ts';
 import type { DeliveredEvent } from '../../daemon/events/event-types.ts';
 import { createLogger } from '../../daemon/logging/logger.ts';
+import { issueDemoCode } from '../../qr/demo-trust.ts';
 
 let app: YikaApp;
 let sim: Simulator;
@@ -149,6 +150,23 @@ describe('daemon with the in-process simulator', () => {
       sim.insertCard(1, { kind: 'health', seed: 7 });
       await until('card.inserted', () => seen.find((e) => e.type === 'card.inserted' && e.readerId === 'sim-1' && e.slot === 1));
       expect((await get('/v1/readers/sim-1/healthcard')).status).toBe(200);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
+  it('verifies a QR code scanned by the reader and publishes the verdict without the card id', async () => {
+    await app.qr!.ready();
+    const seen: DeliveredEvent[] = [];
+    const sub = app.events.subscribe((e) => seen.push(e), { types: ['qr.scanned'] });
+    try {
+      await sim.scan(issueDemoCode().text);
+      const valid = await until('qr.scanned', () => seen.find((e) => e.type === 'qr.scanned'));
+      expect(valid).toMatchObject({ readerId: 'sim-1', result: { ok: true, code: 'VALID' } });
+      expect(JSON.stringify(valid)).not.toMatch(/cardId"/);
+      await sim.scan('not a health code');
+      const bad = await until('second qr.scanned', () => seen.filter((e) => e.type === 'qr.scanned')[1]);
+      expect(bad).toMatchObject({ result: { ok: false } });
     } finally {
       sub.unsubscribe();
     }
