@@ -17,17 +17,13 @@ const ALLOWED_HEADERS = ['content-type', 'authorization', 'x-request-id'];
 const EXPOSED_HEADERS = 'Retry-After, X-Request-Id';
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
 
-/** The host name of a Host header ("[::1]:7611" → "::1", "Localhost:80" → "localhost"). */
+/** The host name of a Host header ("[::1]:7611" → "::1", "Localhost:80" → "localhost"); undefined if malformed. */
 export function hostName(hostHeader: string | undefined): string | undefined {
   if (!hostHeader) return undefined;
   const h = hostHeader.trim().toLowerCase();
-  if (h.startsWith('[')) {
-    const end = h.indexOf(']');
-    return end > 0 ? h.slice(1, end) : undefined;
-  }
-  const colon = h.indexOf(':');
-  if (colon >= 0 && h.indexOf(':', colon + 1) >= 0) return h; // a bare IPv6 literal
-  return colon >= 0 ? h.slice(0, colon) : h;
+  const m = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9.-]+))(?::(\d{1,5}))?$/.exec(h);
+  if (m) return m[1] ?? m[2];
+  return isIP(h) === 6 ? h : undefined; // a bare IPv6 literal
 }
 
 export class HostPolicy {

@@ -37,6 +37,9 @@ describe('security pieces', () => {
     expect(hostName('[::1]:7611')).toBe('::1');
     expect(hostName('127.0.0.1')).toBe('127.0.0.1');
     expect(hostName(undefined)).toBeUndefined();
+    expect(hostName('localhost:7611;script-src *')).toBeUndefined();
+    expect(hostName('localhost:port')).toBeUndefined();
+    expect(hostName('::1')).toBe('::1');
   });
   it('allows configured host names only', () => {
     const p = new HostPolicy(resolveApiConfig({ allowedHosts: ['desk-3.clinic.lan'] }));
