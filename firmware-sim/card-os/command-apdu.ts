@@ -16,36 +16,40 @@ export interface CommandApdu {
   isoCase: 1 | 2 | 3 | 4;
 }
 
+const EMPTY = new Uint8Array(0);
+
+function command(apdu: Uint8Array, data: Uint8Array, le: number | undefined, extended: boolean, isoCase: 1 | 2 | 3 | 4): CommandApdu {
+  // Indexed reads, no destructuring: iterating a typed array is slow on the hot path.
+  return { cla: apdu[0], ins: apdu[1], p1: apdu[2], p2: apdu[3], data, le, extended, isoCase };
+}
+
 export function parseCommandApdu(apdu: Uint8Array): CommandApdu | undefined {
-  if (apdu.length < 4) return undefined;
-  const [cla, ins, p1, p2] = apdu;
-  const header = { cla, ins, p1, p2 };
-  const empty = new Uint8Array(0);
   const n = apdu.length;
-  if (n === 4) return { ...header, data: empty, extended: false, isoCase: 1 };
+  if (n < 4) return undefined;
+  if (n === 4) return command(apdu, EMPTY, undefined, false, 1);
   const b4 = apdu[4];
-  if (n === 5) return { ...header, data: empty, le: b4 === 0 ? 256 : b4, extended: false, isoCase: 2 };
+  if (n === 5) return command(apdu, EMPTY, b4 === 0 ? 256 : b4, false, 2);
   if (b4 !== 0) {
     // Short Lc.
-    if (n === 5 + b4) return { ...header, data: apdu.slice(5), extended: false, isoCase: 3 };
+    if (n === 5 + b4) return command(apdu, apdu.slice(5), undefined, false, 3);
     if (n === 6 + b4) {
       const le = apdu[n - 1];
-      return { ...header, data: apdu.slice(5, 5 + b4), le: le === 0 ? 256 : le, extended: false, isoCase: 4 };
+      return command(apdu, apdu.slice(5, 5 + b4), le === 0 ? 256 : le, false, 4);
     }
     return undefined;
   }
   // b4 = 00 and more bytes: the extended form.
   if (n === 7) {
     const le = (apdu[5] << 8) | apdu[6];
-    return { ...header, data: empty, le: le === 0 ? 65536 : le, extended: true, isoCase: 2 };
+    return command(apdu, EMPTY, le === 0 ? 65536 : le, true, 2);
   }
   if (n < 8) return undefined;
   const lc = (apdu[5] << 8) | apdu[6];
   if (lc === 0) return undefined;
-  if (n === 7 + lc) return { ...header, data: apdu.slice(7), extended: true, isoCase: 3 };
+  if (n === 7 + lc) return command(apdu, apdu.slice(7), undefined, true, 3);
   if (n === 9 + lc) {
     const le = (apdu[n - 2] << 8) | apdu[n - 1];
-    return { ...header, data: apdu.slice(7, 7 + lc), le: le === 0 ? 65536 : le, extended: true, isoCase: 4 };
+    return command(apdu, apdu.slice(7, 7 + lc), le === 0 ? 65536 : le, true, 4);
   }
   return undefined;
 }
