@@ -414,7 +414,8 @@ export class Verifier {
   }
 
   private async sharedVerdict(text: string, w: SignatureWork): Promise<TrustKey | undefined> {
-    if (!this.shared || !this.sharedUp) return undefined;
+    // Skip the round trip while the store's connection is down; its own reconnects tell us when it is back.
+    if (!this.shared || !this.shared.healthy) return undefined;
     try {
       const v = await this.shared.getVerdict(this.sharedKey(text, w.bundle));
       this.sharedHealthy(true);
@@ -427,7 +428,7 @@ export class Verifier {
   }
 
   private async storeSharedVerdict(text: string, w: SignatureWork, key: TrustKey | undefined): Promise<void> {
-    if (!key || !this.sharedUp) return;
+    if (!key || !this.shared!.healthy) return;
     const ttlMs = (w.claims.iat + w.claims.ttl + this.skew[w.type]) * 1000 - this.nowMs();
     if (ttlMs <= 0) return;
     await this.shared!.putVerdict(this.sharedKey(text, w.bundle), hex(key.pub), Math.min(ttlMs, 86_400_000)).catch((e: Error) => this.sharedHealthy(false, e.message));

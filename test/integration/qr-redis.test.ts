@@ -1,0 +1,120 @@
+// Two desks (two verifiers with their own local state) sharing one real redis-server on a unix
+// socket: a dynamic code used at desk A is REPLAYED at desk B; concurrent first uses have exactly one
+// winner; verdicts are shared; an outage (redis killed mid-test) degrades to local checks with a
+// warning, policy "fail" refuses, and the codes accepted during the outage reach Redis once it is back.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisSharedStore } from '../../qr/stores/redis-shared-store.ts';
+import type { Verifier } from '../../qr/verifier.ts';
+import { DAY, cardId, code, makeStore, makeVerifier } from '../unit/qr/qr-test-trust.ts';
+
+const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
+if (!hasRedis) console.warn('SKIPPED: redis-server not found; the shared-store tests (qr-redis) do not run');
+
+const dir = mkdtempSync(join(tmpdir(), 'yika-qr-redis-'));
+const socket = join(dir, 'redis.sock');
+let redis: ChildProcess | undefined;
+const stores: RedisSharedStore[] = [];
+
+async function startRedis(): Promise<void> {
+  redis = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  for (let i = 0; i < 200 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 25));
+  if (!existsSync(socket)) throw new Error('redis-server did not create its socket');
+}
+
+async function stopRedis(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  const p = redis;
+  redis = undefined;
+  if (!p || p.exitCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill(signal);
+  await exited;
+  rmSync(socket, { force: true });
+}
+
+async function waitUntil(cond: () => boolean, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function desk(options: { policy?: 'local' | 'fail' } = {}): Promise<{ v: Verifier; store: RedisSharedStore }> {
+  const store = new RedisSharedStore({ url: socket, prefix: `yika-test:${process.pid}:` });
+  stores.push(store);
+  await store.waitReady();
+  // Each desk has its own trust store and local state; only Redis is shared.
+  const v = await makeVerifier({ shared: store, sharedDownPolicy: options.policy }, await makeStore());
+  return { v, store };
+}
+
+describe.skipIf(!hasRedis)('QR shared store on a real redis-server', () => {
+  beforeAll(startRedis);
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    await stopRedis();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a dynamic code used at desk A is REPLAYED at desk B (a screenshot walked to another desk)', async () => {
+    const a = await desk();
+    const b = await desk();
+    const t = code({ cardId: cardId(1) });
+    expect((await a.v.verify(t, { terminal: 'A' })).code).toBe('VALID');
+    const atB = await b.v.verify(t, { terminal: 'B' });
+    expect([atB.code, atB.warnings]).toEqual(['REPLAYED', []]);
+    // Static codes are not single-use.
+    const s = code({ type: 'static', ttl: DAY, cardId: cardId(2) });
+    expect((await a.v.verify(s)).code).toBe('VALID');
+    expect((await b.v.verify(s)).code).toBe('VALID');
+  });
+
+  it('concurrent first uses at two desks: exactly one VALID', async () => {
+    const a = await desk();
+    const b = await desk();
+    for (let i = 0; i < 10; i++) {
+      const t = code({ cardId: cardId(100 + i) });
+      const results = await Promise.all([a.v.verify(t), b.v.verify(t), a.v.verify(t), b.v.verify(t)]);
+      expect(results.filter((r) => r.code === 'VALID')).toHaveLength(1);
+      expect(results.filter((r) => r.code === 'REPLAYED')).toHaveLength(3);
+    }
+  });
+
+  it('verdicts are shared: desk B skips the SM2 verification of a code desk A verified', async () => {
+    const a = await desk();
+    const b = await desk();
+    const s = code({ type: 'static', ttl: DAY, cardId: cardId(3) });
+    expect((await a.v.verify(s)).cached).toBe(false);
+    await new Promise((r) => setTimeout(r, 50)); // the verdict is stored asynchronously
+    const atB = await b.v.verify(s);
+    expect([atB.code, atB.cached]).toEqual(['VALID', true]);
+  });
+
+  it('outage: local checks with a warning (policy local), REPLAY_STORE_UNAVAILABLE (policy fail); claims sync back after recovery', async () => {
+    const a = await desk();
+    const b = await desk();
+    const strict = await desk({ policy: 'fail' });
+    await stopRedis('SIGKILL');
+    await waitUntil(() => !a.store.healthy && !b.store.healthy);
+
+    const t = code({ cardId: cardId(200) });
+    const r = await a.v.verify(t, { terminal: 'A' });
+    expect([r.code, r.warnings]).toEqual(['VALID', ['SHARED_STORE_DOWN']]);
+    expect((await a.v.verify(t, { terminal: 'A2' })).code).toBe('REPLAYED'); // same desk: still caught
+    expect((await strict.v.verify(code({ cardId: cardId(201) }))).code).toBe('REPLAY_STORE_UNAVAILABLE');
+    expect((await strict.v.verify(code({ type: 'static', ttl: DAY, cardId: cardId(202) }))).code).toBe('VALID');
+
+    await startRedis();
+    await waitUntil(() => a.store.healthy && b.store.healthy, 15_000);
+    // Desk A's next shared operation notices the recovery and pushes its outage-time claims.
+    expect((await a.v.verify(code({ cardId: cardId(203) }))).code).toBe('VALID');
+    await new Promise((r) => setTimeout(r, 100));
+    const atB = await b.v.verify(t, { terminal: 'B' });
+    expect([atB.code, atB.warnings]).toEqual(['REPLAYED', []]);
+  }, 60_000);
+});
+
