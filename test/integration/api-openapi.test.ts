@@ -17,6 +17,7 @@ describe('OpenAPI document of the whole daemon', () => {
     config.listen = { host: '127.0.0.1', port: 0 };
     config.devices.pcsc = false;
     config.devices.serialDiscovery = false;
+    config.qr.demo = true; // TEST-ONLY demo trust anchor, as with --sim
     app = await createApp({ config, logger: createLogger({ level: 'silent' }) });
     await app.server.ready();
     doc = (await app.server.inject('/v1/openapi.json')).json();
@@ -25,9 +26,9 @@ describe('OpenAPI document of the whole daemon', () => {
     await app?.close();
   });
 
-  it('documents the reader and health-card routes', () => {
+  it('documents the reader, health-card and QR routes', () => {
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/health', '/v1/readers', '/v1/readers/{id}', '/v1/readers/{id}/healthcard']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/health', '/v1/readers', '/v1/readers/{id}', '/v1/readers/{id}/healthcard', '/v1/qr/verify', '/v1/qr/stats']));
   });
 
   it('gives every route a success schema, the error schema, its path parameters and its body', () => {
