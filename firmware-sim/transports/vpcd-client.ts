@@ -44,6 +44,17 @@ export class VpcdMessageReader {
 export type VpcdAnswer = Uint8Array | undefined;
 
 /**
+ * vpcd tells the card nothing about the protocol pcscd negotiated, and pcsc-lite picks T=1 whenever
+ * the ATR offers it; so after each power-up the card runs T=1 when it can (no 61xx/6Cxx round trips),
+ * like a PC/SC reader in APDU mode.
+ */
+async function powerUp(reader: SimulatedReader, slot: number, warm = false): Promise<Uint8Array> {
+  const result = warm ? await reader.resetCard(slot) : await reader.powerOn(slot);
+  if (result.protocol === 0) await reader.setParams(slot, { protocol: 1 }).catch(() => undefined);
+  return result.atr;
+}
+
+/**
  * What the card does with one vpcd message; undefined = send nothing. Pure over the reader, so the
  * unit tests run it without a socket. A failed APDU (card removed, mute) answers an empty message,
  * which vpcd reports to pcscd as a communication error.
@@ -55,18 +66,18 @@ export async function handleVpcdMessage(reader: SimulatedReader, slot: number, m
         await reader.powerOff(slot).catch(() => undefined);
         return undefined;
       case VPCD_POWER_ON:
-        await reader.powerOn(slot).catch(() => undefined);
+        await powerUp(reader, slot).catch(() => undefined);
         return undefined;
       case VPCD_RESET: {
         const [status] = await reader.slotStatus(slot);
-        await (status.card === 'powered' ? reader.resetCard(slot) : reader.powerOn(slot)).catch(() => undefined);
+        await powerUp(reader, slot, status.card === 'powered').catch(() => undefined);
         return undefined;
       }
       case VPCD_GET_ATR: {
         const [status] = await reader.slotStatus(slot);
         if (status.atr) return status.atr;
         try {
-          return (await reader.powerOn(slot)).atr;
+          return await powerUp(reader, slot);
         } catch {
           return new Uint8Array(0);
         }
@@ -77,7 +88,7 @@ export async function handleVpcdMessage(reader: SimulatedReader, slot: number, m
   }
   try {
     const [status] = await reader.slotStatus(slot);
-    if (status.card === 'present') await reader.powerOn(slot);
+    if (status.card === 'present') await powerUp(reader, slot);
     return await reader.transmit(slot, message);
   } catch {
     return new Uint8Array(0);
