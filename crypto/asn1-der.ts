@@ -113,6 +113,7 @@ export function derChildren(value: Uint8Array): DerElement[] {
 
 /** Reads one element that must span the whole input and carry `tag`. */
 export function derReadWhole(input: Uint8Array, tag: number, what: string): DerElement {
+  if (!(input instanceof Uint8Array)) throw new CryptoEncodingError(`${what}: DER input must be a Uint8Array`);
   const el = derRead(input, 0);
   if (el.tag !== tag) throw new CryptoEncodingError(`${what}: unexpected DER tag`, { tag: el.tag });
   if (el.end !== input.length) throw new CryptoEncodingError(`${what}: trailing bytes after DER`);

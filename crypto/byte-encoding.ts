@@ -1,7 +1,12 @@
 // Conversions between bytes, hex and BigInt used by the SM2 arithmetic and the key codecs.
-import { CryptoEncodingError } from './crypto-errors.ts';
+import { CryptoArgumentError, CryptoEncodingError } from './crypto-errors.ts';
 
 export type BytesLike = Uint8Array;
+
+/** API-boundary check for callers outside TypeScript's reach (JSON, JS): a typed error, not a TypeError. */
+export function requireBytes(value: unknown, what: string): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new CryptoArgumentError(`${what} must be a Uint8Array`, { type: typeof value });
+}
 
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
@@ -9,6 +14,7 @@ export function toHex(bytes: Uint8Array): string {
 
 /** Strict hex: even length, only hex digits (whitespace and an optional 0x prefix are tolerated). */
 export function fromHex(hex: string): Uint8Array {
+  if (typeof hex !== 'string') throw new CryptoEncodingError('hex input must be a string', { type: typeof hex });
   const clean = hex.replace(/\s+/g, '').replace(/^0x/i, '');
   if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) {
     throw new CryptoEncodingError('invalid hex string', { length: clean.length });

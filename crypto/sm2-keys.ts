@@ -3,7 +3,7 @@
 import { inspect } from 'node:util';
 import type { KeyObject } from 'node:crypto';
 import { CryptoKeyError } from './crypto-errors.ts';
-import { bigIntToBytes, bytesToBigInt, concatBytes, fromHex, toHex } from './byte-encoding.ts';
+import { bigIntToBytes, bytesToBigInt, concatBytes, fromHex, requireBytes, toHex } from './byte-encoding.ts';
 import { pemDecode, pemEncode } from './asn1-der.ts';
 import { baseMultiply, decompressY, isOnCurve, SM2_P256, type AffinePoint, type Sm2Curve } from './sm2-curve.ts';
 import { decodePkcs8, decodeSec1, decodeSpki, encodePkcs8, encodeSec1, encodeSpki, type DecodedPrivateKey } from './sm2-key-codec.ts';
@@ -58,6 +58,7 @@ export class Sm2PublicKey {
 
   /** 04‖x‖y (65 bytes) or 02/03‖x (33 bytes), validated on the curve. */
   static fromBytes(bytes: Uint8Array, curve: Sm2Curve = SM2_P256): Sm2PublicKey {
+    if (!(bytes instanceof Uint8Array)) throw new CryptoKeyError('SM2 public key must be a Uint8Array');
     const size = curve.size;
     if (bytes.length === 1 + 2 * size && bytes[0] === 0x04) {
       const x = bytesToBigInt(bytes.subarray(1, 1 + size));
@@ -113,7 +114,8 @@ export class Sm2PublicKey {
   /** ZA for this key and an ID (default DEFAULT_SM2_ID), cached per ID. */
   za(id?: Sm2Id): Uint8Array {
     const idBytes = sm2IdBytes(id);
-    const cacheKey = toHex(idBytes);
+    // '-' never occurs in hex, so the default ID cannot collide with an explicit one
+    const cacheKey = id === undefined ? '-' : toHex(idBytes);
     let za = this.#zaCache.get(cacheKey);
     if (!za) {
       za = computeZa(this.curve, this.point, idBytes);
@@ -129,7 +131,9 @@ export class Sm2PublicKey {
    * option (ID longer than 8191 bytes).
    */
   verify(message: Uint8Array, signature: Uint8Array, options: Sm2VerifyOptions = {}): boolean {
+    requireBytes(message, 'signed message');
     const za = this.za(options.id);
+    if (!(signature instanceof Uint8Array)) return false;
     let sig: Sm2SignatureValues;
     try {
       sig = options.format === 'der' ? decodeDerSignature(signature) : decodeRawSignature(signature, this.curve.size);
@@ -180,6 +184,7 @@ export class Sm2PrivateKey {
   }
 
   static fromBytes(d: Uint8Array, curve: Sm2Curve = SM2_P256): Sm2PrivateKey {
+    if (!(d instanceof Uint8Array)) throw new CryptoKeyError('SM2 private key must be a Uint8Array');
     if (d.length !== curve.size) throw new CryptoKeyError(`SM2 private key must be ${curve.size} bytes`, { length: d.length });
     return new Sm2PrivateKey(curve, bytesToBigInt(d));
   }
@@ -251,6 +256,7 @@ export class Sm2PrivateKey {
 
   /** SM2 signature over SM3(ZA‖message); raw r‖s by default. */
   sign(message: Uint8Array, options: Sm2SignOptions = {}): Uint8Array {
+    requireBytes(message, 'message to sign');
     const za = this.publicKey.za(options.id);
     let sig: Sm2SignatureValues;
     if (usesNative(this.curve)) {

@@ -19,8 +19,8 @@ export function encodeDerSignature({ r, s }: Sm2SignatureValues): Uint8Array {
 }
 
 export function decodeRawSignature(raw: Uint8Array, size = 32): Sm2SignatureValues {
-  if (raw.length !== 2 * size) {
-    throw new CryptoSignatureEncodingError(`raw SM2 signature must be ${2 * size} bytes`, { length: raw.length });
+  if (!(raw instanceof Uint8Array) || raw.length !== 2 * size) {
+    throw new CryptoSignatureEncodingError(`raw SM2 signature must be ${2 * size} bytes`, { length: raw?.length ?? null });
   }
   return { r: bytesToBigInt(raw.subarray(0, size)), s: bytesToBigInt(raw.subarray(size)) };
 }

@@ -13,6 +13,7 @@ export type Sm2Id = Uint8Array | string;
 /** An ID as bytes (strings are UTF-8). ENTL is a 16-bit bit count, so at most 8191 bytes. */
 export function sm2IdBytes(id: Sm2Id | undefined): Uint8Array {
   if (id === undefined) return DEFAULT_ID_BYTES;
+  if (typeof id !== 'string' && !(id instanceof Uint8Array)) throw new CryptoArgumentError('SM2 ID must be a string or a Uint8Array');
   const bytes = typeof id === 'string' ? utf8(id) : id;
   if (bytes.length > 8191) throw new CryptoArgumentError('SM2 ID longer than 8191 bytes', { length: bytes.length });
   return bytes;

@@ -1,13 +1,14 @@
 // SM3 (GB/T 32905) on Node's native OpenSSL, HMAC-SM3 (RFC 2104 construction) and the SM2 KDF.
 import { createHash, hash as oneShotHash, type Hash } from 'node:crypto';
 import { CryptoLengthError, CryptoError } from './crypto-errors.ts';
-import { asBuffer } from './byte-encoding.ts';
+import { asBuffer, requireBytes } from './byte-encoding.ts';
 
 export const SM3_DIGEST_LENGTH = 32;
 export const SM3_BLOCK_LENGTH = 64;
 
 /** SM3 digest of `data`. Uses the one-shot `crypto.hash`, about 2x faster than createHash for small inputs. */
 export function sm3(data: Uint8Array): Uint8Array {
+  requireBytes(data, 'SM3 input');
   return oneShotHash('sm3', asBuffer(data), 'buffer');
 }
 
@@ -17,6 +18,7 @@ export class Sm3 {
 
   update(data: Uint8Array): this {
     if (!this.#hash) throw new CryptoError('CRYPTO_BAD_ARGUMENT', 'Sm3 context already finalised');
+    requireBytes(data, 'SM3 input');
     this.#hash.update(data);
     return this;
   }
@@ -34,6 +36,8 @@ export class Sm3 {
  * tests can cross-check it against OpenSSL's own HMAC.
  */
 export function hmacSm3(key: Uint8Array, data: Uint8Array): Uint8Array {
+  requireBytes(key, 'HMAC key');
+  requireBytes(data, 'HMAC input');
   const k0 = new Uint8Array(SM3_BLOCK_LENGTH);
   k0.set(key.length > SM3_BLOCK_LENGTH ? sm3(key) : key);
   const inner = Buffer.allocUnsafe(SM3_BLOCK_LENGTH + data.length);
@@ -55,6 +59,7 @@ export function sm3Kdf(z: Uint8Array, length: number): Uint8Array {
   if (!Number.isSafeInteger(length) || length < 0 || length > 0xffffffff * SM3_DIGEST_LENGTH) {
     throw new CryptoLengthError('KDF output length must be a non-negative integer', { length: String(length) });
   }
+  requireBytes(z, 'KDF input');
   const out = Buffer.allocUnsafe(length);
   const input = Buffer.allocUnsafe(z.length + 4);
   input.set(z, 0);

@@ -2,21 +2,24 @@
 // the health card's secure messaging (ISO/IEC 9797-1 algorithm 1 with SM4, padding method 2 by default).
 import { createCipheriv, createDecipheriv, type Cipher, type Decipher } from 'node:crypto';
 import { CryptoKeyError, CryptoLengthError } from './crypto-errors.ts';
-import { asBuffer } from './byte-encoding.ts';
+import { asBuffer, requireBytes } from './byte-encoding.ts';
 import { padIso9797M2 } from './iso9797-padding.ts';
 
 export const SM4_BLOCK_LENGTH = 16;
 export const SM4_KEY_LENGTH = 16;
 
 function checkKey(key: Uint8Array): void {
+  requireBytes(key, 'SM4 key');
   if (key.length !== SM4_KEY_LENGTH) throw new CryptoKeyError('SM4 key must be 16 bytes', { length: key.length });
 }
 
 function checkIv(iv: Uint8Array): void {
+  requireBytes(iv, 'SM4 IV');
   if (iv.length !== SM4_BLOCK_LENGTH) throw new CryptoLengthError('SM4 IV must be 16 bytes', { length: iv.length });
 }
 
 function checkBlocks(data: Uint8Array): void {
+  requireBytes(data, 'SM4 input');
   if (data.length % SM4_BLOCK_LENGTH !== 0) {
     throw new CryptoLengthError('SM4 ECB/CBC data must be a multiple of 16 bytes (no implicit padding)', { length: data.length });
   }
@@ -110,6 +113,7 @@ export function sm4DecryptCbc(key: Uint8Array, iv: Uint8Array, data: Uint8Array)
 export function sm4Ctr(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
   checkKey(key);
   checkIv(iv);
+  requireBytes(data, 'SM4 input');
   return runOnce(createCipheriv('sm4-ctr', key, iv), data);
 }
 
@@ -126,6 +130,7 @@ export interface Sm4CbcMacOptions {
 export function sm4CbcMac(key: Uint8Array, data: Uint8Array, options: Sm4CbcMacOptions = {}): Uint8Array {
   const length = options.length ?? SM4_BLOCK_LENGTH;
   if (!Number.isInteger(length) || length < 1 || length > SM4_BLOCK_LENGTH) throw new CryptoLengthError('MAC length must be 1..16', { length });
+  requireBytes(data, 'MAC input');
   const iv = options.iv ?? new Uint8Array(SM4_BLOCK_LENGTH);
   const input = options.pad === false ? data : padIso9797M2(data, SM4_BLOCK_LENGTH);
   if (input.length === 0) throw new CryptoLengthError('CBC-MAC over empty unpadded data');
