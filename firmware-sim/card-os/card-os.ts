@@ -96,6 +96,8 @@ export class CardOs implements SimCard {
       const handler = this.commands.get(apdu.ins);
       if (handler) kind = handler.kind;
       if (apdu.ins !== 0xc0) this.pending = undefined;
+      // Interindustry CLA with logical-channel bits: the simulated cards have only the basic channel.
+      if (apdu.cla < 0x10 && (apdu.cla & 0x03) !== 0) return { response: statusOnly(SW.LOGICAL_CHANNEL_NOT_SUPPORTED), kind };
       if (!this.classes.has(apdu.cla)) return { response: statusOnly(SW.CLA_NOT_SUPPORTED), kind };
       if (!handler) return { response: statusOnly(SW.INS_NOT_SUPPORTED), kind };
       if (!handler.classes.includes(apdu.cla)) return { response: statusOnly(SW.CLA_NOT_SUPPORTED), kind };

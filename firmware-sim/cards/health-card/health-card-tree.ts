@@ -2,10 +2,9 @@
 // the simulated card and the host can never disagree on a FID, a size, a key or an access rule.
 // Every file starts unwritten: TLV records as tag ‖ len ‖ FF…, everything else FF.
 import {
-  DEDICATED_FILES, ELEMENTARY_FILES, KEYS, MF, fciOf,
+  DEDICATED_FILES, ELEMENTARY_FILES, KEYS, MF, TLV_ITEM_LENGTHS, fciOf,
   type DfName, type ElementaryFile as FileSpec, type FileId, type KeyName,
 } from '../../../apdu/healthcard/file-map.ts';
-import { TLV_ITEM_LENGTHS } from '../../../apdu/healthcard/file-map.ts';
 import {
   ALWAYS, DedicatedFile, RecordFile, TransparentFile, afterKey,
   type AccessCondition, type ElementaryFile,

@@ -2,7 +2,7 @@
 // photo (2-byte length ‖ bytes) into EF07, allergy/immunisation records newest first, visit files and
 // their DF03 index flags. Values go through the shared codecs (apdu/healthcard/codecs.ts).
 import { encodeValue } from '../../../apdu/healthcard/codecs.ts';
-import { dataItem, itemsOfFile, type ItemFile } from '../../../apdu/healthcard/data-items.ts';
+import { dataItem, itemsOfFile, type DataItem, type ItemFile } from '../../../apdu/healthcard/data-items.ts';
 import { visitFilesOf, type FileId } from '../../../apdu/healthcard/file-map.ts';
 import { RecordFile, TransparentFile } from '../../card-os/file-system.ts';
 import type { HealthCardProfile, ItemValues } from '../../personalisation/profile.ts';
@@ -32,9 +32,16 @@ function writeTlvItems(tree: HealthCardTree, items: ItemValues): void {
   }
 }
 
+const layouts = new Map<ItemFile, DataItem[]>();
+function layoutOf(group: ItemFile): DataItem[] {
+  let items = layouts.get(group);
+  if (!items) layouts.set(group, (items = itemsOfFile(group)));
+  return items;
+}
+
 /** Encodes the fields of a raw layout (record or visit data area) at their offsets. */
 function writeLayout(target: Uint8Array, group: ItemFile, values: ItemValues): void {
-  for (const item of itemsOfFile(group)) {
+  for (const item of layoutOf(group)) {
     const value = values[item.itemNo];
     if (value === undefined || value === null) continue;
     target.set(encodeValue(item.format, item.length, value, item.itemNo), item.offset ?? 0);

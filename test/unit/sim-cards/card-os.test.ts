@@ -59,6 +59,7 @@ describe('card OS status words', () => {
     expect(tx(card, '80A40000023F00').sw).toBe('6E00'); // CLA known to the card, not for SELECT
     expect(tx(card, '00CA000000').sw).toBe('6D00');
     expect(tx(card, '0044000000').sw).toBe('6D00');
+    expect(tx(card, '01A40000023F00').sw).toBe('6881'); // logical channel 1
   });
 
   it('selects by FID and by DF name with the FCI, EFs with a bare 9000', () => {
