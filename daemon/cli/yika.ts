@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   trace: { summary: 'show or switch the APDU trace of a reader', load: () => import('./commands/trace.ts') },
   qr: { summary: 'EHC1 QR codes: keygen, issue, bundle, verify (daemon or --offline), trust, install', load: () => import('./commands/qr.ts') },
   doctor: { summary: 'check pcscd, serial ports, permissions, udev and the daemon; say how to fix', load: () => import('./commands/doctor.ts') },
+  conformance: { summary: 'run the reader-protocol conformance suite against a device (--port PATH | --tcp HOST:PORT)', load: () => import('./commands/conformance.ts') },
 };
 
 function usage(): string {

@@ -1,0 +1,717 @@
+// The checks of the conformance suite, in run order. Each check is small and says what it observed.
+// MUST checks are the v1 requirements of PROTOCOL.md; SHOULD checks are recommendations.
+import { DeviceError } from '../../protocol/device-error.ts';
+import { FrameEncoder, MAX_MAX_FRAME } from '../../protocol/framing.ts';
+import type { HostSession, HostSessionOptions } from '../../protocol/host-session.ts';
+import { decodeResult, LIMITS, packMap, type DeviceToHostMessage } from '../../protocol/messages.ts';
+import type { DeviceHello, SlotStatus } from '../../protocol/operations.ts';
+import { RECORD_MARKER } from '../../protocol/frame-channel.ts';
+import type { CheckLevel } from './conformance-report.ts';
+import type { RawClient } from './raw-client.ts';
+
+export class CheckSkipped extends Error {}
+export class CheckFailed extends Error {}
+
+/** Rewrites one outgoing frame payload (host → device) of a session; return it unchanged to pass it. */
+export type PayloadTap = (payload: Uint8Array) => Uint8Array | Uint8Array[] | null;
+
+export interface CheckContext {
+  /** Raw access on a fresh lease of the link (closed after the check). */
+  raw(): RawClient;
+  /** A host session on a fresh lease (closed after the check). The policy follows the device and the trust given. */
+  session(options?: HostSessionOptions & { tap?: PayloadTap }): Promise<HostSession>;
+  /** The device's hello (set by the hello check). */
+  hello?: DeviceHello;
+  /** Slot statuses from the first slotStatus. */
+  slots?: SlotStatus[];
+  /** Milliseconds multiplier for slow devices/lines. */
+  scale: number;
+  /** Whether the run can open the secure channel (trusted CA given). */
+  canSecure: boolean;
+  /** Every message a host session of this run refused as malformed. */
+  badMessages: number;
+}
+
+export interface ConformanceCheck {
+  id: string;
+  title: string;
+  level: CheckLevel;
+  run(ctx: CheckContext): Promise<string | void>;
+}
+
+const SELECT_MF = Uint8Array.from([0x00, 0xa4, 0x00, 0x00, 0x02, 0x3f, 0x00]);
+
+function expectError(m: DeviceToHostMessage | undefined, name: string, id: number): string {
+  if (!m) throw new CheckFailed(`no answer to request ${id} (expected error ${name})`);
+  if (m.kind === 'event') throw new CheckFailed('an event instead of an answer');
+  if (m.kind === 'result') throw new CheckFailed(`a result instead of error ${name}`);
+  if (m.name !== name) throw new CheckFailed(`error ${m.name ?? m.wire} instead of ${name}`);
+  return `${name} (${m.wire})`;
+}
+
+function expectResult(m: DeviceToHostMessage | undefined, what: string): void {
+  if (!m) throw new CheckFailed(`no answer to ${what}`);
+  if (m.kind === 'error') throw new CheckFailed(`${what} failed with ${m.name ?? m.wire}`);
+}
+
+async function hello(raw: RawClient, ctx: CheckContext, versions = [1], maxFrame = 4096): Promise<DeviceToHostMessage | undefined> {
+  const id = raw.id();
+  return raw.request({ id, op: 'hello', versions, maxFrame }, 2000 * ctx.scale);
+}
+
+/** A probe: ping answered (after hello) proves the device is in sync. */
+async function pingAnswered(raw: RawClient, ctx: CheckContext): Promise<boolean> {
+  const id = raw.id();
+  const m = await raw.request({ id, op: 'ping' }, 1500 * ctx.scale);
+  return m !== undefined && m.kind === 'result';
+}
+
+async function ready(raw: RawClient, ctx: CheckContext): Promise<void> {
+  const m = await hello(raw, ctx);
+  expectResult(m, 'hello');
+}
+
+function needHello(ctx: CheckContext): DeviceHello {
+  if (!ctx.hello) throw new CheckSkipped('hello failed');
+  return ctx.hello;
+}
+
+function plaintextOpsPossible(ctx: CheckContext): void {
+  if (ctx.hello?.secureChannel === 'required' && !ctx.canSecure) throw new CheckSkipped('the device requires the secure channel: give its vendor CA key');
+}
+
+function slotWith(ctx: CheckContext, card: 'present' | 'absent'): number | undefined {
+  const contact = ctx.hello?.slots.filter((s) => s.kind !== 'sam').map((s) => s.id) ?? [];
+  const statuses = ctx.slots ?? [];
+  const match = statuses.filter((s) => (card === 'absent' ? s.card === 'absent' : s.card !== 'absent' && s.card !== 'mute'));
+  return (match.find((s) => contact.includes(s.slot)) ?? match[0])?.slot;
+}
+
+function unusedSlot(h: DeviceHello): number {
+  for (let id = 0xee; id > 0; id--) if (!h.slots.some((s) => s.id === id)) return id;
+  return 0xff;
+}
+
+/** Frames a tap sees are whole frames; this re-encodes a changed payload. */
+export function frameTap(tap: PayloadTap): (frame: Uint8Array) => Uint8Array | null {
+  const enc = new FrameEncoder(MAX_MAX_FRAME);
+  return (frame) => {
+    // HostSession writes exactly one frame per write: COBS body + delimiter.
+    const body = frame.subarray(0, frame.length - 1);
+    const payload = cobsDecode(body);
+    if (!payload) return frame;
+    const out = tap(payload);
+    if (out === payload) return frame;
+    if (out === null) return null;
+    const list = Array.isArray(out) ? out : [out];
+    const parts = list.map((p) => enc.encode(p));
+    const joined = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      joined.set(p, o);
+      o += p.length;
+    }
+    return joined;
+  };
+}
+
+function cobsDecode(body: Uint8Array): Uint8Array | undefined {
+  const out: number[] = [];
+  let i = 0;
+  while (i < body.length) {
+    const code = body[i++];
+    if (code === 0 || i + code - 1 > body.length) return undefined;
+    for (let k = 1; k < code; k++) out.push(body[i++]);
+    if (code !== 0xff && i < body.length) out.push(0);
+  }
+  return out.length > 4 ? Uint8Array.from(out.slice(0, -4)) : undefined;
+}
+
+export const CHECKS: ConformanceCheck[] = [
+  {
+    id: 'hello.required-first',
+    title: 'requests before hello are refused with NOT_READY',
+    level: 'must',
+    async run(ctx) {
+      const raw = ctx.raw();
+      let id = raw.id();
+      let m = await raw.request({ id, op: 'slotStatus' }, 1500 * ctx.scale);
+      if (m?.kind === 'result') {
+        // Still ready from an earlier connection: reset it, then try again.
+        await ready(raw, ctx);
+        const rid = raw.id();
+        expectResult(await raw.request({ id: rid, op: 'deviceReset' }, 10_000 * ctx.scale), 'deviceReset');
+        await new Promise((r) => setTimeout(r, 200));
+        id = raw.id();
+        m = await raw.request({ id, op: 'slotStatus' }, 1500 * ctx.scale);
+      }
+      return expectError(m, 'NOT_READY', id);
+    },
+  },
+  {
+    id: 'hello.negotiate',
+    title: 'hello answers with a valid device description',
+    level: 'must',
+    async run(ctx) {
+      const raw = ctx.raw();
+      const m = await hello(raw, ctx, [1], 66_560);
+      expectResult(m, 'hello');
+      if (m?.kind !== 'result') throw new CheckFailed('no hello result');
+      let h: DeviceHello;
+      try {
+        h = decodeResult('hello', m.fields);
+      } catch (e) {
+        throw new CheckFailed(`invalid hello: ${(e as Error).message}`);
+      }
+      if (h.version !== 1) throw new CheckFailed(`version ${h.version}`);
+      if (h.slots.length === 0) throw new CheckFailed('no slots listed');
+      if (new Set(h.slots.map((s) => s.id)).size !== h.slots.length) throw new CheckFailed('duplicate slot ids');
+      if (h.maxFrame < 512) throw new CheckFailed(`maxFrame ${h.maxFrame} < 512`);
+      if (h.batch && h.maxBatch < 1) throw new CheckFailed('batch: true with maxBatch 0');
+      ctx.hello = h;
+      return `v${h.version}, ${h.slots.length} slots, maxFrame ${h.maxFrame}, maxInFlight ${h.maxInFlight ?? 1}, batch ${h.batch ? h.maxBatch : 'no'}, QR ${h.qrScanner ? 'yes' : 'no'}, secure ${h.secureChannel}`;
+    },
+  },
+  {
+    id: 'hello.version-choice',
+    title: 'hello picks version 1 from a list that also names unknown versions',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      const raw = ctx.raw();
+      const m = await hello(raw, ctx, [9, 1]);
+      expectResult(m, 'hello');
+      const v = m?.kind === 'result' ? m.fields.version : undefined;
+      if (v !== 1) throw new CheckFailed(`chose version ${String(v)}`);
+    },
+  },
+  {
+    id: 'hello.no-common-version',
+    title: 'hello without a common version is refused with UNSUPPORTED_VERSION',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      const raw = ctx.raw();
+      const id = raw.id();
+      return expectError(await raw.request({ id, op: 'hello', versions: [200], maxFrame: 4096 }, 2000 * ctx.scale), 'UNSUPPORTED_VERSION', id);
+    },
+  },
+  {
+    id: 'messages.unknown-operation',
+    title: 'an unknown operation is refused with UNKNOWN_OPERATION and the same id',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      const raw = ctx.raw();
+      await ready(raw, ctx);
+      const id = raw.id();
+      return expectError(await raw.request({ id, op: 'conformanceNoSuchOp' }, 1500 * ctx.scale), 'UNKNOWN_OPERATION', id);
+    },
+  },
+  {
+    id: 'messages.bad-field',
+    title: 'a wrongly typed field is refused with BAD_REQUEST and the same id',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      const raw = ctx.raw();
+      await ready(raw, ctx);
+      const id = raw.id();
+      return expectError(await raw.request({ id, op: 'powerOn', slot: 'one' }, 1500 * ctx.scale), 'BAD_REQUEST', id);
+    },
+  },
+  {
+    id: 'messages.unknown-keys',
+    title: 'unknown keys in a request are ignored',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      const raw = ctx.raw();
+      await ready(raw, ctx);
+      const id = raw.id();
+      expectResult(await raw.request({ id, op: 'ping', futureField: { nested: [1, 2] }, note: 'x' }, 1500 * ctx.scale), 'ping with extra keys');
+    },
+  },
+  {
+    id: 'messages.not-a-map',
+    title: 'a frame that is not a msgpack map does not break the device (id 0 BAD_REQUEST recommended)',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      const raw = ctx.raw();
+      await ready(raw, ctx);
+      raw.writePayload(Uint8Array.of(0x93, 0x01, 0x02, 0x03)); // [1, 2, 3]
+      raw.writePayload(Uint8Array.of(0xa3, 0x61, 0x62, 0x63)); // "abc"
+      if (!(await pingAnswered(raw, ctx))) throw new CheckFailed('ping not answered afterwards');
+      const reported = raw.received.filter((m) => m.kind === 'error' && m.id === 0 && m.name === 'BAD_REQUEST').length;
+      return `${reported}/2 reported as id 0 BAD_REQUEST`;
+    },
+  },
+  {
+    id: 'frames.empty',
+    title: 'empty frames (consecutive 0x00) are ignored',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      const raw = ctx.raw();
+      raw.writeBytes(new Uint8Array(8));
+      await ready(raw, ctx);
+      if (!(await pingAnswered(raw, ctx))) throw new CheckFailed('ping not answered');
+    },
+  },
+  {
+    id: 'frames.garbage-resync',
+    title: 'garbage on the line is skipped; the next frame is answered',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      const raw = ctx.raw();
+      await ready(raw, ctx);
+      const garbage = Uint8Array.from({ length: 300 }, (_, i) => (i * 73 + 11) & 0xff || 0x5a);
+      raw.writeBytes(garbage); // no delimiter: the next frame's first bytes complete a bad frame…
+      raw.writeBytes(Uint8Array.of(0x00)); // …so end it like a line glitch would, then send a real frame
+      if (!(await pingAnswered(raw, ctx))) throw new CheckFailed('ping after garbage not answered');
+    },
+  },
+  {
+    id: 'frames.bad-crc',
+    title: 'a frame with a bad CRC is dropped silently; the next frame is answered',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      const raw = ctx.raw();
+      await ready(raw, ctx);
+      const id = raw.id();
+      const frame = raw.encoder.encode(packMap({ id, op: 'ping' }));
+      frame[frame.length - 2] ^= 0x01; // last CRC byte
+      raw.writeBytes(frame);
+      if (!(await pingAnswered(raw, ctx))) throw new CheckFailed('ping after a bad CRC not answered');
+      if (raw.received.some((m) => m.kind !== 'event' && m.id === id)) throw new CheckFailed('the corrupted request was executed');
+    },
+  },
+  {
+    id: 'frames.truncated',
+    title: 'a truncated frame is dropped; the next frame is answered',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      const raw = ctx.raw();
+      await ready(raw, ctx);
+      const id = raw.id();
+      const frame = raw.encoder.encode(packMap({ id, op: 'slotStatus' }));
+      raw.writeBytes(frame.subarray(0, frame.length >> 1));
+      raw.writeBytes(Uint8Array.of(0x00));
+      if (!(await pingAnswered(raw, ctx))) throw new CheckFailed('ping after a truncated frame not answered');
+      if (raw.received.some((m) => m.kind !== 'event' && m.id === id)) throw new CheckFailed('the truncated request was executed');
+    },
+  },
+  {
+    id: 'frames.oversize',
+    title: 'a frame larger than maxFrame is discarded without losing sync',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      const raw = ctx.raw();
+      await ready(raw, ctx);
+      const size = Math.min(h.maxFrame + 64, MAX_MAX_FRAME);
+      if (size <= h.maxFrame) throw new CheckSkipped('maxFrame is the protocol maximum');
+      const id = raw.id();
+      raw.writePayload(packMap({ id, op: 'ping', pad: new Uint8Array(size - 32) }));
+      const wait = (2000 + size / 5) * ctx.scale;
+      await new Promise((r) => setTimeout(r, Math.min(wait, 200)));
+      const pid = raw.id();
+      const m = await raw.request({ id: pid, op: 'ping' }, wait);
+      if (!m || m.kind !== 'result') throw new CheckFailed('ping after an oversize frame not answered');
+      const reported = raw.received.some((x) => x.kind === 'error' && x.id === 0 && x.name === 'FRAME_TOO_LARGE');
+      return reported ? 'reported as id 0 FRAME_TOO_LARGE' : 'discarded silently';
+    },
+  },
+  {
+    id: 'frames.max-size',
+    title: 'a request of exactly maxFrame bytes is accepted',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      const raw = ctx.raw();
+      await ready(raw, ctx);
+      const id = raw.id();
+      let pad = h.maxFrame - 40;
+      let payload = packMap({ id, op: 'ping', pad: new Uint8Array(pad) });
+      pad += h.maxFrame - payload.length;
+      payload = packMap({ id, op: 'ping', pad: new Uint8Array(pad) });
+      if (payload.length !== h.maxFrame) throw new CheckSkipped(`cannot build a ${h.maxFrame}-byte ping`);
+      raw.writePayload(payload);
+      const m = await raw.waitFor(id, (2000 + h.maxFrame / 5) * ctx.scale);
+      expectResult(m, `a ${h.maxFrame}-byte ping`);
+      return `${h.maxFrame} bytes`;
+    },
+  },
+  {
+    id: 'keepalive.ping-latency',
+    title: 'ping is answered well within the 1000 ms keepalive timeout',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      const raw = ctx.raw();
+      await ready(raw, ctx);
+      const times: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const t = performance.now();
+        if (!(await pingAnswered(raw, ctx))) throw new CheckFailed(`ping ${i + 1} not answered`);
+        times.push(performance.now() - t);
+      }
+      times.sort((a, b) => a - b);
+      const median = times[3];
+      if (times[6] > 1000) throw new CheckFailed(`slowest ping ${times[6].toFixed(1)} ms`);
+      return `median ${median.toFixed(2)} ms, max ${times[6].toFixed(2)} ms`;
+    },
+  },
+  {
+    id: 'keepalive.idle-session',
+    title: 'an idle session stays alive on keepalive pings',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      plaintextOpsPossible(ctx);
+      const s = await ctx.session({ keepaliveMs: 100, pingTimeoutMs: 1000 * ctx.scale });
+      await new Promise((r) => setTimeout(r, 700));
+      if (s.closed) throw new CheckFailed(`session closed: ${s.closeReason?.code}`);
+      if (s.counters.pings < 2) throw new CheckFailed(`only ${s.counters.pings} keepalive pings went out`);
+      return `${s.counters.pings} pings in 0.7 s`;
+    },
+  },
+  {
+    id: 'ops.slot-status',
+    title: 'slotStatus lists every slot of hello with a valid state',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      plaintextOpsPossible(ctx);
+      const s = await ctx.session();
+      const all = await s.slotStatus();
+      for (const slot of h.slots) if (!all.some((x) => x.slot === slot.id)) throw new CheckFailed(`slot ${slot.id} missing`);
+      const one = await s.slotStatus(h.slots[0].id);
+      if (one.length !== 1 || one[0].slot !== h.slots[0].id) throw new CheckFailed('slotStatus(slot) did not answer that one slot');
+      ctx.slots = all;
+      return all.map((x) => `0x${x.slot.toString(16).padStart(2, '0')}:${x.card}`).join(' ');
+    },
+  },
+  {
+    id: 'ops.bad-slot',
+    title: 'a slot not listed in hello is refused with BAD_SLOT',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      plaintextOpsPossible(ctx);
+      const s = await ctx.session();
+      try {
+        await s.powerOn(unusedSlot(h));
+      } catch (e) {
+        if (e instanceof DeviceError && e.code === 'BAD_SLOT') return 'BAD_SLOT (10)';
+        throw new CheckFailed(`got ${(e as { code?: string }).code ?? e}`);
+      }
+      throw new CheckFailed('powerOn of a missing slot succeeded');
+    },
+  },
+  {
+    id: 'ops.no-card',
+    title: 'powerOn of an empty slot is refused with NO_CARD',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      plaintextOpsPossible(ctx);
+      const slot = slotWith(ctx, 'absent');
+      if (slot === undefined) throw new CheckSkipped('no empty slot (remove a card to test)');
+      const s = await ctx.session();
+      try {
+        await s.powerOn(slot);
+      } catch (e) {
+        if (e instanceof DeviceError && e.code === 'NO_CARD') return `slot 0x${slot.toString(16)}`;
+        throw new CheckFailed(`got ${(e as { code?: string }).code ?? e}`);
+      }
+      throw new CheckFailed('powerOn of an empty slot succeeded');
+    },
+  },
+  {
+    id: 'ops.power',
+    title: 'powerOn → ATR, slotStatus shows it powered, resetCard → ATR, powerOff',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      plaintextOpsPossible(ctx);
+      const slot = slotWith(ctx, 'present');
+      if (slot === undefined) throw new CheckSkipped('no card in any slot (insert one to test)');
+      const s = await ctx.session();
+      await s.powerOff(slot);
+      const on = await s.powerOn(slot);
+      if (on.atr.length < 2) throw new CheckFailed('ATR shorter than 2 bytes');
+      const st = (await s.slotStatus(slot))[0];
+      if (st.card !== 'powered' || !st.atr) throw new CheckFailed(`slotStatus after powerOn: ${st.card}${st.atr ? '' : ' without ATR'}`);
+      const reset = await s.resetCard(slot);
+      if (reset.atr.length < 2) throw new CheckFailed('resetCard ATR shorter than 2 bytes');
+      await s.powerOff(slot);
+      const off = (await s.slotStatus(slot))[0];
+      if (off.card !== 'present') throw new CheckFailed(`slotStatus after powerOff: ${off.card}`);
+      return `slot 0x${slot.toString(16)}, ATR ${on.atr.length} bytes, T=${on.protocol}`;
+    },
+  },
+  {
+    id: 'ops.not-powered',
+    title: 'transmit to an unpowered card is refused with CARD_NOT_POWERED',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      plaintextOpsPossible(ctx);
+      const slot = slotWith(ctx, 'present');
+      if (slot === undefined) throw new CheckSkipped('no card in any slot');
+      const s = await ctx.session();
+      await s.powerOff(slot);
+      try {
+        await s.transmit(slot, SELECT_MF);
+      } catch (e) {
+        if (e instanceof DeviceError && e.code === 'CARD_NOT_POWERED') return 'CARD_NOT_POWERED (12)';
+        throw new CheckFailed(`got ${(e as { code?: string }).code ?? e}`);
+      }
+      throw new CheckFailed('transmit to an unpowered card succeeded');
+    },
+  },
+  {
+    id: 'ops.transmit',
+    title: 'transmit returns the card response (data + SW1 SW2)',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      plaintextOpsPossible(ctx);
+      const slot = slotWith(ctx, 'present');
+      if (slot === undefined) throw new CheckSkipped('no card in any slot');
+      const s = await ctx.session();
+      await s.powerOn(slot);
+      const r = await s.transmit(slot, SELECT_MF);
+      const sw = (r[r.length - 2] << 8) | r[r.length - 1];
+      await s.powerOff(slot);
+      return `SELECT MF → SW ${sw.toString(16).toUpperCase().padStart(4, '0')}`;
+    },
+  },
+  {
+    id: 'ops.set-params',
+    title: 'setParams accepts the protocol in use',
+    level: 'should',
+    async run(ctx) {
+      needHello(ctx);
+      plaintextOpsPossible(ctx);
+      const slot = slotWith(ctx, 'present');
+      if (slot === undefined) throw new CheckSkipped('no card in any slot');
+      const s = await ctx.session();
+      const on = await s.powerOn(slot);
+      const p = await s.setParams(slot, { protocol: on.protocol });
+      await s.powerOff(slot);
+      if (p.protocol !== on.protocol) throw new CheckFailed(`answered protocol ${p.protocol}`);
+      return `T=${p.protocol}${p.fi ? `, Fi ${p.fi} Di ${p.di}` : ''}`;
+    },
+  },
+  {
+    id: 'ops.batch',
+    title: 'transmitBatch executes in order and stops at an unexpected status word',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      plaintextOpsPossible(ctx);
+      if (!h.batch) throw new CheckSkipped('the device does not announce batch');
+      if (h.maxBatch < 3) throw new CheckSkipped(`maxBatch ${h.maxBatch} < 3`);
+      const slot = slotWith(ctx, 'present');
+      if (slot === undefined) throw new CheckSkipped('no card in any slot');
+      const s = await ctx.session();
+      await s.powerOn(slot);
+      const anySw = [{ sw: 0x0000, mask: 0x0000 }];
+      const never = [{ sw: 0xffff, mask: 0xffff }];
+      const r = await s.transmitBatch(slot, [{ apdu: SELECT_MF, expect: anySw }, { apdu: SELECT_MF, expect: never }, { apdu: SELECT_MF }]);
+      await s.powerOff(slot);
+      if (r.responses.length !== 2 || r.stoppedAt !== 1) throw new CheckFailed(`${r.responses.length} responses, stoppedAt ${r.stoppedAt}`);
+      return 'stopped at command 1 of 3';
+    },
+  },
+  {
+    id: 'ops.batch-too-long',
+    title: 'a batch longer than maxBatch is refused with BATCH_TOO_LONG',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      plaintextOpsPossible(ctx);
+      if (!h.batch) throw new CheckSkipped('the device does not announce batch');
+      if (h.maxBatch >= LIMITS.maxBatch) throw new CheckSkipped('maxBatch is the protocol maximum');
+      const slot = slotWith(ctx, 'present') ?? h.slots[0].id;
+      const s = await ctx.session();
+      try {
+        await s.transmitBatch(slot, Array.from({ length: h.maxBatch + 1 }, () => ({ apdu: SELECT_MF })));
+      } catch (e) {
+        if (e instanceof DeviceError && e.code === 'BATCH_TOO_LONG') return `${h.maxBatch + 1} commands → BATCH_TOO_LONG`;
+        throw new CheckFailed(`got ${(e as { code?: string }).code ?? e}`);
+      }
+      throw new CheckFailed('an oversize batch was executed');
+    },
+  },
+  {
+    id: 'ops.pipelined',
+    title: 'maxInFlight requests sent at once are all answered, in order, without BUSY',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      plaintextOpsPossible(ctx);
+      const n = h.maxInFlight ?? 1;
+      const s = await ctx.session({ maxInFlight: n });
+      const order: number[] = [];
+      await Promise.all(Array.from({ length: n * 3 }, (_, i) => s.slotStatus(h.slots[0].id).then(() => order.push(i))));
+      if (order.some((v, i) => v !== i)) throw new CheckFailed('answers out of order');
+      return `${n * 3} requests, ${n} in flight`;
+    },
+  },
+  {
+    id: 'ops.device-info',
+    title: 'deviceInfo returns uptime and counters',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      plaintextOpsPossible(ctx);
+      const s = await ctx.session();
+      const info = await s.deviceInfo();
+      return `uptime ${Math.round(info.uptimeMs / 1000)} s, ${Object.keys(info.counters).length} counters`;
+    },
+  },
+  {
+    id: 'ops.device-reset',
+    title: 'deviceReset answers, then the device needs and accepts a new hello',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      plaintextOpsPossible(ctx);
+      const s = await ctx.session();
+      const t = performance.now();
+      await s.deviceReset();
+      await s.ping();
+      return `back in ${(performance.now() - t).toFixed(0)} ms`;
+    },
+  },
+  {
+    id: 'secure.required',
+    title: 'a device that requires the secure channel refuses plaintext operations',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      if (h.secureChannel !== 'required') throw new CheckSkipped(`secure channel ${h.secureChannel}`);
+      const raw = ctx.raw();
+      await ready(raw, ctx);
+      const id = raw.id();
+      return expectError(await raw.request({ id, op: 'slotStatus' }, 1500 * ctx.scale), 'SECURE_CHANNEL_REQUIRED', id);
+    },
+  },
+  {
+    id: 'secure.handshake',
+    title: 'the SM secure channel opens (certificate, SM2 key exchange, confirmations) and carries operations',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      if (h.secureChannel === 'none') throw new CheckSkipped('the device has no secure channel');
+      if (!ctx.canSecure) throw new CheckSkipped('give the vendor CA key (--ca-key, --ca-id) or --test-ca');
+      const t = performance.now();
+      const s = await ctx.session({ secure: 'required' });
+      const ms = performance.now() - t;
+      await s.slotStatus();
+      await s.ping();
+      const info = s.secureChannel;
+      return `${info.suite}, device ${info.peer?.serial} (CA ${info.peer?.ca}), open in ${ms.toFixed(0)} ms`;
+    },
+  },
+  {
+    id: 'secure.tampered-record',
+    title: 'a tampered record is rejected and the channel is torn down',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      if (h.secureChannel === 'none') throw new CheckSkipped('the device has no secure channel');
+      if (!ctx.canSecure) throw new CheckSkipped('no vendor CA key given');
+      let armed = false;
+      const s = await ctx.session({
+        secure: 'required',
+        timeouts: { slotStatus: 1500 * ctx.scale },
+        tap: (p) => {
+          if (!armed || p[0] !== RECORD_MARKER) return p;
+          armed = false;
+          const q = p.slice();
+          q[q.length - 5] ^= 0x10;
+          return q;
+        },
+      });
+      await s.slotStatus();
+      armed = true;
+      const outcome = await s.slotStatus().then(
+        () => 'executed',
+        (e: { code?: string }) => e.code ?? 'error',
+      );
+      if (outcome === 'executed') throw new CheckFailed('the tampered request was executed');
+      // Torn down: the device needs a new hello (a new session proves the device recovered).
+      const again = await ctx.session({ secure: 'required' });
+      await again.ping();
+      return `tampered request → ${outcome}`;
+    },
+  },
+  {
+    id: 'secure.replayed-record',
+    title: 'a replayed record is not executed twice',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      if (h.secureChannel === 'none') throw new CheckSkipped('the device has no secure channel');
+      if (!ctx.canSecure) throw new CheckSkipped('no vendor CA key given');
+      let armed = false;
+      const s = await ctx.session({
+        secure: 'required',
+        tap: (p) => {
+          if (!armed || p[0] !== RECORD_MARKER) return p;
+          armed = false;
+          return [p, p];
+        },
+      });
+      armed = true;
+      await s.ping().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 300 * ctx.scale));
+      const c = s.counters;
+      if (c.unexpectedResponses + c.lateResponses > 0 && !s.closed) throw new CheckFailed('the replayed request was answered again');
+      return s.closed ? `channel torn down (${s.closeReason?.code})` : 'replay ignored';
+    },
+  },
+  {
+    id: 'secure.plaintext-inside',
+    title: 'a plaintext request inside the open channel is not executed',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      if (h.secureChannel === 'none') throw new CheckSkipped('the device has no secure channel');
+      if (!ctx.canSecure) throw new CheckSkipped('no vendor CA key given');
+      let inject: Uint8Array | undefined;
+      const s = await ctx.session({
+        secure: 'required',
+        tap: (p) => {
+          if (!inject || p[0] !== RECORD_MARKER) return p;
+          const extra = inject;
+          inject = undefined;
+          return [extra, p];
+        },
+      });
+      const raw = ctx.raw();
+      const id = raw.id();
+      inject = packMap({ id, op: 'slotStatus' });
+      await s.ping().catch(() => undefined);
+      const m = await raw.waitFor(id, 500 * ctx.scale);
+      if (m && m.kind === 'result') throw new CheckFailed('the plaintext request was executed inside the channel');
+      return m ? `answered ${m.kind === 'error' ? m.name : m.kind}` : 'not answered';
+    },
+  },
+  {
+    id: 'messages.all-valid',
+    title: 'every message the device sent during the run was valid',
+    level: 'must',
+    async run(ctx) {
+      if (ctx.badMessages > 0) throw new CheckFailed(`${ctx.badMessages} malformed messages`);
+    },
+  },
+];

@@ -1,0 +1,112 @@
+// The conformance suite against a fake device built on DeviceSession: every check must pass on a good
+// device, and the suite must catch a device that breaks a rule.
+import { createServer, type Server } from 'node:net';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { runConformance, formatReportTable } from '../../daemon/conformance/index.ts';
+import { run as runCli } from '../../daemon/cli/commands/conformance.ts';
+import { DeviceError } from '../../protocol/device-error.ts';
+import { DeviceSession, type DeviceSessionOptions } from '../../protocol/device-session.ts';
+import { createLinkPair, socketLink } from '../../protocol/link.ts';
+import { testDeviceIdentity, testTrustedCa } from '../../protocol/secure/test-ca.ts';
+import { FakeReader } from '../unit/protocol/fake-reader.ts';
+
+async function against(reader: FakeReader, options: DeviceSessionOptions = {}, trusted = true) {
+  const [host, device] = createLinkPair();
+  new DeviceSession(device, reader, options);
+  const report = await runConformance(host, { trustedCas: trusted ? [testTrustedCa()] : [] });
+  host.close();
+  return report;
+}
+
+const failures = (r: Awaited<ReturnType<typeof against>>) => r.results.filter((x) => x.status === 'fail').map((x) => `${x.id}: ${x.detail}`);
+
+describe('conformance suite against the fake device', () => {
+  it('passes every check on a plaintext device', async () => {
+    const report = await against(new FakeReader());
+    expect(failures(report)).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.results.filter((r) => r.status === 'skip').map((r) => r.id)).toEqual(['secure.required', 'secure.handshake', 'secure.tampered-record', 'secure.replayed-record', 'secure.plaintext-inside']);
+    expect(formatReportTable(report)).toMatch(/CONFORMANT/);
+  });
+
+  it('passes every check, secure ones included, on a device that requires the secure channel', async () => {
+    const report = await against(new FakeReader(), { secure: { identity: testDeviceIdentity('FAKE-0001'), require: true } });
+    expect(failures(report)).toEqual([]);
+    expect(report.results.find((r) => r.id === 'secure.required')?.status).toBe('pass');
+    expect(report.results.find((r) => r.id === 'secure.tampered-record')?.status).toBe('pass');
+    expect(report.skipped).toBe(0);
+  });
+
+  it('skips plaintext operations with a hint when a required channel cannot be opened', async () => {
+    const report = await against(new FakeReader(), { secure: { identity: testDeviceIdentity('FAKE-0001'), require: true } }, false);
+    expect(failures(report)).toEqual([]);
+    expect(report.results.find((r) => r.id === 'ops.transmit')?.detail).toMatch(/vendor CA/);
+  });
+
+  it('catches a device that answers the wrong error code', async () => {
+    const reader = new FakeReader();
+    reader.powerOn = async (slot) => {
+      if (slot > 0x20) throw new DeviceError('INTERNAL', 'oops');
+      return FakeReader.prototype.powerOn.call(reader, slot);
+    };
+    const report = await against(reader);
+    expect(report.ok).toBe(false);
+    expect(failures(report)).toEqual(['ops.bad-slot: got INTERNAL']);
+  });
+
+  it('catches a batch that does not stop at an unexpected status word', async () => {
+    const reader = new FakeReader();
+    reader.transmitBatch = async (slot, commands) => ({ responses: await Promise.all(commands.map((c) => reader.transmit(slot, c.apdu))) });
+    const report = await against(reader);
+    expect(failures(report)).toEqual(['ops.batch: 3 responses, stoppedAt undefined', 'ops.batch-too-long: got CARD_NOT_POWERED']);
+  });
+
+  it('catches a device whose ping is slow', async () => {
+    const reader = new FakeReader();
+    reader.ping = () => new Promise((r) => setTimeout(r, 1200));
+    const [host, device] = createLinkPair();
+    new DeviceSession(device, reader);
+    const report = await runConformance(host, { only: ['keepalive.ping'] });
+    host.close();
+    expect(report.results.find((r) => r.id === 'keepalive.ping-latency')?.status).toBe('fail');
+  });
+});
+
+describe('yika conformance --tcp (CLI over a real socket)', () => {
+  let server: Server;
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('prints the JSON report and exits 0 for a conformant device', async () => {
+    server = createServer((socket) => {
+      new DeviceSession(socketLink(socket), new FakeReader(), { secure: { identity: testDeviceIdentity('FAKE-0001') } });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    let out = '';
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      out += String(chunk);
+      return true;
+    });
+    try {
+      const code = await runCli(['--tcp', `127.0.0.1:${port}`, '--test-ca', '--json']);
+      expect(code).toBe(0);
+    } finally {
+      write.mockRestore();
+    }
+    const report = JSON.parse(out);
+    expect(report.ok).toBe(true);
+    expect(report.device.serial).toBe('FAKE-0001');
+    expect(report.results.find((r: { id: string }) => r.id === 'secure.handshake').status).toBe('pass');
+  });
+
+  it('exits 2 with a usage message for bad arguments', async () => {
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await runCli([])).toBe(2);
+      expect(await runCli(['--tcp', 'nohostport'])).toBe(2);
+      expect(await runCli(['--tcp', '127.0.0.1:1', '--time-scale', '0'])).toBe(2);
+    } finally {
+      err.mockRestore();
+    }
+  });
+});
