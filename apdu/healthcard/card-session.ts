@@ -11,7 +11,8 @@ import { parseBerTlv, findBerTlv } from '../tlv.ts';
 import { parseAtr } from '../atr.ts';
 import { swExpected } from '../batch.ts';
 import { isYikaError } from '../../common/yika-error.ts';
-import { DEDICATED_FILES, KEYS, type DfName, type FileId, type KeyName } from './file-map.ts';
+import { DEDICATED_FILES, ELEMENTARY_FILES, KEYS, TLV_ITEM_LENGTHS, type DfName, type FileId, type KeyName } from './file-map.ts';
+import { decodeCn } from './codecs.ts';
 import { HealthCardError } from './health-card-errors.ts';
 import { city8Of, type SamAuthorizer } from './sam-authorizer.ts';
 
@@ -173,6 +174,26 @@ export class CardSession {
   requireCity8(): Uint8Array {
     if (!this.cityCode) throw new HealthCardError('CARD_DATA_MALFORMED', 'the card has no city code (item 57), needed for key diversification', { itemNo: 57 });
     return city8Of(this.cityCode);
+  }
+
+  /** Reads the card's city code (item 57, DDF1/EF05, free read) unless known. */
+  async loadCityCode(): Promise<string> {
+    if (this.cityCode) return this.cityCode;
+    await this.selectDf('DDF1');
+    const ef = ELEMENTARY_FILES.find((f) => f.id === 'DDF1/EF05')!;
+    const record = ef.recordItems!.indexOf(0x39) + 1;
+    const [, resp] = await this.run(ef.id, [
+      { apdu: command(0x00, 0xa4, 0x00, 0x00, [ef.fid >> 8, ef.fid & 0xff]) },
+      { apdu: command(0x00, 0xb2, record, 0x04, [], TLV_ITEM_LENGTHS[0x39] + 2) },
+    ]);
+    const data = parseResponse(resp).data;
+    if (data.length !== TLV_ITEM_LENGTHS[0x39] + 2 || data[0] !== 0x39) {
+      throw new HealthCardError('CARD_DATA_MALFORMED', 'DDF1/EF05: the city code record is malformed', { file: ef.id, itemNo: 57 });
+    }
+    const city = decodeCn(data.subarray(2), 57);
+    if (!city) throw new HealthCardError('CARD_DATA_MALFORMED', 'the card has no city code (item 57), needed for key diversification', { itemNo: 57 });
+    this.cityCode = city;
+    return city;
   }
 
   /** Forget the selected DF (e.g. the card was reset by someone else). */

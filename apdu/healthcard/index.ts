@@ -7,3 +7,4 @@ export * from './health-card-errors.ts';
 export * from './card-session.ts';
 export * from './sam-authorizer.ts';
 export * from './health-card-reader.ts';
+export * from './health-card-writer.ts';

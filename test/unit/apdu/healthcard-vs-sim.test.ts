@@ -44,3 +44,74 @@ describe('HealthCardReader against the simulated card', () => {
     expect(norm(p.outpatient, 213, 384)).toEqual(norm(profile.outpatient, 213, 384));
   });
 });
+
+import { HealthCardWriter } from '../../../apdu/healthcard/health-card-writer.ts';
+import { itemsOfFile } from '../../../apdu/healthcard/data-items.ts';
+import { idCheckCharacter } from '../../../apdu/healthcard/validation.ts';
+
+function sampleVisit(group: 'DF03/EE' | 'DF03/ED'): Record<number, string | null> {
+  const v: Record<number, string | null> = {};
+  for (const d of itemsOfFile(group)) {
+    if (d.format === 'an') v[d.itemNo] = d.length >= 4 ? '测试A'.slice(0, Math.min(3, d.length / 2)) : 'A';
+    else if (d.format === 'b') v[d.itemNo] = '01'.repeat(d.length);
+    else if (/DateTime$/.test(d.field)) v[d.itemNo] = '20250102030405';
+    else if (/Date$/.test(d.field)) v[d.itemNo] = '20250102';
+    else v[d.itemNo] = '1'.repeat(Math.min(2 * d.length, 3));
+  }
+  return v;
+}
+
+describe('HealthCardWriter against the simulated card', () => {
+  it('writes TLV items (SM), photo, cyclic appends, visits and erases; read-back equals what was written', async () => {
+    const { card, atr, authorizer, reader, profile } = setUp(2, { batch: true });
+    const writer = new HealthCardWriter(simChannel(card, 1, true), { atr, authorizer });
+    const id17 = '11010119900307123';
+    const id = id17 + idCheckCharacter(id17);
+    const photo = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff);
+    const ee = sampleVisit('DF03/EE');
+    const ed = sampleVisit('DF03/ED');
+    const result = await writer.write({
+      items: { 0x0b: '李四', 0x0f: id, 0x10: '13800000000', 0x16: '北京市东城区测试路1号', 0x37: null, 0x38: '01' },
+      photo,
+      addAllergies: [{ 58: '青霉素', 59: '皮疹' }],
+      addImmunisations: [{ 60: '乙肝疫苗', 61: '20250101' }, { 60: '麻疹疫苗', 61: '20240101' }],
+      inpatient: [{ slot: 3, values: ee }],
+      outpatient: [{ slot: 5, values: ed }],
+      eraseOutpatient: [1],
+    });
+    expect(result.files).toEqual(['DDF1/EF06', 'DDF1/EF08', 'DDF1/EF07', 'DF01/EF05', 'DF02/EF05', 'DF02/EF06', 'DF02/EF07', 'DF02/EF08', 'DF03/EE03', 'DF03/ED05', 'DF03/EF06']);
+    expect(result.items).toContain(0x0b);
+    expect(result.items).toContain(300);
+
+    card.powerOff();
+    const atr2 = card.powerOn();
+    const r2 = new HealthCardReader(simChannel(card, 1, true), { atr: atr2, authorizer });
+    const p = await r2.readProfile();
+    void reader;
+    expect(p.items[0x0b]).toBe('李四');
+    expect(p.items[0x0f]).toBe(id);
+    expect(p.items[0x10]).toBe('13800000000');
+    expect(p.items[0x16]).toBe('北京市东城区测试路1号');
+    expect(p.items[0x37]).toBeNull();
+    expect(p.items[0x38]).toBe('01');
+    expect(p.items[0x0e]).toBe(profile.items[0x0e]);
+    expect(Buffer.from(p.photo!, 'base64')).toEqual(Buffer.from(photo));
+    expect(p.allergies![0]).toEqual({ 58: '青霉素', 59: '皮疹' });
+    expect(p.immunisations!.slice(0, 2)).toEqual([{ 60: '乙肝疫苗', 61: '20250101' }, { 60: '麻疹疫苗', 61: '20240101' }]);
+    expect(p.inpatient![2]).toEqual(ee);
+    expect(p.outpatient![4]).toEqual(ed);
+    expect(p.outpatient![0]).toBeNull();
+  });
+
+  it('validates everything before touching the card', async () => {
+    const sent: string[] = [];
+    const writer = new HealthCardWriter({ transmit: async (c) => { sent.push(Buffer.from(c).toString('hex')); return Uint8Array.of(0x90, 0); } }, { atr: setUp(3).atr, authorizer: setUp(3).authorizer });
+    await expect(writer.write({ items: { 0x0b: '王五', 0x0f: '110101199003071230' } })).rejects.toMatchObject({ code: 'ITEM_VALUE_INVALID', details: { itemNo: 15 } });
+    await expect(writer.write({ items: { 0x0c: '05' } })).rejects.toMatchObject({ code: 'ITEM_VALUE_INVALID' });
+    await expect(writer.write({ items: { 0x0e: '20230230' } })).rejects.toMatchObject({ code: 'ITEM_VALUE_INVALID' });
+    await expect(writer.write({ items: { 0x0b: 'x'.repeat(31) } })).rejects.toMatchObject({ code: 'ITEM_VALUE_TOO_LONG' });
+    await expect(writer.write({ items: { 100: 'x' } })).rejects.toMatchObject({ code: 'UNKNOWN_ITEM' });
+    await expect(writer.write({ inpatient: [{ slot: 4, values: {} }] })).rejects.toMatchObject({ code: 'UNKNOWN_ITEM' });
+    expect(sent).toEqual([]);
+  });
+});
