@@ -198,25 +198,22 @@ export function pointMultiply(curve: Sm2Curve, point: CurvePoint, k: bigint): Cu
   return toAffine(curve, jMultiply(curve, toJacobian(point), k));
 }
 
-// Fixed-base table for G per curve: 2^(4i)·d·G for each 4-bit position i and digit d, so k·G needs only
-// additions (64 for a 256-bit k) and no doublings.
-const baseTables = new WeakMap<Sm2Curve, Jacobian[][]>();
+// Fixed-base tables: for each 4-bit position i and digit d, the point d·2^(4i)·P, so k·P needs only
+// additions (64 for a 256-bit k) and no doublings. Built once for G per curve, and for a public key
+// after it has been used a few times (the pure-JS verify path: trust-bundle keys verify many messages).
+type FixedTable = Jacobian[][];
 
-function baseTable(curve: Sm2Curve): Jacobian[][] {
-  let t = baseTables.get(curve);
-  if (t) return t;
-  t = [];
-  let base: Jacobian = { X: curve.gx, Y: curve.gy, Z: 1n };
+function buildFixedTable(curve: Sm2Curve, point: AffinePoint): FixedTable {
+  const table: FixedTable = [];
+  let base: Jacobian = toJacobian(point);
   const positions = Math.ceil(curve.n.toString(2).length / WINDOW);
   for (let i = 0; i < positions; i++) {
     const row: Jacobian[] = [J_INF, base];
     for (let d = 2; d < 1 << WINDOW; d++) row.push(jAdd(curve, row[d - 1], base));
-    // normalise to Z = 1 so later additions are cheaper to reason about
-    t.push(row.map((j) => (j.Z === 0n ? j : toJacobian(toAffine(curve, j)))));
+    table.push(row);
     base = timesSixteen(curve, base);
   }
-  baseTables.set(curve, t);
-  return t;
+  return table;
 }
 
 function timesSixteen(curve: Sm2Curve, b: Jacobian): Jacobian {
@@ -225,24 +222,53 @@ function timesSixteen(curve: Sm2Curve, b: Jacobian): Jacobian {
   return r;
 }
 
-/** k·G with a per-curve precomputed table. */
-export function baseMultiply(curve: Sm2Curve, k: bigint): CurvePoint {
-  const n = mod(k, curve.n);
-  if (n === 0n) return null;
-  const t = baseTable(curve);
+function fixedMultiply(curve: Sm2Curve, table: FixedTable, k: bigint): Jacobian {
   let acc = J_INF;
-  let e = n;
+  let e = mod(k, curve.n);
   for (let i = 0; e > 0n; i++, e >>= 4n) {
     const d = Number(e & 15n);
-    if (d !== 0) acc = jAdd(curve, acc, t[i][d]);
+    if (d !== 0) acc = jAdd(curve, acc, table[i][d]);
   }
-  return toAffine(curve, acc);
+  return acc;
 }
 
-/** u·G + v·Q (Shamir's trick not needed for our rates: two multiplications and an addition). */
-export function doubleMultiply(curve: Sm2Curve, u: bigint, q: CurvePoint, v: bigint): CurvePoint {
-  const a = toJacobian(baseMultiply(curve, u));
-  const b = jMultiply(curve, toJacobian(q), v);
+const baseTables = new WeakMap<Sm2Curve, FixedTable>();
+
+function baseTable(curve: Sm2Curve): FixedTable {
+  let t = baseTables.get(curve);
+  if (!t) {
+    t = buildFixedTable(curve, curveGenerator(curve));
+    baseTables.set(curve, t);
+  }
+  return t;
+}
+
+/** k·G (k reduced mod n) with a per-curve precomputed table. */
+export function baseMultiply(curve: Sm2Curve, k: bigint): CurvePoint {
+  return toAffine(curve, fixedMultiply(curve, baseTable(curve), k));
+}
+
+const TABLE_AFTER_USES = 3;
+const pointTables = new WeakMap<AffinePoint, { uses: number; table?: FixedTable }>();
+
+/**
+ * k·Q for a long-lived point Q (a public key object): plain windowed multiplication for the first uses,
+ * then a fixed table for Q kept as long as the point object lives. Only for points of order n.
+ */
+function longLivedMultiply(curve: Sm2Curve, q: AffinePoint, k: bigint): Jacobian {
+  let entry = pointTables.get(q);
+  if (!entry) {
+    entry = { uses: 0 };
+    pointTables.set(q, entry);
+  }
+  if (!entry.table && ++entry.uses >= TABLE_AFTER_USES) entry.table = buildFixedTable(curve, q);
+  return entry.table ? fixedMultiply(curve, entry.table, k) : jMultiply(curve, toJacobian(q), k);
+}
+
+/** u·G + v·Q for a public key Q of order n (two table-driven multiplications and an addition). */
+export function doubleMultiply(curve: Sm2Curve, u: bigint, q: AffinePoint, v: bigint): CurvePoint {
+  const a = fixedMultiply(curve, baseTable(curve), u);
+  const b = longLivedMultiply(curve, q, v);
   return toAffine(curve, jAdd(curve, a, b));
 }
 
