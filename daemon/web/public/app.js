@@ -119,21 +119,33 @@
   }
 
   // ---- the card ----------------------------------------------------------------------------------
+  // Errors that mean the card is gone: no point in a second, smaller read.
+  var GONE = /^(CARD_REMOVED|CARD_CHANGED|NO_CARD|CARD_ABSENT|DAEMON_UNREACHABLE)$/;
+
   function readCard(readerId, slot) {
     var token = ++readToken;
     hideId();
     state.card = { status: 'reading', readerId: readerId, slot: slot, removed: false };
     renderCard();
     var t0 = performance.now();
-    api('GET', '/v1/readers/' + encodeURIComponent(readerId) + '/healthcard?files=' + encodeURIComponent(CARD_FILES)).then(function (data) {
+    var base = '/v1/readers/' + encodeURIComponent(readerId) + '/healthcard?files=';
+    function shown(data, partial) {
       if (token !== readToken) return;
       if (state.card.removed) { state.card = { status: 'removed' }; renderCard(); return; }
-      state.card = { status: 'shown', readerId: readerId, slot: slot, holder: extractHolder(data), ms: Math.round(performance.now() - t0) };
+      state.card = { status: 'shown', readerId: readerId, slot: slot, holder: extractHolder(data), ms: Math.round(performance.now() - t0), partial: partial };
       renderCard();
-    }, function (e) {
+    }
+    function failed(e) {
       if (token !== readToken) return;
       state.card = { status: 'error', readerId: readerId, slot: slot, error: e, removed: state.card.removed };
       renderCard();
+    }
+    api('GET', base + encodeURIComponent(CARD_FILES)).then(function (data) { shown(data, null); }, function (e) {
+      if (token !== readToken) return;
+      if (GONE.test(e.code || '') || state.card.removed) { failed(e); return; }
+      // The cardholder files need the SAM; the card file (EF05: card number, issuer) does not. Show
+      // what can be read, and say why the rest cannot.
+      api('GET', base + encodeURIComponent('DDF1/EF05')).then(function (data) { shown(data, e); }, function () { failed(e); });
     });
   }
 
@@ -180,7 +192,8 @@
       name: find(data, 'name'),
       sex: find(data, 'sex'),
       birthDate: find(data, 'birthDate'),
-      idNumber: find(data, 'idNumber'),
+      idNumber: find(data, 'idNumber') || find(data, 'cardNumber'),
+      issuer: find(data, 'issuerName'),
       photo: typeof photo === 'string' && photo.length ? photo : null,
     };
   }
@@ -239,7 +252,7 @@
         status.textContent = c.removed ? t('card.removed') : '';
         $('card-error-title').textContent = t('card.failed');
         var msg = c.error.message;
-        if (c.removed && /REMOVED|ABSENT|NO_CARD/.test(c.error.code || '')) msg = t('card.removedDuringRead');
+        if (c.removed && /REMOVED|CHANGED|ABSENT|NO_CARD/.test(c.error.code || '')) msg = t('card.removedDuringRead');
         $('card-error-text').textContent = msg;
         $('card-error-code').textContent = c.error.code || '';
         break;
@@ -255,7 +268,13 @@
         var img = $('holder-photo');
         if (h.photo) { img.src = photoUrl(h.photo); img.hidden = false; $('holder-nophoto').hidden = true; }
         else { img.hidden = true; $('holder-nophoto').hidden = false; }
-        $('card-meta').textContent = t('card.readIn', { ms: c.ms, reader: c.readerId });
+        $('card-meta').textContent = t('card.readIn', { ms: c.ms, reader: c.readerId }) + (h.issuer ? ' · ' + h.issuer : '');
+        if (c.partial) {
+          error.hidden = false;
+          $('card-error-title').textContent = t('card.partial');
+          $('card-error-text').textContent = c.partial.message;
+          $('card-error-code').textContent = c.partial.code || '';
+        }
         break;
       }
     }
