@@ -262,6 +262,31 @@ describe('API security policy', () => {
   });
 });
 
+describe('front-desk page', () => {
+  it('is served at / with a strict CSP and only same-origin assets', async () => {
+    const app = await buildServer(fakeContext(), { listen: '127.0.0.1:0' });
+    try {
+      const r = await app.inject({ url: '/', headers: { host: '127.0.0.1:7611' } });
+      expect(r.statusCode).toBe(200);
+      expect(r.headers['content-type']).toMatch(/text\/html/);
+      const csp = String(r.headers['content-security-policy']);
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain('connect-src \'self\' ws://127.0.0.1:7611');
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(r.body).not.toMatch(/(src|href)="(https?:)?\/\//);
+      for (const asset of ['/app.js', '/i18n.js', '/style.css']) {
+        const a = await app.inject(asset);
+        expect(a.statusCode, asset).toBe(200);
+        expect(a.body, asset).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)/);
+      }
+      const openapi = (await app.inject('/v1/openapi.json')).json();
+      expect(openapi.paths['/']).toBeUndefined(); // the page is not part of the API
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('API config safety', () => {
   it('refuses to listen on a non-loopback address without a token', async () => {
     await expect(buildServer(fakeContext(), { listen: '0.0.0.0:7611' })).rejects.toMatchObject({ code: 'API_CONFIG_INVALID' });
