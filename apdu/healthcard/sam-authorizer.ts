@@ -187,13 +187,18 @@ export class SamAuthorizer {
     return r.data;
   }
 
+  /** Before any challenge: the province check (two-level keys) and the SAM PIN. */
+  private async prepare(samKey: readonly [number, number], card8: Uint8Array, city8: Uint8Array): Promise<void> {
+    this.channel();
+    if (card8.length !== 8 || city8.length !== 8) throw new HealthCardError('ITEM_VALUE_INVALID', 'card8 and city8 are 8 bytes each');
+    if (samKey[0] === 0x47 || samKey[0] === 0x48) await this.checkProvince(city8);
+    await this.verifyPin();
+  }
+
   /** 80 DE: key diversification + session keys for this challenge. */
   private async setUpSession(samKey: readonly [number, number], card8: Uint8Array, city8: Uint8Array, challenge: Uint8Array): Promise<void> {
     const [p1, p2] = samKey;
     const twoLevel = p1 === 0x47 || p1 === 0x48;
-    if (card8.length !== 8 || city8.length !== 8) throw new HealthCardError('ITEM_VALUE_INVALID', 'card8 and city8 are 8 bytes each');
-    if (twoLevel) await this.checkProvince(city8);
-    await this.verifyPin();
     const data = twoLevel ? concat(card8, city8, challenge) : concat(card8, challenge);
     let r = await this.samTransmit(command(0x80, 0xde, p1, p2, data), 'both');
     if (r.sw === 0x6982) {
@@ -216,7 +221,7 @@ export class SamAuthorizer {
 
   /** EXTERNAL AUTHENTICATE of one card key; the card keeps the security state in its current DF. */
   async externalAuthenticate(card: CardChannel, params: ExternalAuthenticateParams): Promise<void> {
-    this.channel();
+    await this.prepare(params.samKey, params.card8, params.city8);
     const r = await this.challenge(card);
     await this.setUpSession(params.samKey, params.card8, params.city8, r);
     const c = await this.samCipher(0x00, concat(HOST_CONSTANT, new Uint8Array(8)), 16);
@@ -233,8 +238,8 @@ export class SamAuthorizer {
 
   /** Secure-messaging UPDATE RECORD (CLA 04) of one TLV record in the card's current EF. */
   async secureUpdateRecord(card: CardChannel, params: SecureUpdateParams): Promise<void> {
-    this.channel();
     if (params.tlv.length > 0xff - 1) throw new HealthCardError('ITEM_VALUE_TOO_LONG', 'TLV too long for one secure-messaging record');
+    await this.prepare(params.stk, params.card8, params.city8);
     const r = await this.challenge(card);
     await this.setUpSession(params.stk, params.card8, params.city8, r);
     // Plain = L ‖ TLV ‖ 80 00… to a multiple of 16 (ISO/IEC 9797-1 method 2).
