@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../../../firmware-sim/index.ts';
 import { HostSession } from '../../../protocol/host-session.ts';
+import { testHostKey, testTrustedCa } from '../../../protocol/secure/test-ca.ts';
 import type { DeviceEvent } from '../../../protocol/operations.ts';
 import { hex, toHex } from './test-cards.ts';
 
@@ -120,6 +121,18 @@ describe('createSimulator (in-process)', () => {
     sim = createSimulator({ secure: 'supported' });
     session = await HostSession.open(sim.connectInProcess(), { keepaliveMs: 0, secure: 'off' });
     expect(session.deviceHello.secureChannel).toBe('supported');
+  });
+
+  it('secure channel required: a plaintext host is refused, the SM channel carries a read', async () => {
+    sim = createSimulator({ secure: 'required', seed: 4 });
+    await expect(HostSession.open(sim.connectInProcess(), { keepaliveMs: 0, secure: 'off' })).rejects.toMatchObject({ code: 'SECURE_CHANNEL_REQUIRED' });
+    session = await HostSession.open(sim.connectInProcess(), { keepaliveMs: 0, secure: 'required', trust: { hostKey: testHostKey(), trustedCas: [testTrustedCa()] } });
+    expect(session.secureChannel.state).toBe('open');
+    await session.powerOn(1);
+    await session.setParams(1, { protocol: 1 });
+    expect(toHex(await session.transmit(1, hex('00A4000002DDF1')))).toMatch(/9000$/);
+    expect(toHex(await session.transmit(1, hex('00A4000002EF05')))).toBe('9000');
+    expect(toHex(await session.transmit(1, hex('00B2010400')))).toMatch(/^0101.*9000$/);
   });
 
   it('bad options are typed errors', () => {
