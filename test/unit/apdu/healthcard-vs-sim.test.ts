@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { CardChannel } from '../../../apdu/card-channel.ts';
 import { runBatchSequentially } from '../../../apdu/batch.ts';
 import type { SimCard } from '../../../firmware-sim/sim-card.ts';
-import { createHealthCard, createSam } from '../../../firmware-sim/cards/index.ts';
+import { createBlankCpuCard, createHealthCard, createSam, createTransitCard } from '../../../firmware-sim/cards/index.ts';
 import { generateProfile } from '../../../firmware-sim/personalisation/index.ts';
 import { HealthCardReader } from '../../../apdu/healthcard/health-card-reader.ts';
 import { SamAuthorizer } from '../../../apdu/healthcard/sam-authorizer.ts';
@@ -113,5 +113,70 @@ describe('HealthCardWriter against the simulated card', () => {
     await expect(writer.write({ items: { 100: 'x' } })).rejects.toMatchObject({ code: 'UNKNOWN_ITEM' });
     await expect(writer.write({ inpatient: [{ slot: 4, values: {} }] })).rejects.toMatchObject({ code: 'UNKNOWN_ITEM' });
     expect(sent).toEqual([]);
+  });
+});
+
+describe('typed failures against the simulated card and SAM', () => {
+  it('refuses a transit card and a blank card with NOT_A_HEALTH_CARD', async () => {
+    for (const card of [createTransitCard(), createBlankCpuCard()]) {
+      const atr = card.powerOn();
+      await expect(new HealthCardReader(simChannel(card, 1), { atr }).identify()).rejects.toMatchObject({ code: 'NOT_A_HEALTH_CARD' });
+    }
+  });
+
+  it('reads the free DDF1/EF05 without a SAM, and names NO_SAM for protected files', async () => {
+    const profile = generateProfile(4);
+    const card = createHealthCard(profile);
+    const atr = card.powerOn();
+    const reader = new HealthCardReader(simChannel(card, 1), { atr });
+    const r = await reader.readFiles(['DDF1/EF05']);
+    const ef05 = r.files['DDF1/EF05'];
+    expect(ef05?.kind === 'tlv' && ef05.fields.cityCode).toBe(profile.items[0x39]);
+    await expect(reader.readFiles(['DDF1/EF06'])).rejects.toMatchObject({ code: 'NO_SAM' });
+  });
+
+  it('refuses a card from another province before spending a card try', async () => {
+    const { reader, card, profile } = setUp(5, { samProvince: '65' });
+    expect(profile.items[0x39]!.slice(0, 2)).not.toBe('65');
+    await expect(reader.readFiles(['DDF1/EF06'])).rejects.toMatchObject({ code: 'CARD_FROM_OTHER_PROVINCE' });
+    expect(card.triesLeft('RK_DDF1')).toBe(15);
+  });
+
+  it('reports a wrong SAM PIN with the tries left, and a blocked card key', async () => {
+    const profile = generateProfile(6);
+    const card = createHealthCard(profile);
+    const atr = card.powerOn();
+    const sam = createSam({ province: profile.items[0x39]!.slice(0, 2) });
+    sam.powerOn();
+    const wrong = new SamAuthorizer(simChannel(sam, 0), { pin: '654321' });
+    await expect(new HealthCardReader(simChannel(card, 1), { atr, authorizer: wrong }).readFiles(['DDF1/EF06']))
+      .rejects.toMatchObject({ code: 'SAM_PIN_WRONG', details: { triesLeft: 2 } });
+    const blocked = createHealthCard({ ...profile, keysBlocked: ['RK_DF02'] });
+    const atr2 = blocked.powerOn();
+    const ok = new SamAuthorizer(simChannel(sam, 0), { pin: '123456' });
+    await expect(new HealthCardReader(simChannel(blocked, 1), { atr: atr2, authorizer: ok }).readFiles(['DF02/EF05']))
+      .rejects.toMatchObject({ code: 'CARD_KEY_BLOCKED' });
+  });
+
+  it('reads by item number, joins with |, and marks empty visit slots invalid', async () => {
+    const { reader, profile } = setUp(8, { batch: true });
+    const r = await reader.readItems([0x0b, 0x0c, 0x39, 64], { join: true, record: 3 });
+    const slot3 = profile.inpatient?.[2];
+    expect(r.items.map((i) => i.value)).toEqual([profile.items[0x0b], profile.items[0x0c], profile.items[0x39], slot3 ? slot3[64] ?? null : null]);
+    expect(r.items[3].invalid ?? false).toBe(!slot3);
+    expect(r.joined).toBe(r.items.map((i) => i.value ?? '').join('|'));
+    await expect(reader.readItems([385])).rejects.toMatchObject({ code: 'UNKNOWN_ITEM' });
+  });
+
+  it('raises PARTIAL_WRITE naming what was written before a failure', async () => {
+    const profile = generateProfile(9);
+    const card = createHealthCard({ ...profile, keysBlocked: ['UK_DF02_1'] });
+    const atr = card.powerOn();
+    const sam = createSam({ province: profile.items[0x39]!.slice(0, 2) });
+    sam.powerOn();
+    const writer = new HealthCardWriter(simChannel(card, 1, true), { atr, authorizer: new SamAuthorizer(simChannel(sam, 0), { pin: '123456' }) });
+    const e = await writer.write({ items: { 0x10: '13900000000', 0x22: '20', 0x38: '01' } }).catch((x) => x);
+    expect(e.code).toBe('PARTIAL_WRITE');
+    expect(e.details).toMatchObject({ writtenFiles: ['DDF1/EF08', 'DF01/EF07'], writtenItems: [0x10, 0x22], failedFile: 'DF02/EF06', causeCode: 'CARD_KEY_BLOCKED' });
   });
 });
