@@ -86,6 +86,7 @@ interface Verdict {
   type: CodeType | null;
   kidHex: string | null;
   key?: TrustKey;
+  keyView?: { kid: string; issuer: string };
   claims?: Ehc1Claims;
   claimsView?: QrClaimsView;
   cardRevoked?: boolean;
@@ -107,6 +108,8 @@ interface SignatureWork {
 }
 
 const NEGATIVE_TTL_MS = 5_000;
+const VALID_DYNAMIC = 'Valid dynamic health code.';
+const VALID_STATIC = 'Valid static health code.';
 const iso = (s: number): string => new Date(s * 1000).toISOString();
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 
@@ -115,6 +118,14 @@ function jsonSafe(v: MsgValue): unknown {
   if (Array.isArray(v)) return v.map(jsonSafe);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonSafe(x)]));
   return typeof v === 'bigint' ? v.toString() : v;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
 }
 
 function ago(seconds: number): string {
@@ -288,19 +299,22 @@ export class Verifier {
     const base = { type: w.type, kidHex: w.kidHex };
     if (!key) return { ...base, code: 'BAD_SIGNATURE' };
     const c = w.claims;
+    // Views are shared by every result of this verdict (cached path): frozen, so no caller can alter the cache.
+    const keyView = Object.freeze({ kid: key.kidHex, issuer: key.issuer });
     if (c.iat < key.signFrom || c.iat > key.signUntil) {
-      return { ...base, key, code: 'KEY_NOT_VALID_AT_IAT', detail: `issued ${iso(c.iat)}, key signs ${iso(key.signFrom)} … ${iso(key.signUntil)}` };
+      return { ...base, key, keyView, code: 'KEY_NOT_VALID_AT_IAT', detail: `issued ${iso(c.iat)}, key signs ${iso(key.signFrom)} … ${iso(key.signUntil)}` };
     }
-    const claimsView: QrClaimsView = {
+    const claimsView: QrClaimsView = deepFreeze({
       cardId: hex(c.cardId),
       cardIdKind: c.cardId.length === 32 ? 'card' : 'pseudonym',
       ttl: c.ttl,
       ...(c.ext ? { ext: jsonSafe(c.ext) as Record<string, unknown> } : {}),
-    };
+    });
     return {
       ...base,
       code: 'VALID',
       key,
+      keyView,
       claims: c,
       claimsView,
       cardRevoked: w.bundle.revocation.isRevoked(revocationHash(c.cardId), c.iat),
@@ -456,22 +470,29 @@ export class Verifier {
     }
   }
 
-  private base(v: Verdict | null, nowMs: number): Omit<QrVerifyResult, 'ok' | 'code' | 'message' | 'warnings' | 'cached' | 'claims'> {
+  /** One object literal with a fixed field order: every result has the same hidden class (fast to build and serialise). */
+  private result(ok: boolean, code: QrResultCode, message: string, v: Verdict | null, nowMs: number, warnings: QrWarningCode[], cached: boolean): QrVerifyResult {
     const b = this.trust.current;
     return {
+      ok,
+      code,
+      message,
       type: v?.type ?? null,
-      key: v?.key ? { kid: v.key.kidHex, issuer: v.key.issuer } : null,
+      key: v?.keyView ?? null,
       kid: v?.kidHex ?? null,
+      claims: ok ? v!.claimsView! : null,
       issuedAt: v?.issuedAt ?? null,
       expiresAt: v?.expiresAt ?? null,
-      bundleSeq: b?.seq ?? null,
+      bundleSeq: b ? b.seq : null,
       bundleAge: b ? Math.floor(nowMs / 1000) - b.issuedAt : null,
+      warnings,
+      cached,
       bounce: false,
     };
   }
 
   private fail(code: QrResultCode, v: Verdict | null, nowMs: number, message?: string, warnings: QrWarningCode[] = [], cached = false): QrVerifyResult {
-    return { ok: false, code, message: message ?? QR_RESULT_DESCRIPTIONS[code], ...this.base(v, nowMs), claims: null, warnings, cached };
+    return this.result(false, code, message ?? QR_RESULT_DESCRIPTIONS[code], v, nowMs, warnings, cached);
   }
 
   private replayed(v: Verdict, warnings: QrWarningCode[], cached: boolean, nowMs: number): QrVerifyResult {
@@ -479,7 +500,7 @@ export class Verifier {
   }
 
   private pass(v: Verdict, warnings: QrWarningCode[], cached: boolean, nowMs: number): QrVerifyResult {
-    const message = warnings.length ? `Valid ${v.type} health code (${warnings.join(', ').toLowerCase().replace(/_/g, ' ')}).` : `Valid ${v.type} health code.`;
-    return { ok: true, code: 'VALID', message, ...this.base(v, nowMs), claims: v.claimsView!, warnings, cached };
+    const message = warnings.length ? `Valid ${v.type} health code (${warnings.join(', ').toLowerCase().replace(/_/g, ' ')}).` : v.type === 'dynamic' ? VALID_DYNAMIC : VALID_STATIC;
+    return this.result(true, 'VALID', message, v, nowMs, warnings, cached);
   }
 }
