@@ -88,11 +88,17 @@ export class CardSession {
    * expected SW (default 9000). Returns the responses; throws CARD_READ_FAILED / CARD_WRITE_FAILED
    * naming `file` on the first unexpected SW.
    */
-  async run(file: string, commands: BatchCommand[], failure: 'CARD_READ_FAILED' | 'CARD_WRITE_FAILED' = 'CARD_READ_FAILED'): Promise<Uint8Array[]> {
+  async run(
+    file: string | ((commandIndex: number) => string),
+    commands: BatchCommand[],
+    failure: 'CARD_READ_FAILED' | 'CARD_WRITE_FAILED' = 'CARD_READ_FAILED',
+  ): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
     const max = this.options.maxBatch ?? 32;
+    const nameOf = (i: number): string => (typeof file === 'string' ? file : file(i));
     const fail = (i: number, sw: number): never => {
-      throw new HealthCardError(failure, `${file}: command ${i + 1} of ${commands.length} answered ${swHex(sw)}`, { file, sw: swHex(sw) });
+      const name = nameOf(i);
+      throw new HealthCardError(failure, `${name}: command ${i + 1} of ${commands.length} answered ${swHex(sw)}`, { file: name, sw: swHex(sw) });
     };
     try {
       if (this.channel.transmitBatch && commands.length > 1) {
@@ -112,7 +118,8 @@ export class CardSession {
       }
     } catch (e) {
       if (e instanceof HealthCardError) throw e;
-      throw new HealthCardError(failure, `${file}: the exchange failed`, { file, causeCode: isYikaError(e) ? e.code : 'ERROR' }, { cause: e });
+      const name = nameOf(out.length);
+      throw new HealthCardError(failure, `${name}: the exchange failed`, { file: name, causeCode: isYikaError(e) ? e.code : 'ERROR' }, { cause: e });
     }
     return out;
   }

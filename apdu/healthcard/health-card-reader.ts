@@ -227,8 +227,8 @@ export class HealthCardReader {
       spans.push({ ef, from, to: commands.length });
     }
     if (commands.length > 0) {
-      const label = plain.map((f) => f.id).join(',');
-      const responses = await this.session.run(label, commands);
+      const fileAt = (i: number): string => (spans.find((sp) => i < sp.to) ?? spans[spans.length - 1]).ef.id;
+      const responses = await this.session.run(fileAt, commands);
       for (const { ef, from, to } of spans) {
         const records = responses.slice(from, to);
         if (ef.content === 'tlv-records') result[ef.id] = decodeTlvFile(ef, records);
@@ -266,9 +266,17 @@ export class HealthCardReader {
       if (valid) toRead.push(ef);
       else result[ef.id] = { kind: 'visit', file: ef.id, nameZh: ef.nameZh, record, valid: false };
     }
-    // Each visit file is SELECT + its READ BINARY chunks; several files share a batch when they fit.
+    // Each visit file is SELECT + its READ BINARY chunks; all go in one run (batches of maxBatch).
+    const commands: BatchCommand[] = [];
+    const spans: Array<{ ef: ElementaryFile; from: number; to: number }> = [];
     for (const ef of toRead) {
-      const responses = await this.session.run(ef.id, [selectEf(ef), ...chunks(0, ef.size!)]);
+      const from = commands.length;
+      commands.push(selectEf(ef), ...chunks(0, ef.size!));
+      spans.push({ ef, from, to: commands.length });
+    }
+    const all = toRead.length ? await this.session.run((i) => (spans.find((sp) => i < sp.to) ?? spans[spans.length - 1]).ef.id, commands) : [];
+    for (const { ef, from, to } of spans) {
+      const responses = all.slice(from, to);
       const bytes = new Uint8Array(ef.size!);
       responses.slice(1).forEach((r, i) => bytes.set(dataOf(ef.id, r, Math.min(BINARY_CHUNK, ef.size! - BINARY_CHUNK * i)), BINARY_CHUNK * i));
       const group = itemFileOf(ef.id);
