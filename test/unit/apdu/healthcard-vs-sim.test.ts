@@ -19,20 +19,20 @@ function simChannel(card: SimCard, protocol: 0 | 1, batch = false): CardChannel 
   return ch;
 }
 
-function setUp(seed: number, opts: { batch?: boolean; samProvince?: string } = {}) {
+function setUp(seed: number, opts: { batch?: boolean; samProvince?: string; protocol?: 0 | 1 } = {}) {
   const profile = generateProfile(seed);
   const card = createHealthCard(profile);
   const atr = card.powerOn();
   const sam = createSam({ province: opts.samProvince ?? profile.items[0x39]!.slice(0, 2) });
   sam.powerOn();
   const authorizer = new SamAuthorizer(simChannel(sam, 0), { pin: '123456' });
-  const reader = new HealthCardReader(simChannel(card, 1, opts.batch), { atr, authorizer });
+  const reader = new HealthCardReader(simChannel(card, opts.protocol ?? 1, opts.batch), { atr, authorizer });
   return { profile, card, sam, atr, authorizer, reader };
 }
 
 describe('HealthCardReader against the simulated card', () => {
-  it('reads the whole card back equal to the generated profile', async () => {
-    const { profile, reader } = setUp(1, { batch: true });
+  it.each([[1, true], [0, false]] as const)('reads the whole card back equal to the generated profile (T=%i, batch %s)', async (protocol, batch) => {
+    const { profile, reader } = setUp(1, { batch, protocol });
     const p = await reader.readProfile();
     for (let n = 1; n <= 57; n++) expect(p.items[n], `item ${n}`).toEqual(profile.items[n] ?? null);
     expect(p.photo ?? null).toEqual(profile.photo ?? null);
