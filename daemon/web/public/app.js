@@ -185,7 +185,10 @@
   }
 
   function extractHolder(data) {
+    var files = (data && data.files) || {};
+    var photoFile = files['DDF1/EF07'];
     var photo = find(data, 'photo');
+    if (photo === undefined && photoFile) photo = photoFile.base64 || find(photoFile, 'base64');
     if (photo && typeof photo === 'object') photo = photo.base64 || photo.data || photo.value || null;
     if (typeof photo === 'string' && /^[0-9A-Fa-f]+$/.test(photo) && photo.length % 2 === 0 && photo.slice(0, 4).toUpperCase() === 'FFD8') photo = hexToBase64(photo);
     return {
