@@ -3,6 +3,7 @@
 // the human form (`insert 1 health seed=7`), `normaliseStep` the scenario form (`- insert: {...}`).
 import { checkFault, type FaultSpec } from '../faults/fault-injector.ts';
 import type { ScanEnding } from '../qr-scanner/qr-scanner.ts';
+import { SAMPLE_KINDS, type SampleKind } from '../qr-scanner/sample-codes.ts';
 import { SimError } from './sim-errors.ts';
 
 export const CARD_KINDS = ['health', 'sam', 'blank', 'mute', '6d00', 'transit'] as const;
@@ -25,6 +26,8 @@ export type SimCommand =
   | { cmd: 'insert'; slot?: number; card?: CardSpec }
   | { cmd: 'remove'; slot?: number }
   | { cmd: 'scan'; text: string; ending?: ScanEnding; bounce?: number; bounceIntervalMs?: number }
+  /** Scans a ready-made text: a demo EHC1 code (valid, expired, revoked, tampered), legacy or garbage. */
+  | { cmd: 'sample'; kind: SampleKind; ending?: ScanEnding; bounce?: number; bounceIntervalMs?: number }
   | { cmd: 'fault'; spec: FaultSpec }
   | { cmd: 'wait'; ms: number }
   | { cmd: 'speed'; value: number }
@@ -36,6 +39,8 @@ export const COMMAND_HELP = `commands (stdin, control channel POST /line, scenar
   insert [SLOT] [KIND] [seed=N] [profile=FILE] [pin=DIGITS]   KIND: ${CARD_KINDS.join(', ')} (default health; sam in 0x11–0x14)
   remove [SLOT]                                              take the card out (default slot 1)
   scan TEXT [ending=none|cr|lf|crlf] [bounce=N]              QR scanner reads TEXT (rest of the line)
+  sample KIND [ending=…] [bounce=N]                          scan a ready-made text; KIND: ${SAMPLE_KINDS.join(', ')}
+                                                             (EHC1 codes from the TEST-ONLY demo issuer)
   fault NAME [key=value …]                                   e.g. fault remove-card slot=1 when=before apdu=3
                                                              NAME: remove-card, mute-card, slow-card, corrupt-bytes,
                                                              drop-frames, reset-reader, unplug, replug, sam-missing,
@@ -94,9 +99,16 @@ export function checkCommand(value: unknown): SimCommand {
       return { cmd: 'insert', ...(c.slot !== undefined ? { slot: parseSlot(c.slot) } : {}), ...(c.card !== undefined ? { card: checkCardSpec(c.card) } : {}) };
     case 'remove':
       return { cmd: 'remove', ...(c.slot !== undefined ? { slot: parseSlot(c.slot) } : {}) };
-    case 'scan': {
-      if (typeof c.text !== 'string' || c.text.length === 0) bad('scan needs text');
-      const out: SimCommand = { cmd: 'scan', text: c.text };
+    case 'scan':
+    case 'sample': {
+      let out: SimCommand;
+      if (c.cmd === 'scan') {
+        if (typeof c.text !== 'string' || c.text.length === 0) bad('scan needs text');
+        out = { cmd: 'scan', text: c.text };
+      } else {
+        if (!SAMPLE_KINDS.includes(c.kind as SampleKind)) bad(`sample kind must be one of ${SAMPLE_KINDS.join(', ')}`);
+        out = { cmd: 'sample', kind: c.kind as SampleKind };
+      }
       if (c.ending !== undefined) {
         if (!['none', 'cr', 'lf', 'crlf'].includes(c.ending as string)) bad('ending must be none, cr, lf or crlf');
         out.ending = c.ending as ScanEnding;
@@ -176,6 +188,8 @@ export function parseCommandLine(line: string): SimCommand | undefined {
     }
     case 'remove':
       return checkCommand({ cmd: 'remove', ...(positional[0] ?? named.slot ? { slot: positional[0] ?? named.slot } : {}) });
+    case 'sample':
+      return checkCommand({ cmd: 'sample', kind: positional[0] ?? named.kind, ...Object.fromEntries(Object.entries(named).filter(([k]) => k !== 'kind')) });
     case 'fault': {
       const spec: Record<string, unknown> = { fault: positional[0] };
       for (const [k, v] of Object.entries(named)) {
@@ -223,6 +237,8 @@ export function normaliseStep(step: unknown, index: number): SimCommand {
         return checkCommand({ cmd: 'remove', ...(v !== null && v !== undefined ? { slot: typeof v === 'object' ? (v as { slot?: unknown }).slot : v } : {}) });
       case 'scan':
         return checkCommand(typeof v === 'string' ? { cmd: 'scan', text: v } : { cmd: 'scan', ...(v as object) });
+      case 'sample':
+        return checkCommand(typeof v === 'string' ? { cmd: 'sample', kind: v } : { cmd: 'sample', ...(v as object) });
       case 'fault':
         return checkCommand({ cmd: 'fault', spec: typeof v === 'string' ? { fault: v } : v });
       case 'wait':

@@ -2,6 +2,7 @@
 // go through `SimController.execute`, so the three surfaces behave the same.
 import type { FaultSpec } from '../faults/fault-injector.ts';
 import type { ScanOptions } from '../qr-scanner/qr-scanner.ts';
+import { sampleScanText } from '../qr-scanner/sample-codes.ts';
 import { COMMAND_HELP, type CardSpec, type SimCommand } from './sim-commands.ts';
 
 /** What the controller needs from the simulator. */
@@ -42,6 +43,10 @@ export class SimController {
       case 'scan':
         await t.scan(command.text, { ending: command.ending, bounce: command.bounce, bounceIntervalMs: command.bounceIntervalMs });
         return undefined;
+      case 'sample':
+        // The text itself is not returned: QR payloads stay out of logs and answers.
+        await t.scan(sampleScanText(command.kind), { ending: command.ending, bounce: command.bounce, bounceIntervalMs: command.bounceIntervalMs });
+        return { kind: command.kind };
       case 'fault':
         await t.injectFault(command.spec);
         return undefined;

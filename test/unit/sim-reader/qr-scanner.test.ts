@@ -39,3 +39,36 @@ describe('QrScanner', () => {
     expect(() => s.scan('x', { ending: 'tab' as never })).toThrow(expect.objectContaining({ code: 'SIM_BAD_COMMAND' }));
   });
 });
+
+describe('sample scan texts (TEST-ONLY demo issuer)', async () => {
+  const { sampleScanText } = await import('../../../firmware-sim/qr-scanner/sample-codes.ts');
+  const { buildDemoTrustBundle, demoAnchorPublicKey } = await import('../../../qr/demo-trust.ts');
+  const { TrustStore } = await import('../../../qr/trust-store.ts');
+  const { Verifier } = await import('../../../qr/verifier.ts');
+
+  it('a verifier trusting the demo bundle accepts ehc1 and rejects expired, revoked and tampered codes', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const trust = new TrustStore({ anchors: [demoAnchorPublicKey()], now: () => now });
+    await trust.install(buildDemoTrustBundle(now));
+    const v = new Verifier({ trust, nowMs: () => now * 1000 });
+    const verdict = async (kind: Parameters<typeof sampleScanText>[0]) => v.verify(sampleScanText(kind, now), { terminal: kind });
+    expect((await verdict('ehc1')).ok).toBe(true);
+    expect((await verdict('ehc1-static')).ok).toBe(true);
+    const bad = await Promise.all((['ehc1-expired', 'ehc1-revoked', 'ehc1-tampered', 'legacy', 'garbage'] as const).map(verdict));
+    for (const r of bad) expect(r.ok).toBe(false);
+    expect(new Set(bad.slice(0, 3).map((r) => r.code)).size).toBe(3);
+  });
+
+  it('the sample command scans without echoing the payload', async () => {
+    const { createSimulator } = await import('../../../firmware-sim/index.ts');
+    const { parseCommandLine } = await import('../../../firmware-sim/control/sim-commands.ts');
+    const sim = createSimulator();
+    const texts: string[] = [];
+    sim.reader.on((e) => e.type === 'qr.scanned' && texts.push(e.text));
+    const r = await sim.controller.run(parseCommandLine('sample ehc1 ending=lf')!);
+    expect(r).toEqual({ ok: true, result: { kind: 'ehc1' } });
+    expect(texts[0]).toMatch(/^EHC1.*\n$/s);
+    expect(() => parseCommandLine('sample nope')).toThrow(expect.objectContaining({ code: 'SIM_BAD_COMMAND' }));
+    await sim.close();
+  });
+});
