@@ -44,20 +44,45 @@ export interface BatchResult {
 /** One data item as the daemon decodes it. */
 export interface HealthCardItem {
   /** Data-item number 1–384 (TLV items: the tag). */
-  item: number;
+  itemNo: number;
   /** Stable English field name, e.g. name, sex, birthDate, idNumber. */
   field: string;
   nameZh: string;
   /** an: text; cn: digits without F padding; b: upper-case hex; null: unwritten. */
   value: string | null;
+  /** The file the item was read from (items route). */
+  file?: string;
+  /** Record (58–61: 1 = newest) or visit slot. */
+  record?: number;
+  /** The visit slot is marked empty by its DF03 index flag (vendor code 112). */
+  invalid?: boolean;
 }
 
-export interface HealthCardFile {
+export interface HealthCardFieldSet {
+  /** Values by English field name. */
+  fields?: Record<string, string | null>;
+  /** Values with item number and Chinese name, in item order. */
+  items?: HealthCardItem[];
+}
+
+/** One decoded file; `kind` says which members are present. */
+export interface HealthCardFile extends HealthCardFieldSet {
+  kind: 'tlv' | 'photo' | 'records' | 'index' | 'visit';
   /** e.g. DDF1/EF06 */
   file: string;
   nameZh: string;
-  items: HealthCardItem[];
-  [extra: string]: unknown;
+  /** photo: JPEG length (0 = none) and the JPEG as base64. */
+  length?: number;
+  base64?: string | null;
+  /** cyclic files (allergies, immunisations): newest (record 1) first. */
+  records?: Array<{ record: number } & HealthCardFieldSet>;
+  /** DF03 index files: which visit files hold a valid record. */
+  flags?: Array<{ record: number; visitFile: string; valid: boolean }>;
+  /** visit files */
+  record?: number;
+  valid?: boolean;
+  signature?: string | null;
+  certificate?: string | null;
 }
 
 /** GET /v1/readers/:id/healthcard */
@@ -66,12 +91,37 @@ export interface HealthCardRead {
   slot: number;
   atr: string;
   readAt: string;
-  /** Time spent on the card (lock wait excluded). */
+  /** Time spent on card and SAM (lock wait excluded). */
   durationMs: number;
   apdus: number;
   roundTrips: number;
+  card: { card8?: string | null; cityCode?: string | null };
   /** Decoded files keyed by file id (DDF1/EF05 …). */
   files: Record<string, HealthCardFile>;
+}
+
+/** Item values by number ("11": "王小明"); null erases (FF). */
+export type ItemValues = Record<string, string | null>;
+
+/** PUT /v1/readers/:id/healthcard/items: everything is validated before the first command. */
+export interface HealthCardWriteRequest {
+  items?: ItemValues;
+  /** JPEG as base64 (≤ 3070 bytes), or null to remove. */
+  photo?: string | null;
+  addAllergies?: ItemValues[];
+  addImmunisations?: ItemValues[];
+  inpatient?: Array<{ slot: number; values: ItemValues }>;
+  outpatient?: Array<{ slot: number; values: ItemValues }>;
+  eraseInpatient?: number[];
+  eraseOutpatient?: number[];
+}
+
+export interface HealthCardWriteResult {
+  readerId: string;
+  written: { files: string[]; items: number[] };
+  durationMs: number;
+  apdus: number;
+  roundTrips: number;
 }
 
 /** GET /v1/readers/:id/healthcard/items (JSON). */

@@ -36,6 +36,7 @@ export function protocolDevice(p: ProtocolDeviceParts): ReaderDevice {
       powerOn: (slot) => p.ops.powerOn(slot),
       powerOff: (slot) => p.ops.powerOff(slot),
       transmit: (slot, apdu) => p.ops.transmit(slot, apdu),
+      setParams: (slot, params) => p.ops.setParams(slot, params),
       ...(maxBatch > 1 ? { transmitBatch: (slot: number, commands: Parameters<ReaderOperations['transmitBatch']>[1]) => p.ops.transmitBatch(slot, commands) } : {}),
     },
     onEvent(listener) {

@@ -2,7 +2,7 @@
 // in-process simulator) turns what it finds into ReaderDevices and reports them to a DeviceSink.
 // A ReaderDevice speaks the card-level subset of the protocol's ReaderOperations, so a serial
 // HostSession is one as it is, and the PC/SC backend adapts pcsclite to the same calls.
-import type { BatchCommand, BatchResult, CardState, PowerOnResult, SlotInfo, SlotStatus } from '../../protocol/operations.ts';
+import type { BatchCommand, BatchResult, CardState, PowerOnResult, ProtocolParams, SlotInfo, SlotStatus } from '../../protocol/operations.ts';
 
 export type DeviceKind = 'serial' | 'pcsc' | 'sim';
 
@@ -14,6 +14,8 @@ export interface DeviceOperations {
   transmit(slot: number, apdu: Uint8Array): Promise<Uint8Array>;
   /** Present when the device executes batches in one round trip. */
   transmitBatch?(slot: number, commands: ReadonlyArray<BatchCommand>): Promise<BatchResult>;
+  /** Present when the host chooses the transmission protocol (PPS); PC/SC negotiates by itself. */
+  setParams?(slot: number, params: ProtocolParams): Promise<ProtocolParams>;
 }
 
 export type DeviceCardEvent =

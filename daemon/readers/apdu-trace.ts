@@ -61,7 +61,7 @@ export class ApduTrace {
 
   constructor(
     settings: Partial<TraceSettings> = {},
-    private readonly capacity = 2000,
+    private readonly capacity = 5000,
   ) {
     this.settings = { enabled: settings.enabled ?? false, maskData: settings.maskData ?? true };
   }

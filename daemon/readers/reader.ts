@@ -5,6 +5,7 @@
 import type { BatchCommand, BatchResult, CardChannel, TransmitOptions } from '../../apdu/card-channel.ts';
 import type { CardState, PowerOnResult, SlotKind, SlotStatus } from '../../protocol/operations.ts';
 import type { DeviceCardEvent, DeviceKind, ReaderDevice } from '../devices/reader-device.ts';
+import { parseAtr } from '../../apdu/atr.ts';
 import { ApduTrace, type TraceSettings } from './apdu-trace.ts';
 import { ReaderError } from './reader-errors.ts';
 import { ReaderLock } from './reader-lock.ts';
@@ -231,12 +232,37 @@ export class Reader {
     const s = this.slotState(slot);
     const ops = this.ops();
     this.count('roundtrip', 1);
-    const result = await ops.powerOn(slot);
+    let result = await ops.powerOn(slot);
+    result = await this.preferT1(slot, result);
     s.card = 'powered';
     s.atr = Buffer.from(result.atr).toString('hex').toUpperCase();
     s.protocol = result.protocol;
     s.powerEpoch++;
     return result;
+  }
+
+  /**
+   * Chooses T=1 (PPS) when the card offers it and the device lets the host choose: T=1 carries whole
+   * responses, so batched commands never leave a 61xx answer waiting for a GET RESPONSE that a later
+   * command of the batch would make impossible. T=0-only cards (SAMs) stay on T=0.
+   */
+  private async preferT1(slot: number, result: PowerOnResult): Promise<PowerOnResult> {
+    const ops = this.device?.ops;
+    if (result.protocol === 1 || !ops?.setParams) return result;
+    let offersT1 = false;
+    try {
+      offersT1 = parseAtr(result.atr).protocols.includes(1);
+    } catch {
+      return result; // an ATR we cannot parse: keep what the reader chose
+    }
+    if (!offersT1) return result;
+    try {
+      this.count('roundtrip', 1);
+      const p = await ops.setParams(slot, { protocol: 1 });
+      return { atr: result.atr, protocol: p.protocol };
+    } catch {
+      return result; // PPS refused: T=0 still works
+    }
   }
 
   private async powerOff(slot: number): Promise<void> {

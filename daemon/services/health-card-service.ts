@@ -1,55 +1,60 @@
 // The health-card service: what the routes and the CLI call to read and write a Resident Health Card.
 // It holds the reader's session lock for the whole operation, checks the card is there, powers it,
-// (for protected files) powers the SAM and verifies its PIN once per SAM power-on, runs the apdu/healthcard
-// reader or writer over the slot's CardChannel, and counts reads, APDUs, round trips and latencies.
-import { DeviceError } from '../../protocol/device-error.ts';
+// powers the SAM in a SAM slot when a file needs authorization (its PIN is verified once per SAM
+// power-on: the SamAuthorizer is kept per reader and SAM slot until the SAM is powered again or
+// replaced), runs apdu/healthcard's reader or writer over the slot's CardChannel, and counts reads,
+// APDUs, link round trips and latencies.
+import { isYikaError } from '../../common/yika-error.ts';
 import type { CardChannel } from '../../apdu/card-channel.ts';
-import { statusWord } from '../../apdu/response-apdu.ts';
-import { parseSimpleTlv } from '../../apdu/tlv.ts';
 import {
-  DATA_ITEMS,
-  DDF1_NAME,
-  dataItem,
-  decodeValue,
+  ELEMENTARY_FILES,
   elementaryFile,
   HealthCardError,
   isFileId,
-  isItemNumber,
   type FileId,
+  type ItemValues,
 } from '../../apdu/healthcard/index.ts';
+import { HealthCardReader, type FileRead, type ItemsRead as CardItemsRead } from '../../apdu/healthcard/health-card-reader.ts';
+import { HealthCardWriter, type HealthCardWrite, type WriteResult } from '../../apdu/healthcard/health-card-writer.ts';
+import { SamAuthorizer } from '../../apdu/healthcard/sam-authorizer.ts';
+import { DeviceError } from '../../protocol/device-error.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Reader, ReaderSession } from '../readers/reader.ts';
 import type { ReaderRegistry } from '../readers/reader-registry.ts';
-
-export interface DecodedItem {
-  item: number;
-  field: string;
-  nameZh: string;
-  value: string | null;
-}
-
-export interface DecodedFile {
-  file: FileId;
-  nameZh: string;
-  items: DecodedItem[];
-}
 
 export interface HealthCardRead {
   readerId: string;
   slot: number;
   atr: string;
   readAt: string;
+  /** Time on the card and SAM (lock wait excluded). */
   durationMs: number;
+  /** APDUs to card and SAM. */
   apdus: number;
+  /** Link round trips (one per transmit, one per batch). */
   roundTrips: number;
-  files: Partial<Record<FileId, DecodedFile>>;
+  card: { card8: string | null; cityCode: string | null };
+  files: Partial<Record<FileId, FileRead>>;
 }
 
 export interface ItemsRead {
   readerId: string;
-  items: DecodedItem[];
-  /** Values joined by "|" in the requested order, as the vendor DLLs return them (null → empty). */
+  items: CardItemsRead['items'];
+  /** Values joined by "|" in the requested order (unwritten → empty), as the vendor DLLs return them. */
   pipe: string;
+}
+
+export interface HealthCardWriteResult {
+  readerId: string;
+  written: { files: FileId[]; items: number[] };
+  durationMs: number;
+  apdus: number;
+  roundTrips: number;
+}
+
+/** What the HTTP API accepts for a write (JSON: photo as base64). */
+export interface HealthCardWriteRequest extends Omit<HealthCardWrite, 'photo'> {
+  photo?: string | null;
 }
 
 export interface HealthCardServiceOptions {
@@ -60,123 +65,163 @@ export interface HealthCardServiceOptions {
 }
 
 export const USER_CARD_SLOT = 0x01;
-export const FREE_FILES: readonly FileId[] = ['DDF1/EF05'];
+
+/** Errors under a CARD_READ_FAILED / CARD_WRITE_FAILED that say more to the user than the wrapper. */
+const SURFACED_CAUSES = new Set([
+  'CARD_REMOVED', 'NO_CARD', 'CARD_CHANGED', 'CARD_MUTE', 'CARD_NOT_POWERED', 'READER_OFFLINE',
+  'LINK_CLOSED', 'PROTOCOL_TIMEOUT', 'PROTOCOL_PEER_DEAD', 'SECURE_CHANNEL_REJECTED',
+]);
+
+function surfaceCause(e: unknown): unknown {
+  if (e instanceof HealthCardError && (e.code === 'CARD_READ_FAILED' || e.code === 'CARD_WRITE_FAILED')) {
+    const cause = (e as { cause?: unknown }).cause;
+    if (isYikaError(cause) && SURFACED_CAUSES.has(cause.code)) return cause;
+  }
+  return e;
+}
+
+interface SamState {
+  authorizer: SamAuthorizer;
+  powerEpoch: number;
+}
 
 export class HealthCardService {
+  private readonly sams = new Map<string, SamState>();
+
   constructor(private readonly options: HealthCardServiceOptions) {
     const m = options.metrics;
-    m?.describe('yika_card_reads_total', 'counter', 'Health-card reads, by result (ok or error code)');
-    m?.describe('yika_card_read_seconds', 'histogram', 'Duration of a health-card read (lock wait excluded)');
-    m?.describe('yika_card_read_apdus', 'histogram', 'APDUs per health-card read');
+    m?.describe('yika_card_operations_total', 'counter', 'Health-card operations (read, items, write) by result (ok or error code)');
+    m?.describe('yika_card_operation_seconds', 'histogram', 'Duration of a health-card operation (lock wait excluded)');
+    m?.describe('yika_card_operation_apdus', 'histogram', 'APDUs (card and SAM) per health-card operation');
   }
 
-  /** Reads the chosen files (default: every file this build can read). */
+  /** Reads the chosen files (default: every file), decoded. */
   async read(readerId: string, options: { files?: string[]; slot?: number } = {}): Promise<HealthCardRead> {
     const reader = this.options.registry.get(readerId);
-    const files = this.resolveFiles(options.files);
+    const files = resolveFiles(options.files);
     const slot = options.slot ?? USER_CARD_SLOT;
-    return this.measure(reader, 'read', () =>
-      reader.session('health-card read', async (s) => {
-        const { atr, channel } = await this.openCard(s, slot);
+    const needsSam = files.some((f) => elementaryFile(f).readKey !== 'free');
+    return this.operation(reader, 'read', async (s) => {
+      const { atr, channel, authorizer } = await this.open(s, slot, needsSam);
+      const read = await new HealthCardReader(channel, { atr, authorizer }).readFiles(files);
+      return { slot, atr: hex(atr), card: read.card, files: read.files };
+    });
+  }
+
+  /** Reads items by number (1–384) in the requested order; `record` chooses the record or visit slot. */
+  async readItems(readerId: string, ids: number[], options: { slot?: number; record?: number } = {}): Promise<ItemsRead> {
+    const reader = this.options.registry.get(readerId);
+    const slot = options.slot ?? USER_CARD_SLOT;
+    // Items 1–10 and 57 are in the freely readable DDF1/EF05; every other item needs the SAM.
+    const needsSam = ids.some((n) => !FREE_ITEMS.has(n));
+    const result = await this.operation(reader, 'items', async (s) => {
+      const { atr, channel, authorizer } = await this.open(s, slot, needsSam);
+      const read = await new HealthCardReader(channel, { atr, authorizer }).readItems(ids, { record: options.record, join: true });
+      return { items: read.items, pipe: read.joined ?? '' };
+    });
+    return { readerId, items: result.items, pipe: result.pipe };
+  }
+
+  /** Writes items/records/visits; validates everything before the first command. */
+  async write(readerId: string, request: HealthCardWriteRequest, options: { slot?: number } = {}): Promise<HealthCardWriteResult> {
+    const reader = this.options.registry.get(readerId);
+    const slot = options.slot ?? USER_CARD_SLOT;
+    const { photo, ...rest } = request;
+    const write: HealthCardWrite = { ...rest };
+    if (photo !== undefined) write.photo = photo === null ? null : decodePhoto(photo);
+    const result = await this.operation(reader, 'write', async (s) => {
+      const { atr, channel, authorizer } = await this.open(s, slot, true);
+      const r: WriteResult = await new HealthCardWriter(channel, { atr, authorizer }).write(write);
+      return { written: { files: r.files, items: r.items } };
+    });
+    return { readerId, written: result.written, durationMs: result.durationMs, apdus: result.apdus, roundTrips: result.roundTrips };
+  }
+
+  /** Powers the card (and the SAM when needed) and makes the channels. Runs inside the reader lock. */
+  private async open(s: ReaderSession, slot: number, needsSam: boolean): Promise<{ atr: Uint8Array; channel: CardChannel; authorizer?: SamAuthorizer }> {
+    const state = s.slot(slot);
+    if (state.card === 'absent') {
+      throw new DeviceError('NO_CARD', `No card in the ${state.label} slot of reader ${s.reader.id}: insert a health card`, { readerId: s.reader.id, slot });
+    }
+    const atr = await s.ensurePowered(slot);
+    const channel = s.channel(slot);
+    return { atr, channel, authorizer: needsSam ? await this.samFor(s) : undefined };
+  }
+
+  /** The SAM authorizer of the first SAM slot holding a card; its PIN state lives until the SAM is re-powered. */
+  private async samFor(s: ReaderSession): Promise<SamAuthorizer> {
+    const reader = s.reader;
+    const samSlot = reader.slotsOfKind('sam').find((n) => s.slot(n).card !== 'absent');
+    if (samSlot === undefined) {
+      throw new HealthCardError('NO_SAM', `Reader ${reader.id} has no SAM in its SAM slots: reading this needs one (insert the SAM card)`, { readerId: reader.id });
+    }
+    await s.ensurePowered(samSlot);
+    const key = `${reader.id}/${samSlot}`;
+    const epoch = reader.powerEpoch(samSlot);
+    const cached = this.sams.get(key);
+    if (cached && cached.powerEpoch === epoch) return cached.authorizer;
+    const authorizer = new SamAuthorizer(s.channel(samSlot, { batch: false }), { pin: this.options.samPin });
+    this.sams.set(key, { authorizer, powerEpoch: epoch });
+    return authorizer;
+  }
+
+  /** Runs one operation under the reader lock, with metrics and the cause-surfacing of errors. */
+  private async operation<T extends object>(reader: Reader, op: string, fn: (s: ReaderSession) => Promise<T>): Promise<T & { readerId: string; readAt: string; durationMs: number; apdus: number; roundTrips: number }> {
+    const m = this.options.metrics;
+    try {
+      const result = await reader.session(`health-card ${op}`, async (s) => {
         const start = { apdus: reader.stats.apdus, roundTrips: reader.stats.roundTrips, t: performance.now() };
-        const decoded: Partial<Record<FileId, DecodedFile>> = {};
-        await this.selectDdf1(channel);
-        for (const f of files) decoded[f] = await this.readTlvFile(channel, f);
+        const value = await fn(s);
         return {
-          readerId,
-          slot,
-          atr: Buffer.from(atr).toString('hex').toUpperCase(),
+          readerId: reader.id,
+          ...value,
           readAt: new Date().toISOString(),
           durationMs: Math.round((performance.now() - start.t) * 100) / 100,
           apdus: reader.stats.apdus - start.apdus,
           roundTrips: reader.stats.roundTrips - start.roundTrips,
-          files: decoded,
         };
-      }),
-    );
-  }
-
-  /** Reads items by number (1–384), in the requested order. */
-  async readItems(readerId: string, ids: number[], options: { slot?: number } = {}): Promise<ItemsRead> {
-    for (const id of ids) {
-      if (!isItemNumber(id)) throw new HealthCardError('UNKNOWN_ITEM', `No data item ${id} (valid: 1–384)`, { item: id });
-    }
-    const files = [...new Set(ids.map((id) => dataItem(id).file))];
-    const unsupported = files.filter((f) => !isFileId(f) || !FREE_FILES.includes(f as FileId));
-    if (unsupported.length) {
-      throw new HealthCardError('UNKNOWN_ITEM', `Items of ${unsupported.join(', ')} need SAM authorization, not available in this build yet`, { files: unsupported });
-    }
-    const read = await this.read(readerId, { files: files as FileId[], slot: options.slot });
-    const byItem = new Map<number, DecodedItem>();
-    for (const f of Object.values(read.files)) for (const it of f?.items ?? []) byItem.set(it.item, it);
-    const items = ids.map((id) => byItem.get(id) ?? { item: id, field: dataItem(id).field, nameZh: dataItem(id).nameZh, value: null });
-    return { readerId, items, pipe: items.map((i) => i.value ?? '').join('|') };
-  }
-
-  private resolveFiles(requested?: string[]): FileId[] {
-    if (!requested || requested.length === 0) return [...FREE_FILES];
-    return requested.map((f) => {
-      const id = f.toUpperCase();
-      if (!isFileId(id)) throw new HealthCardError('UNKNOWN_ITEM', `No file "${f}" (e.g. DDF1/EF05, DF01/EF06)`, { file: f });
-      if (!FREE_FILES.includes(id)) throw new HealthCardError('UNKNOWN_ITEM', `Reading ${id} needs SAM authorization, not available in this build yet`, { file: id });
-      return id;
-    });
-  }
-
-  private async openCard(s: ReaderSession, slot: number): Promise<{ atr: Uint8Array; channel: CardChannel }> {
-    const state = s.slot(slot);
-    if (state.card === 'absent') throw new DeviceError('NO_CARD', `No card in ${state.label} of reader ${s.reader.id}: insert a health card`, { readerId: s.reader.id, slot });
-    const atr = await s.ensurePowered(slot);
-    return { atr, channel: s.channel(slot) };
-  }
-
-  private async selectDdf1(channel: CardChannel): Promise<void> {
-    const name = Buffer.from(DDF1_NAME, 'ascii');
-    const r = await channel.transmit(Uint8Array.from([0x00, 0xa4, 0x04, 0x00, name.length, ...name, 0x00]));
-    const sw = statusWord(r);
-    if (sw !== 0x9000 && (sw & 0xff00) !== 0x6100) {
-      throw new HealthCardError('NOT_A_HEALTH_CARD', `The card has no ${DDF1_NAME} application: it is not a resident health card`, { sw: sw.toString(16).toUpperCase() });
-    }
-  }
-
-  /** Reads a TLV record file record by record (by tag), decoding every item. */
-  private async readTlvFile(channel: CardChannel, id: FileId): Promise<DecodedFile> {
-    const ef = elementaryFile(id);
-    const fid = ef.fid;
-    const sel = await channel.transmit(Uint8Array.from([0x00, 0xa4, 0x00, 0x00, 0x02, fid >> 8, fid & 0xff]));
-    if (statusWord(sel) !== 0x9000) throw new HealthCardError('CARD_READ_FAILED', `SELECT ${id} failed`, { file: id, sw: statusWord(sel).toString(16).toUpperCase() });
-    const items: DecodedItem[] = [];
-    for (const tag of ef.recordItems ?? []) {
-      const def = dataItem(tag);
-      const r = await channel.transmit(Uint8Array.from([0x00, 0xb2, tag, 0x00, (def.length + 2) & 0xff]));
-      const sw = statusWord(r);
-      if (sw !== 0x9000) throw new HealthCardError('CARD_READ_FAILED', `READ RECORD of item ${tag} in ${id} failed`, { file: id, item: tag, sw: sw.toString(16).toUpperCase() });
-      const [tlv] = parseSimpleTlv(r.subarray(0, r.length - 2));
-      if (!tlv || tlv.tag !== tag || tlv.value.length !== def.length) {
-        throw new HealthCardError('CARD_DATA_MALFORMED', `Record of item ${tag} in ${id} is not a TLV of the expected tag and length`, { file: id, item: tag });
-      }
-      items.push({ item: tag, field: def.field, nameZh: def.nameZh, value: decodeValue(def.format, tlv.value, tag) });
-    }
-    return { file: id, nameZh: ef.nameZh, items };
-  }
-
-  private async measure<T>(reader: Reader, op: string, fn: () => Promise<T>): Promise<T> {
-    const m = this.options.metrics;
-    const t = performance.now();
-    const apdus = reader.stats.apdus;
-    try {
-      const result = await fn();
-      m?.inc('yika_card_reads_total', { result: 'ok' });
-      m?.observe('yika_card_read_seconds', (performance.now() - t) / 1000);
-      m?.observe('yika_card_read_apdus', reader.stats.apdus - apdus, undefined, [5, 10, 20, 50, 100, 200, 500]);
+      });
+      m?.inc('yika_card_operations_total', { op, result: 'ok' });
+      m?.observe('yika_card_operation_seconds', result.durationMs / 1000, { op });
+      m?.observe('yika_card_operation_apdus', result.apdus, { op }, [5, 10, 20, 50, 100, 200, 500]);
       return result;
     } catch (e) {
-      m?.inc('yika_card_reads_total', { result: (e as { code?: string }).code ?? 'INTERNAL' });
-      this.options.logger?.debug({ readerId: reader.id, op, code: (e as { code?: string }).code }, 'health-card operation failed');
-      throw e;
+      const surfaced = surfaceCause(e);
+      m?.inc('yika_card_operations_total', { op, result: (surfaced as { code?: string }).code ?? 'INTERNAL' });
+      this.options.logger?.debug({ readerId: reader.id, op, code: (surfaced as { code?: string }).code }, 'health-card operation failed');
+      throw surfaced;
     }
   }
 }
 
-/** Every item number, for docs and the CLI's completion. */
-export const ALL_ITEM_NUMBERS = DATA_ITEMS.map((d) => d.itemNo);
+const FREE_ITEMS = new Set(elementaryFile('DDF1/EF05').recordItems);
+
+function resolveFiles(requested?: string[]): FileId[] {
+  if (!requested || requested.length === 0) return ELEMENTARY_FILES.map((f) => f.id);
+  const out: FileId[] = [];
+  for (const f of requested) {
+    const id = normaliseFileId(f);
+    if (!id) throw new HealthCardError('UNKNOWN_ITEM', `No file "${f.slice(0, 20)}" (e.g. DDF1/EF05, DF01/EF06, DF03/EE01)`, { file: f.slice(0, 20) });
+    if (!out.includes(id)) out.push(id);
+  }
+  return out;
+}
+
+/** Accepts "DDF1/EF05", "ddf1/ef05" and the short DDF1 names "EF05" … "EF08". */
+function normaliseFileId(text: string): FileId | undefined {
+  const t = text.trim().toUpperCase();
+  if (isFileId(t)) return t;
+  if (isFileId(`DDF1/${t}`)) return `DDF1/${t}` as FileId;
+  return undefined;
+}
+
+function decodePhoto(base64: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) throw new HealthCardError('ITEM_VALUE_INVALID', 'photo: expected base64', { field: 'photo' });
+  return Uint8Array.from(Buffer.from(base64, 'base64'));
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex').toUpperCase();
+}
+
+export type { ItemValues };

@@ -74,26 +74,67 @@ describe('daemon with the in-process simulator', () => {
   });
 
   it('reads DDF1/EF05 decoded, equal to the generated profile', async () => {
-    const { status, body } = await get('/v1/readers/sim-1/healthcard');
+    const { status, body } = await get('/v1/readers/sim-1/healthcard?files=DDF1/EF05');
     expect(status).toBe(200);
+    expect(Object.keys(body.files)).toEqual(['DDF1/EF05']);
     const ef05 = body.files['DDF1/EF05'];
-    expect(ef05.items.map((i: any) => i.item)).toEqual(EF05_ITEMS);
-    for (const it of ef05.items) expect(it.value).toBe(sim.profile.items[it.item] ?? null);
-    expect(ef05.items.find((i: any) => i.item === 3)).toMatchObject({ field: 'issuerName', nameZh: '发卡机构名称' });
+    expect(ef05.items.map((i: any) => i.itemNo)).toEqual(EF05_ITEMS);
+    for (const it of ef05.items) expect(it.value).toBe(sim.profile.items[it.itemNo] ?? null);
+    expect(ef05.items.find((i: any) => i.itemNo === 3)).toMatchObject({ field: 'issuerName', nameZh: '发卡机构名称' });
+    expect(ef05.fields.cardNumber).toBe(sim.profile.items[8]);
     expect(body.atr.slice(8, 24)).toBe(sim.profile.card8.toUpperCase());
     expect(body.apdus).toBeGreaterThan(0);
   });
 
+  it('reads every file with SAM authorization, equal to the generated profile', async () => {
+    const { status, body } = await get('/v1/readers/sim-1/healthcard');
+    expect(status).toBe(200);
+    const files = body.files;
+    expect(Object.keys(files)).toHaveLength(22);
+    // Every TLV item 1–57 equals the profile.
+    const items: Record<number, string | null> = {};
+    for (const f of Object.values<any>(files)) if (f.kind === 'tlv') for (const it of f.items) items[it.itemNo] = it.value;
+    for (let n = 1; n <= 57; n++) expect([n, items[n]]).toEqual([n, sim.profile.items[n] ?? null]);
+    expect(files['DDF1/EF06'].fields.name).toBe(sim.profile.items[11]);
+    // The photo, byte for byte.
+    const photo = files['DDF1/EF07'];
+    expect(photo.kind).toBe('photo');
+    expect(photo.base64).toBe(sim.profile.photo ?? null);
+    // Allergies newest first, and the visit slots as the index flags say.
+    expect(files['DF02/EF07'].records.map((r: any) => r.fields.allergySubstance)).toEqual((sim.profile.allergies ?? []).map((a) => a[58]));
+    const inpatient = sim.profile.inpatient ?? [];
+    for (let i = 0; i < 3; i++) expect(files[`DF03/EE0${i + 1}`].valid).toBe(!!inpatient[i]);
+    // Batching: far fewer link round trips than APDUs.
+    expect(body.roundTrips).toBeLessThan(body.apdus / 3);
+  });
+
   it('reads items by number as JSON and as the vendor pipe format', async () => {
-    const json = await get('/v1/readers/sim-1/healthcard/items?ids=8,1,3');
+    const json = await get('/v1/readers/sim-1/healthcard/items?ids=8,1,3,11,15');
     expect(json.status).toBe(200);
-    expect(json.body.items.map((i: any) => [i.item, i.value])).toEqual([8, 1, 3].map((n) => [n, sim.profile.items[n]]));
-    const pipe = await get('/v1/readers/sim-1/healthcard/items?ids=1,3,8,57&format=pipe');
+    expect(json.body.items.map((i: any) => [i.itemNo, i.value])).toEqual([8, 1, 3, 11, 15].map((n) => [n, sim.profile.items[n]]));
+    const pipe = await get('/v1/readers/sim-1/healthcard/items?ids=1,3,8,57,11&format=pipe');
     expect(pipe.type).toMatch(/^text\/plain/);
-    expect(pipe.text).toBe([1, 3, 8, 57].map((n) => sim.profile.items[n] ?? '').join('|'));
+    expect(pipe.text).toBe([1, 3, 8, 57, 11].map((n) => sim.profile.items[n] ?? '').join('|'));
     const bad = await get('/v1/readers/sim-1/healthcard/items?ids=999');
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('UNKNOWN_ITEM');
+  });
+
+  it('writes items with UK authorization and secure messaging, and reads them back', async () => {
+    // Item numbers are the TLV tags: 16 = 0x10 phone 1 (DDF1/EF08), 22 = 0x16 address 1 (DF01/EF05).
+    const before = (await get('/v1/readers/sim-1/healthcard/items?ids=16,22')).body.items;
+    const w = await send('PUT', '/v1/readers/sim-1/healthcard/items', { items: { 16: '13800000000', 22: '北京市海淀区测试路1号' } });
+    expect(w.status).toBe(200);
+    expect(w.body.written.items.sort()).toEqual([16, 22].sort());
+    expect(w.body.written.files.sort()).toEqual(['DDF1/EF08', 'DF01/EF05']);
+    const after = await get('/v1/readers/sim-1/healthcard/items?ids=16,22');
+    expect(after.body.items.map((i: any) => i.value)).toEqual(['13800000000', '北京市海淀区测试路1号']);
+    // An invalid value is refused before any command reaches the card.
+    const bad = await send('PUT', '/v1/readers/sim-1/healthcard/items', { items: { 15: '110105201208202539' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toMatch(/^ITEM_VALUE_/);
+    // Put the card back as it was for the other tests.
+    await send('PUT', '/v1/readers/sim-1/healthcard/items', { items: { 16: before[0].value, 22: before[1].value } });
   });
 
   it('powers a slot and sends raw APDUs, one and as a batch', async () => {
@@ -102,11 +143,10 @@ describe('daemon with the in-process simulator', () => {
     expect(power.body).toMatchObject({ slot: 1, card: 'powered' });
     const one = await send('POST', '/v1/readers/sim-1/slots/1/apdu', { apdu: '00A404000C57532E5359532E4444463031' });
     expect(one.status).toBe(200);
-    // The card is T=0: the FCI waits behind 61xx for GET RESPONSE (raw means raw).
-    expect(one.body.sw).toMatch(/^61/);
-    const fci = await send('POST', '/v1/readers/sim-1/slots/1/apdu', { apdu: `00C00000${one.body.sw.slice(2)}` });
-    expect(fci.body.sw).toBe('9000');
-    expect(fci.body.data.startsWith('6F')).toBe(true);
+    // The card offers T=1 and the daemon chose it at power-on (PPS): the FCI comes back at once.
+    expect(power.body.protocol).toBe(1);
+    expect(one.body.sw).toBe('9000');
+    expect(one.body.data.startsWith('6F10840C')).toBe(true);
     const batch = await send('POST', '/v1/readers/sim-1/slots/1/batch', {
       commands: [{ apdu: '00A4000002EF05' }, { apdu: '00B2010003' }, { apdu: '00A4000002FFFF' }, { apdu: '00B2010003' }],
     });
@@ -122,17 +162,22 @@ describe('daemon with the in-process simulator', () => {
   });
 
   it('never interleaves the APDUs of 50 concurrent clients (trace shows 50 identical contiguous reads)', async () => {
+    // Commands only: the card's challenges differ per read; the commands (cryptograms masked) do not.
+    const commands = (entries: any[]) => entries.filter((e) => e.dir === 'command').map((e) => e.hex);
+    const path = '/v1/readers/sim-1/healthcard?files=DDF1/EF05,DDF1/EF06,DDF1/EF08';
+    await get(path); // the SAM PIN is verified once, by an earlier read
     await send('PUT', '/v1/readers/sim-1/trace', { enabled: true, clear: true, maskData: true });
-    const first = await get('/v1/readers/sim-1/healthcard');
-    const oneRead = (await get('/v1/readers/sim-1/trace')).body.entries.map((e: any) => `${e.dir} ${e.hex}`);
+    const first = await get(path);
+    const oneRead = commands((await get('/v1/readers/sim-1/trace')).body.entries);
     expect(oneRead.length).toBeGreaterThan(4);
     await send('PUT', '/v1/readers/sim-1/trace', { clear: true });
-    const results = await Promise.all(Array.from({ length: 50 }, () => get('/v1/readers/sim-1/healthcard')));
+    const results = await Promise.all(Array.from({ length: 50 }, () => get(path)));
     for (const r of results) {
       expect(r.status).toBe(200);
       expect(r.body.files).toEqual(first.body.files);
+      expect(r.body.apdus).toBe(first.body.apdus);
     }
-    const trace = (await get('/v1/readers/sim-1/trace')).body.entries.map((e: any) => `${e.dir} ${e.hex}`);
+    const trace = commands((await get('/v1/readers/sim-1/trace')).body.entries);
     expect(trace).toHaveLength(50 * oneRead.length);
     for (let i = 0; i < 50; i++) expect(trace.slice(i * oneRead.length, (i + 1) * oneRead.length)).toEqual(oneRead);
     await send('PUT', '/v1/readers/sim-1/trace', { enabled: false, clear: true });
@@ -172,29 +217,42 @@ describe('daemon with the in-process simulator', () => {
     }
   });
 
-  it('a card removed at any APDU of a read ends in a typed error, never partial data', async () => {
-    const good = (await get('/v1/readers/sim-1/healthcard')).body;
-    const apdus = good.apdus as number;
-    for (let n = 1; n <= apdus + 1; n++) {
+  it('a card removed before, during or after any APDU of a read ends in a typed error, never partial data', async () => {
+    // DDF1 with SAM authorization and the photo: identify, EF05, RK_DDF1 authentication, EF06–EF08.
+    const path = '/v1/readers/sim-1/healthcard?files=DDF1/EF05,DDF1/EF06,DDF1/EF07,DDF1/EF08';
+    const fresh = async () => {
+      sim.insertCard(1, { kind: 'health', seed: 7 });
+      await until('card present', () => app.registry.get('sim-1').toJSON().slots[0].card === 'present');
+    };
+    await fresh();
+    await send('PUT', '/v1/readers/sim-1/trace', { enabled: true, clear: true });
+    const good = (await get(path)).body;
+    // APDUs that reach the user card (the fault counts per slot since insertion; SAM APDUs do not count).
+    const cardApdus = (await get('/v1/readers/sim-1/trace')).body.entries.filter((e: any) => e.dir === 'command' && e.slot === 1).length;
+    await send('PUT', '/v1/readers/sim-1/trace', { enabled: false, clear: true });
+    expect(cardApdus).toBeGreaterThan(10);
+    const outcomes: string[] = [];
+    for (let n = 1; n <= cardApdus + 1; n++) {
       for (const when of ['before', 'during', 'after'] as const) {
-        if (!sim.reader.cardIn(1)) sim.insertCard(1, { kind: 'health', seed: 7 });
-        await until('card present', () => app.registry.get('sim-1').toJSON().slots[0].card !== 'absent');
-        // Count from the next power-on: the read powers the card again after a re-insert.
+        await fresh();
         await sim.injectFault({ fault: 'remove-card', slot: 1, when, apdu: n });
-        const r = await get('/v1/readers/sim-1/healthcard');
-        if (r.status === 200) {
-          // The fault hit after the last APDU: the data must be complete and correct.
+        const r = await get(path);
+        const completes = when === 'after' ? n >= cardApdus : n > cardApdus;
+        if (completes) {
+          expect(r.status, `${when} ${n}`).toBe(200);
           expect(r.body.files).toEqual(good.files);
         } else {
-          expect([409, 422, 503]).toContain(r.status);
+          expect(r.status, `${when} ${n}: ${JSON.stringify(r.body)}`).toBe(409);
           expect(['CARD_REMOVED', 'NO_CARD', 'CARD_CHANGED']).toContain(r.body.error.code);
           expect(r.body.files).toBeUndefined();
         }
+        outcomes.push(r.status === 200 ? 'ok' : r.body.error.code);
         await sim.injectFault({ fault: 'clear' });
       }
     }
-    if (!sim.reader.cardIn(1)) sim.insertCard(1, { kind: 'health', seed: 7 });
-  }, 120_000);
+    expect(outcomes.filter((o) => o !== 'ok').length).toBe(3 * cardApdus - 1);
+    await fresh();
+  }, 180_000);
 
   it('a mute card ends in CARD_MUTE', async () => {
     sim.insertCard(1, { kind: 'mute' });

@@ -3,41 +3,94 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteModule } from '../../context.ts';
 import { HealthCardError } from '../../../apdu/healthcard/index.ts';
-import type { HealthCardService } from '../../services/health-card-service.ts';
+import type { HealthCardService, HealthCardWriteRequest } from '../../services/health-card-service.ts';
+
+const VALUE = { type: ['string', 'null'], description: 'an: text; cn: digits without F padding; b: upper-case hex; null: unwritten' } as const;
 
 const ITEM_SCHEMA = {
   type: 'object',
-  required: ['item', 'field', 'nameZh', 'value'],
+  required: ['itemNo', 'field', 'nameZh', 'value'],
   properties: {
-    item: { type: 'integer', description: 'Data-item number 1–384 (TLV items: the tag)' },
+    itemNo: { type: 'integer', description: 'Data-item number 1–384 (TLV items: the tag)' },
     field: { type: 'string', description: 'Stable English field name' },
     nameZh: { type: 'string', description: 'Chinese name of the data item' },
-    value: { type: ['string', 'null'], description: 'an: text; cn: digits without F padding; b: upper-case hex; null: unwritten' },
+    value: VALUE,
+    file: { type: 'string', description: 'The file the item was read from (items route)' },
+    record: { type: 'integer', description: 'Record or visit slot (record-based items)' },
+    invalid: { type: 'boolean', description: 'The visit slot is marked empty by its DF03 index flag (vendor code 112)' },
   },
 } as const;
 
+const FIELD_SET = {
+  fields: { type: 'object', additionalProperties: VALUE, description: 'Values by English field name' },
+  items: { type: 'array', items: ITEM_SCHEMA, description: 'Values with item number and Chinese name, in item order' },
+} as const;
+
+/** One decoded file; `kind` says which of the optional members are present. */
 const FILE_SCHEMA = {
   type: 'object',
-  required: ['file', 'nameZh', 'items'],
+  required: ['kind', 'file', 'nameZh'],
   properties: {
+    kind: { enum: ['tlv', 'photo', 'records', 'index', 'visit'] },
     file: { type: 'string', description: 'e.g. DDF1/EF05' },
     nameZh: { type: 'string' },
-    items: { type: 'array', items: ITEM_SCHEMA },
+    ...FIELD_SET,
+    length: { type: 'integer', description: 'photo: JPEG length in bytes (0 = none)' },
+    base64: { type: ['string', 'null'], description: 'photo: the JPEG, base64' },
+    records: {
+      type: 'array',
+      description: 'cyclic files (allergies, immunisations): written records, newest (record 1) first',
+      items: { type: 'object', required: ['record'], properties: { record: { type: 'integer' }, ...FIELD_SET } },
+    },
+    flags: {
+      type: 'array',
+      description: 'DF03 index files: which visit files hold a valid record',
+      items: { type: 'object', required: ['record', 'visitFile', 'valid'], properties: { record: { type: 'integer' }, visitFile: { type: 'string' }, valid: { type: 'boolean' } } },
+    },
+    record: { type: 'integer', description: 'visit files: the slot (EE0n/ED0n)' },
+    valid: { type: 'boolean', description: 'visit files: false when the index flag marks the slot empty' },
+    signature: { type: ['string', 'null'], description: 'visit files: 64-byte signature, hex' },
+    certificate: { type: ['string', 'null'], description: 'visit files: 190-byte certificate, hex' },
   },
 } as const;
 
 export const HEALTH_CARD_READ_SCHEMA = {
   type: 'object',
-  required: ['readerId', 'slot', 'atr', 'readAt', 'durationMs', 'apdus', 'roundTrips', 'files'],
+  required: ['readerId', 'slot', 'atr', 'readAt', 'durationMs', 'apdus', 'roundTrips', 'card', 'files'],
   properties: {
     readerId: { type: 'string' },
     slot: { type: 'integer' },
     atr: { type: 'string', description: 'ATR of the card (hex)' },
     readAt: { type: 'string', format: 'date-time' },
-    durationMs: { type: 'number', description: 'Time spent on the card (lock wait excluded)' },
-    apdus: { type: 'integer', description: 'APDUs exchanged for this read' },
+    durationMs: { type: 'number', description: 'Time spent on card and SAM (lock wait excluded)' },
+    apdus: { type: 'integer', description: 'APDUs exchanged with card and SAM for this read' },
     roundTrips: { type: 'integer', description: 'Link round trips for this read (batching makes it smaller than apdus)' },
-    files: { type: 'object', additionalProperties: FILE_SCHEMA, description: 'Decoded files keyed by file id' },
+    card: { type: 'object', properties: { card8: { type: ['string', 'null'] }, cityCode: { type: ['string', 'null'] } } },
+    files: { type: 'object', additionalProperties: FILE_SCHEMA, description: 'Decoded files keyed by file id (DDF1/EF05 …)' },
+  },
+} as const;
+
+const ITEM_VALUES = { type: 'object', patternProperties: { '^\\d{1,3}$': VALUE }, additionalProperties: false } as const;
+const VISIT_WRITE = {
+  type: 'object',
+  required: ['slot', 'values'],
+  additionalProperties: false,
+  properties: { slot: { type: 'integer', minimum: 1, maximum: 5 }, values: ITEM_VALUES },
+} as const;
+
+const WRITE_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    items: { ...ITEM_VALUES, description: 'TLV items 1–57 by number; null erases (FF)' },
+    photo: { type: ['string', 'null'], description: 'JPEG as base64 (≤ 3070 bytes), or null to remove' },
+    addAllergies: { type: 'array', maxItems: 3, items: ITEM_VALUES, description: 'records of items 58/59 to append, newest first' },
+    addImmunisations: { type: 'array', maxItems: 10, items: ITEM_VALUES, description: 'records of items 60/61 to append, newest first' },
+    inpatient: { type: 'array', maxItems: 3, items: VISIT_WRITE, description: 'EE01–EE03: items 64–212' },
+    outpatient: { type: 'array', maxItems: 5, items: VISIT_WRITE, description: 'ED01–ED05: items 213–384' },
+    eraseInpatient: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 3 } },
+    eraseOutpatient: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 5 } },
   },
 } as const;
 
@@ -77,7 +130,7 @@ export function healthCardRoutes(service: HealthCardService): RouteModule {
         }),
     );
 
-    app.get<{ Params: { id: string }; Querystring: { ids: string; format?: 'json' | 'pipe'; slot?: number } }>(
+    app.get<{ Params: { id: string }; Querystring: { ids: string; format?: 'json' | 'pipe'; slot?: number; record?: number } }>(
       '/readers/:id/healthcard/items',
       {
         schema: {
@@ -89,7 +142,12 @@ export function healthCardRoutes(service: HealthCardService): RouteModule {
             type: 'object',
             required: ['ids'],
             additionalProperties: false,
-            properties: { ids: { type: 'string', maxLength: 2048 }, format: { enum: ['json', 'pipe'] }, slot: { type: 'integer', minimum: 0, maximum: 255 } },
+            properties: {
+              ids: { type: 'string', maxLength: 2048 },
+              format: { enum: ['json', 'pipe'] },
+              slot: { type: 'integer', minimum: 0, maximum: 255 },
+              record: { type: 'integer', minimum: 1, maximum: 10, description: 'record (58–61: 1 = newest) or visit slot (62–384); default 1' },
+            },
           },
           response: {
             200: {
@@ -101,13 +159,46 @@ export function healthCardRoutes(service: HealthCardService): RouteModule {
         },
       },
       async (req, reply) => {
-        const result = await service.readItems(req.params.id, parseIds(req.query.ids), { slot: req.query.slot });
+        const result = await service.readItems(req.params.id, parseIds(req.query.ids), { slot: req.query.slot, record: req.query.record });
         if (req.query.format === 'pipe') {
           reply.type('text/plain; charset=utf-8');
           return reply.serializer((x: unknown) => String(x)).send(result.pipe);
         }
         return result;
       },
+    );
+
+    app.put<{ Params: { id: string }; Body: HealthCardWriteRequest; Querystring: { slot?: number } }>(
+      '/readers/:id/healthcard/items',
+      {
+        schema: {
+          summary: 'Write data items, records and visits',
+          description:
+            'Every value is validated (lengths, code tables, dates, ID check digits) before the first command. Authorization with the update keys through the SAM, secure messaging for TLV records. A failure after the first write answers PARTIAL_WRITE with details of what was written.',
+          tags: ['health card'],
+          params: ID_PARAMS,
+          querystring: { type: 'object', additionalProperties: false, properties: { slot: { type: 'integer', minimum: 0, maximum: 255 } } },
+          body: WRITE_BODY,
+          response: {
+            200: {
+              type: 'object',
+              required: ['readerId', 'written', 'durationMs', 'apdus', 'roundTrips'],
+              properties: {
+                readerId: { type: 'string' },
+                written: {
+                  type: 'object',
+                  required: ['files', 'items'],
+                  properties: { files: { type: 'array', items: { type: 'string' } }, items: { type: 'array', items: { type: 'integer' } } },
+                },
+                durationMs: { type: 'number' },
+                apdus: { type: 'integer' },
+                roundTrips: { type: 'integer' },
+              },
+            },
+          },
+        },
+      },
+      async (req) => service.write(req.params.id, req.body, { slot: req.query.slot }),
     );
   };
 }

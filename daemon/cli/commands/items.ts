@@ -16,10 +16,10 @@ export async function run(args: string[]): Promise<number> {
     if (!ids.length) throw new UsageError(HELP);
     const api = client(c);
     const id = await chooseReader(c, api);
-    const result = (await api.readItems(id, ids)) as { items: Array<{ item: number; field: string; nameZh: string; value: string | null }>; pipe: string };
+    const result = (await api.readItems(id, ids)) as unknown as { items: Array<{ itemNo: number; field: string; nameZh: string; value: string | null }>; pipe: string };
     if (c.json) return printJson(result), 0;
     if (pipe) return print(result.pipe), 0;
-    print(table(['ITEM', 'FIELD', '名称', 'VALUE'], result.items.map((it) => [it.item, it.field, it.nameZh, it.value ?? '—'])));
+    print(table(['ITEM', 'FIELD', '名称', 'VALUE'], result.items.map((it) => [it.itemNo, it.field, it.nameZh, it.value ?? '—'])));
     return 0;
   }, c.json);
 }

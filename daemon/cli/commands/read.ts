@@ -1,12 +1,44 @@
 // yika read: reads the health card in a reader and prints every item (number, name, value).
 import { COMMON_HELP, UsageError, chooseReader, client, guard, parseCommon, print, printJson, table } from '../cli-args.ts';
 
-const HELP = `Usage: yika read [--files DDF1/EF05,DDF1/EF06] [--json]\n\n${COMMON_HELP}`;
+const HELP = `Usage: yika read [--files EF05,EF06,DF01/EF05 …] [--json]\n  default: every file of the card\n\n${COMMON_HELP}`;
+
+interface ItemOut {
+  itemNo: number;
+  field: string;
+  nameZh: string;
+  value: string | null;
+}
 
 interface FileOut {
+  kind: 'tlv' | 'photo' | 'records' | 'index' | 'visit';
   file: string;
   nameZh: string;
-  items: Array<{ item: number; field: string; nameZh: string; value: string | null }>;
+  items?: ItemOut[];
+  length?: number;
+  records?: Array<{ record: number; items: ItemOut[] }>;
+  flags?: Array<{ record: number; visitFile: string; valid: boolean }>;
+  valid?: boolean;
+}
+
+const ITEM_HEAD = ['ITEM', 'FIELD', '名称', 'VALUE'];
+const itemRows = (items: ItemOut[]) => items.map((it) => [it.itemNo, it.field, it.nameZh, it.value ?? '—']);
+
+/** One file as text: items as a table, the photo as its size, records and visits with their numbers. */
+export function renderFile(f: FileOut): string {
+  const head = `${f.file}  ${f.nameZh}`;
+  switch (f.kind) {
+    case 'photo':
+      return `${head}\n${f.length ? `JPEG, ${f.length} bytes` : 'no photo'}`;
+    case 'records':
+      return [head, ...(f.records?.length ? f.records.map((r) => `record ${r.record}\n${table(ITEM_HEAD, itemRows(r.items))}`) : ['no records'])].join('\n');
+    case 'index':
+      return `${head}\n${table(['RECORD', 'FILE', 'VALID'], (f.flags ?? []).map((x) => [x.record, x.visitFile, x.valid ? 'yes' : 'no (empty)']))}`;
+    case 'visit':
+      return f.valid === false ? `${head}\nempty (index flag FF)` : `${head}\n${table(ITEM_HEAD, itemRows((f.items ?? []).filter((i) => i.value !== null)))}`;
+    default:
+      return `${head}\n${table(ITEM_HEAD, itemRows(f.items ?? []))}`;
+  }
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -21,13 +53,9 @@ export async function run(args: string[]): Promise<number> {
   return guard(async () => {
     const api = client(c);
     const id = await chooseReader(c, api);
-    const result = (await api.readHealthCard(id, { files })) as { files: Record<string, FileOut>; durationMs: number; apdus: number; roundTrips: number; atr: string };
+    const result = (await api.readHealthCard(id, { files })) as unknown as { files: Record<string, FileOut>; durationMs: number; apdus: number; roundTrips: number; atr: string };
     if (c.json) return printJson(result), 0;
-    for (const f of Object.values(result.files)) {
-      print(`${f.file}  ${f.nameZh}`);
-      print(table(['ITEM', 'FIELD', '名称', 'VALUE'], f.items.map((it) => [it.item, it.field, it.nameZh, it.value ?? '—'])));
-      print('');
-    }
+    for (const f of Object.values(result.files)) print(renderFile(f) + '\n');
     print(`reader ${id}, ATR ${result.atr}: ${result.apdus} APDUs in ${result.roundTrips} round trips, ${result.durationMs} ms`);
     return 0;
   }, c.json);

@@ -2,7 +2,8 @@
 // before touching the card and reports what was and was not written.
 import { COMMON_HELP, UsageError, chooseReader, client, guard, parseCommon, print, printJson } from '../cli-args.ts';
 
-const HELP = `Usage: yika write ITEM=VALUE [ITEM=VALUE …] [--json]\n  e.g. yika write 16="北京市海淀区…" 16=null\n\n${COMMON_HELP}`;
+const HELP = `Usage: yika write ITEM=VALUE [ITEM=VALUE …] [--json]\n  Items are numbered as the standard's data items (= TLV tags): 16 phone 1, 22 address 1 …
+  e.g. yika write 16=13800000000 22="北京市海淀区…"   (ITEM=null erases)\n\n${COMMON_HELP}`;
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) return print(HELP), 0;
@@ -19,7 +20,8 @@ export async function run(args: string[]): Promise<number> {
     const id = await chooseReader(c, api);
     const result = await api.writeItems(id, items);
     if (c.json) return printJson(result), 0;
-    print(`written to reader ${id}: ${JSON.stringify((result as { written?: unknown }).written ?? result)}`);
+    const w = (result as { written?: { files: string[]; items: number[] } }).written;
+    print(w ? `written to reader ${id}: items ${w.items.join(', ')} in ${w.files.join(', ')}` : JSON.stringify(result));
     return 0;
   }, c.json);
 }
