@@ -25,13 +25,13 @@ export interface DeviceSecureConfig {
 
 /** One handshake in progress on the device. */
 export class DeviceHandshake {
-  private pending: { kx: Sm2KeyExchangeResult; keys: { hostToDevice: DirectionKeys; deviceToHost: DirectionKeys } } | undefined;
+  #pending: { kx: Sm2KeyExchangeResult; keys: { hostToDevice: DirectionKeys; deviceToHost: DirectionKeys } } | undefined;
 
   constructor(private readonly config: DeviceSecureConfig) {}
 
   /** Flow 2: answer scOpen. Throws DeviceError (HOST_NOT_PAIRED, SECURE_CHANNEL_FAILED). */
   open(request: ScOpenRequest, helloRequest: Uint8Array, helloResult: Uint8Array): ScOpenResult {
-    this.pending = undefined;
+    this.#pending = undefined;
     if (!request.suites.includes(SUITE_SM2KX_SM4CTR_HMACSM3)) throw new DeviceError('SECURE_CHANNEL_FAILED', 'no common cipher suite');
     const paired = this.config.pairedHosts;
     if (paired && !paired.some((k) => bytesEqual(k, request.hostKey))) throw new DeviceError('HOST_NOT_PAIRED');
@@ -66,14 +66,14 @@ export class DeviceHandshake {
       certSig: cert.sig,
       deviceEphemeral: result.ephemeral,
     });
-    this.pending = { kx, keys: deriveChannelKeys(kx.key, h) };
+    this.#pending = { kx, keys: deriveChannelKeys(kx.key, h) };
     return result;
   }
 
   /** Flow 4: check S_A; returns the record layer to switch on after answering. */
   finish(request: ScFinishRequest): SecureRecordLayer {
-    const pending = this.pending;
-    this.pending = undefined;
+    const pending = this.#pending;
+    this.#pending = undefined;
     if (!pending) throw new DeviceError('SECURE_CHANNEL_FAILED', 'scFinish without scOpen');
     if (!sm2KeyExchangeConfirmationMatches(pending.kx, request.confirm)) throw new DeviceError('SECURE_CHANNEL_FAILED', 'key confirmation S_A does not match');
     return new SecureRecordLayer({ send: pending.keys.deviceToHost, receive: pending.keys.hostToDevice }, this.config.rekeyInterval);

@@ -71,35 +71,43 @@ export interface RecordLayerCounters {
 export class SecureRecordLayer implements RecordProtector {
   readonly overhead = RECORD_OVERHEAD;
   readonly counters: RecordLayerCounters = { sealed: 0, opened: 0, rejected: { short: 0, marker: 0, replay: 0, gap: 0, tag: 0 }, rekeys: 0, skipped: 0 };
-  private sendSeq = 0;
-  private sendEpoch = 0;
-  private send: DirectionKeys;
-  private recvLast = -1;
-  private recvEpoch = 0;
-  private recv: DirectionKeys;
+  // ECMAScript-private: keys never show up in JSON, console output or structured clones.
+  #sendSeq = 0;
+  #sendEpoch = 0;
+  #send: DirectionKeys;
+  #recvLast = -1;
+  #recvEpoch = 0;
+  #recv: DirectionKeys;
+  readonly #rekeyInterval: number;
 
-  constructor(keys: { send: DirectionKeys; receive: DirectionKeys }, private readonly rekeyInterval = REKEY_INTERVAL) {
-    this.send = keys.send;
-    this.recv = keys.receive;
+  constructor(keys: { send: DirectionKeys; receive: DirectionKeys }, rekeyInterval = REKEY_INTERVAL) {
+    this.#send = keys.send;
+    this.#recv = keys.receive;
+    this.#rekeyInterval = rekeyInterval;
+  }
+
+  /** Diagnostics only: counters, never keys. */
+  toJSON(): { overhead: number; counters: RecordLayerCounters } {
+    return { overhead: this.overhead, counters: this.counters };
   }
 
   seal(plain: Uint8Array): Uint8Array {
-    const seq = this.sendSeq++;
-    const epoch = Math.floor(seq / this.rekeyInterval);
-    while (this.sendEpoch < epoch) {
-      this.send = ratchet(this.send);
-      this.sendEpoch++;
+    const seq = this.#sendSeq++;
+    const epoch = Math.floor(seq / this.#rekeyInterval);
+    while (this.#sendEpoch < epoch) {
+      this.#send = ratchet(this.#send);
+      this.#sendEpoch++;
       this.counters.rekeys++;
     }
     const sb = seqBytes(seq);
     const iv = new Uint8Array(16);
     iv.set(sb, 0);
-    const ct = sm4Ctr(this.send.enc, iv, plain);
+    const ct = sm4Ctr(this.#send.enc, iv, plain);
     const out = new Uint8Array(RECORD_OVERHEAD + ct.length);
     out[0] = RECORD_MARKER;
     out.set(sb, 1);
     out.set(ct, RECORD_HEADER_LENGTH);
-    const tag = hmacSm3(this.send.mac, out.subarray(0, RECORD_HEADER_LENGTH + ct.length));
+    const tag = hmacSm3(this.#send.mac, out.subarray(0, RECORD_HEADER_LENGTH + ct.length));
     out.set(tag.subarray(0, RECORD_TAG_LENGTH), RECORD_HEADER_LENGTH + ct.length);
     this.counters.sealed++;
     return out;
@@ -109,20 +117,20 @@ export class SecureRecordLayer implements RecordProtector {
     if (record.length < RECORD_OVERHEAD + 1) return this.reject('short', 'record too short');
     if (record[0] !== RECORD_MARKER) return this.reject('marker', 'not a record');
     const seq = readSeq(record);
-    if (seq <= this.recvLast) return this.reject('replay', 'record replayed or reordered');
-    if (seq - this.recvLast > MAX_SEQ_GAP) return this.reject('gap', 'record sequence jumped too far');
+    if (seq <= this.#recvLast) return this.reject('replay', 'record replayed or reordered');
+    if (seq - this.#recvLast > MAX_SEQ_GAP) return this.reject('gap', 'record sequence jumped too far');
     // Keys of the record's epoch, without committing until the tag verifies.
-    const epoch = Math.floor(seq / this.rekeyInterval);
-    let keys = this.recv;
-    for (let e = this.recvEpoch; e < epoch; e++) keys = ratchet(keys);
+    const epoch = Math.floor(seq / this.#rekeyInterval);
+    let keys = this.#recv;
+    for (let e = this.#recvEpoch; e < epoch; e++) keys = ratchet(keys);
     const bodyEnd = record.length - RECORD_TAG_LENGTH;
     const expected = hmacSm3(keys.mac, record.subarray(0, bodyEnd)).subarray(0, RECORD_TAG_LENGTH);
     if (!timingSafeEqual(expected, record.subarray(bodyEnd))) return this.reject('tag', 'record authentication failed');
-    if (epoch > this.recvEpoch) this.counters.rekeys += epoch - this.recvEpoch;
-    this.recv = keys;
-    this.recvEpoch = epoch;
-    this.counters.skipped += seq - this.recvLast - 1;
-    this.recvLast = seq;
+    if (epoch > this.#recvEpoch) this.counters.rekeys += epoch - this.#recvEpoch;
+    this.#recv = keys;
+    this.#recvEpoch = epoch;
+    this.counters.skipped += seq - this.#recvLast - 1;
+    this.#recvLast = seq;
     const iv = new Uint8Array(16);
     iv.set(record.subarray(1, RECORD_HEADER_LENGTH), 0);
     this.counters.opened++;

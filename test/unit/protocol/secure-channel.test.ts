@@ -127,6 +127,10 @@ describe('secure channel over the sessions', () => {
     // The APDU never appears in clear on the line.
     expect(sealed.some((p) => hex(p).includes(hex(SELECT_MF)))).toBe(false);
     expect(h.device.secure).toBe(true);
+    // The state shown in the reader list never carries key material.
+    const shown = JSON.stringify(h.host.secureChannel);
+    expect(shown).toContain('"sealed"');
+    expect(shown).not.toMatch(/"enc"|"mac"/);
   });
 
   it('re-keys across a long session (small interval on both sides)', async () => {
