@@ -2,7 +2,7 @@
 // CLI uses. No Node-only imports at the top: it runs in browsers with fetch and WebSocket; in
 // Node 20 (no global WebSocket) it loads `ws` on demand or takes a WebSocket class as an option.
 import type {
-  ApduResult, BatchResult, HealthCardRead, HealthReport, ItemsRead, QrStats, QrTrust, QrVerifyResult, Reader,
+  ApduResult, BatchResult, HealthCardRead, HealthCardWriteRequest, HealthCardWriteResult, HealthReport, ItemsRead, ItemValues, QrStats, QrTrust, QrVerifyResult, Reader,
   ReaderSlot, StreamHello, YikaEvent, YikaEventType,
 } from './api-types.ts';
 
@@ -106,15 +106,19 @@ export class YikaClient {
     return this.request('GET', `/v1/readers/${enc(id)}/healthcard${q}`);
   }
   /** Items by number (1–384), like the vendor DLLs; format 'pipe' answers the values joined by | as one string. */
-  readItems(id: string, ids: number[], options?: { format?: 'json'; slot?: number }): Promise<ItemsRead>;
-  readItems(id: string, ids: number[], options: { format: 'pipe'; slot?: number }): Promise<string>;
-  readItems(id: string, ids: number[], options: { format?: 'json' | 'pipe'; slot?: number } = {}): Promise<ItemsRead | string> {
-    const q = query({ ids: ids.join(','), format: options.format, slot: options.slot });
+  readItems(id: string, ids: number[], options?: { format?: 'json'; slot?: number; record?: number }): Promise<ItemsRead>;
+  readItems(id: string, ids: number[], options: { format: 'pipe'; slot?: number; record?: number }): Promise<string>;
+  readItems(id: string, ids: number[], options: { format?: 'json' | 'pipe'; slot?: number; record?: number } = {}): Promise<ItemsRead | string> {
+    const q = query({ ids: ids.join(','), format: options.format, slot: options.slot, record: options.record });
     return this.request('GET', `/v1/readers/${enc(id)}/healthcard/items${q}`);
   }
-  /** Writes items by number: { 16: 'new address', ... }. Reports what was and was not written. */
-  writeItems(id: string, items: Record<number | string, string | null>): Promise<Record<string, unknown>> {
-    return this.request('PUT', `/v1/readers/${enc(id)}/healthcard/items`, { items });
+  /**
+   * Writes items ({ 16: 'new address' }) and/or records, visits and the photo. Values are validated
+   * before the card is touched; a failure midway is a PARTIAL_WRITE error whose details say what was written.
+   */
+  writeItems(id: string, items: ItemValues | HealthCardWriteRequest, options: { slot?: number } = {}): Promise<HealthCardWriteResult> {
+    const body = isWriteRequest(items) ? items : { items };
+    return this.request('PUT', `/v1/readers/${enc(id)}/healthcard/items${query({ slot: options.slot })}`, body);
   }
 
   // ---- QR ----------------------------------------------------------------------------------------
@@ -250,6 +254,12 @@ export class YikaClient {
     const mod = (await import(name)) as { default: WebSocketClass };
     return mod.default;
   }
+}
+
+const WRITE_KEYS = ['items', 'photo', 'addAllergies', 'addImmunisations', 'inpatient', 'outpatient', 'eraseInpatient', 'eraseOutpatient'];
+function isWriteRequest(v: object): v is HealthCardWriteRequest {
+  const keys = Object.keys(v);
+  return keys.length > 0 && keys.every((k) => WRITE_KEYS.includes(k));
 }
 
 function query(params: Record<string, string | number | undefined>): string {
