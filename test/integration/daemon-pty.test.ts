@@ -51,15 +51,19 @@ describe.skipIf(!haveSocat)('daemon ↔ yika-sim over a socat PTY pair', () => {
     await pair?.close();
   });
 
-  it('finds the serial reader and reads DDF1/EF05 over HTTP, equal to the seed profile', async () => {
+  it('finds the serial reader and reads the whole card over HTTP (SAM-authorized), equal to the seed profile', async () => {
     const reader = await until('the serial reader', () => app.registry.find('serial-1'));
     await until('card present', () => reader.toJSON().slots.find((s) => s.slot === 1)?.card === 'present');
     expect(reader.toJSON()).toMatchObject({ kind: 'serial', vendor: 'Yika', health: 'ok' });
     const res = await fetch(`${url}/v1/readers/serial-1/healthcard`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { files: Record<string, { items: Array<{ item: number; value: string | null }> }> };
+    const body = (await res.json()) as { files: Record<string, { kind: string; items?: Array<{ itemNo: number; value: string | null }>; base64?: string | null }> };
     const profile = generateProfile(SEED);
-    for (const it of body.files['DDF1/EF05'].items) expect(it.value).toBe(profile.items[it.item] ?? null);
+    expect(Object.keys(body.files)).toHaveLength(22);
+    const items: Record<number, string | null> = {};
+    for (const f of Object.values(body.files)) if (f.kind === 'tlv') for (const it of f.items ?? []) items[it.itemNo] = it.value;
+    for (let n = 1; n <= 57; n++) expect([n, items[n]]).toEqual([n, profile.items[n] ?? null]);
+    expect(body.files['DDF1/EF07'].base64).toBe(profile.photo ?? null);
   }, 60_000);
 
   it('reports the reader offline with READER_OFFLINE when the serial line goes away', async () => {
