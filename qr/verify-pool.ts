@@ -49,11 +49,17 @@ export class VerifyPool {
   private readonly always: boolean;
   private closed = false;
 
+  private readonly wanted: number;
+
   constructor(options: VerifyPoolOptions = {}) {
-    const size = options.size ?? Math.max(1, Math.min(4, cpus().length - 1));
+    this.wanted = options.size ?? Math.max(1, Math.min(4, cpus().length - 1));
     this.threshold = options.offloadAbovePerSecond ?? 200;
     this.always = options.always ?? false;
-    for (let i = 0; i < size; i++) {
+  }
+
+  /** Workers start on first use: a daemon that never sees load never pays their start-up. */
+  private start(): void {
+    for (let i = 0; i < this.wanted; i++) {
       const worker = startWorker();
       const slot: Slot = { worker, pending: new Map(), dead: false };
       worker.on('message', (m: { id: number; ok: boolean }) => {
@@ -68,8 +74,9 @@ export class VerifyPool {
     }
   }
 
+  /** Configured worker count (threads start on first offloaded verification). */
   get size(): number {
-    return this.slots.length;
+    return this.wanted;
   }
 
   /** A worker that dies fails its pending verifications closed (rejected as BAD_SIGNATURE, never accepted). */
@@ -81,7 +88,7 @@ export class VerifyPool {
 
   /** Called per cold verification: true when the recent cold rate is above the threshold. */
   shouldOffload(): boolean {
-    if (this.closed || this.slots.every((s) => s.dead)) return false;
+    if (this.closed || (this.slots.length > 0 && this.slots.every((s) => s.dead))) return false;
     if (this.always) return true;
     const now = performance.now();
     if (now - this.windowStart >= 100) {
@@ -95,6 +102,7 @@ export class VerifyPool {
 
   verify(pub: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
     if (this.closed) return Promise.reject(new Error('verify pool closed'));
+    if (!this.slots.length) this.start();
     // Least loaded of two round-robin picks among live workers.
     const live = this.slots.filter((s) => !s.dead);
     if (!live.length) return Promise.reject(new Error('no live verify worker'));
