@@ -135,6 +135,8 @@ export class CardSession {
     if (r.sw !== 0x9000 || !fciNames(r.data, DDF1_NAME_BYTES)) {
       throw new HealthCardError('NOT_A_HEALTH_CARD', 'the card has no DDF1 named WS.SYS.DDF01', { sw: swHex(r.sw) });
     }
+    // SELECT MF left DDF1: the card dropped its security state, so do we.
+    this.currentDf = undefined;
     this.enteredDf('DDF1');
   }
 

@@ -36,13 +36,13 @@ export function provinceOf(cityCode: string): string {
   return cityCode.slice(0, 2);
 }
 
-/** YYYYMMDD, a real calendar day between 1900-01-01 and 2099-12-31. */
+/** YYYYMMDD, a real calendar day between 1800-01-01 and 2099-12-31. */
 export function isValidDate(yyyymmdd: string): boolean {
   if (!/^\d{8}$/.test(yyyymmdd)) return false;
   const y = Number(yyyymmdd.slice(0, 4));
   const m = Number(yyyymmdd.slice(4, 6));
   const d = Number(yyyymmdd.slice(6, 8));
-  if (y < 1900 || y > 2099 || m < 1 || m > 12 || d < 1) return false;
+  if (y < 1800 || y > 2099 || m < 1 || m > 12 || d < 1) return false;
   return d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
 }
 

@@ -158,6 +158,15 @@ describe('typed failures against the simulated card and SAM', () => {
       .rejects.toMatchObject({ code: 'CARD_KEY_BLOCKED' });
   });
 
+  it('reads twice with the same reader (security state re-established after re-identifying)', async () => {
+    const { reader, profile } = setUp(10, { batch: true });
+    const a = await reader.readFiles(['DDF1/EF06']);
+    const b = await reader.readFiles(['DDF1/EF06']);
+    expect(b.files).toEqual(a.files);
+    const ef06 = b.files['DDF1/EF06'];
+    expect(ef06?.kind === 'tlv' && ef06.fields.name).toBe(profile.items[0x0b]);
+  });
+
   it('reads by item number, joins with |, and marks empty visit slots invalid', async () => {
     const { reader, profile } = setUp(8, { batch: true });
     const r = await reader.readItems([0x0b, 0x0c, 0x39, 64], { join: true, record: 3 });
