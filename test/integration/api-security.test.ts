@@ -393,3 +393,24 @@ describe('WebSocket events', () => {
     c.ws.close();
   });
 });
+
+describe('WebSocket subscriber limit', () => {
+  it('closes subscribers beyond websocket.maxSubscribers with 1013 (try again later)', async () => {
+    const app = await buildServer(fakeContext(), { listen: '127.0.0.1:0', websocket: { maxSubscribers: 1 } });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `ws://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/events`;
+    const first = new WebSocket(url);
+    try {
+      await new Promise((res, rej) => {
+        first.once('message', res);
+        first.once('error', rej);
+      });
+      const second = new WebSocket(url);
+      const closed = await new Promise<{ code: number; reason: string }>((res) => second.once('close', (code, reason) => res({ code, reason: String(reason) })));
+      expect(closed).toEqual({ code: 1013, reason: 'TOO_MANY_SUBSCRIBERS' });
+    } finally {
+      first.terminate();
+      await app.close();
+    }
+  });
+});
