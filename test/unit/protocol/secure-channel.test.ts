@@ -281,3 +281,20 @@ describe('host secure policy', () => {
     expect(toHex(verifyDeviceCertificate(cert, [{ id: 'v-ca', publicKey: ca.publicKey }]).body.publicKey)).toBe(toHex(dev.publicKey.toBytes()));
   });
 });
+
+describe('record layer, independent cross-check with OpenSSL primitives', () => {
+  it('matches C1 ‖ seq ‖ sm4-ctr(IV = seq ‖ 0^8) ‖ HMAC-SM3[0..16) computed with node:crypto', async () => {
+    const { createCipheriv, createHmac } = await import('node:crypto');
+    const send = { enc: Uint8Array.from({ length: 16 }, (_, i) => i), mac: Uint8Array.from({ length: 16 }, (_, i) => 0xf0 + i) };
+    const layer = new SecureRecordLayer({ send, receive: send });
+    const message = Buffer.from('82a2696401a26f70a470696e67', 'hex');
+    layer.seal(message); // seq 0
+    const record = layer.seal(message); // seq 1
+    const seq = Buffer.from('0000000000000001', 'hex');
+    const iv = Buffer.concat([seq, Buffer.alloc(8)]);
+    const c = createCipheriv('sm4-ctr', send.enc, iv).update(message);
+    const header = Buffer.concat([Buffer.of(0xc1), seq, c]);
+    const tag = createHmac('sm3', send.mac).update(header).digest().subarray(0, 16);
+    expect(hex(record)).toBe(Buffer.concat([header, tag]).toString('hex'));
+  });
+});
