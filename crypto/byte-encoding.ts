@@ -1,7 +1,6 @@
 // Conversions between bytes, hex and BigInt used by the SM2 arithmetic and the key codecs.
 import { CryptoArgumentError, CryptoEncodingError } from './crypto-errors.ts';
 
-export type BytesLike = Uint8Array;
 
 /** API-boundary check for callers outside TypeScript's reach (JSON, JS): a typed error, not a TypeError. */
 export function requireBytes(value: unknown, what: string): asserts value is Uint8Array {

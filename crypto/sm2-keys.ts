@@ -111,8 +111,13 @@ export class Sm2PublicKey {
     return other.curve === this.curve && other.point.x === this.point.x && other.point.y === this.point.y;
   }
 
-  /** ZA for this key and an ID (default DEFAULT_SM2_ID), cached per ID. */
+  /** ZA for this key and an ID (default DEFAULT_SM2_ID), cached per ID; returns a copy (the cache stays intact). */
   za(id?: Sm2Id): Uint8Array {
+    return new Uint8Array(this.cachedZa(id)); // a real copy (Buffer#slice would be a view)
+  }
+
+  /** @internal the cached ZA itself, never handed to callers outside this module. */
+  cachedZa(id?: Sm2Id): Uint8Array {
     const idBytes = sm2IdBytes(id);
     // '-' never occurs in hex, so the default ID cannot collide with an explicit one
     const cacheKey = id === undefined ? '-' : toHex(idBytes);
@@ -132,7 +137,7 @@ export class Sm2PublicKey {
    */
   verify(message: Uint8Array, signature: Uint8Array, options: Sm2VerifyOptions = {}): boolean {
     requireBytes(message, 'signed message');
-    const za = this.za(options.id);
+    const za = this.cachedZa(options.id);
     if (!(signature instanceof Uint8Array)) return false;
     let sig: Sm2SignatureValues;
     try {
@@ -257,7 +262,7 @@ export class Sm2PrivateKey {
   /** SM2 signature over SM3(ZA‖message); raw r‖s by default. */
   sign(message: Uint8Array, options: Sm2SignOptions = {}): Uint8Array {
     requireBytes(message, 'message to sign');
-    const za = this.publicKey.za(options.id);
+    const za = this.publicKey.cachedZa(options.id);
     let sig: Sm2SignatureValues;
     if (usesNative(this.curve)) {
       const der = nativeSign(this.nativeKey(), za, message);
@@ -294,7 +299,7 @@ export class Sm2PrivateKey {
  * tests only (a reused or predictable k reveals the private key). Throws CRYPTO_BAD_KEY if k is unusable.
  */
 export function sm2SignWithK(key: Sm2PrivateKey, message: Uint8Array, k: bigint, options: Sm2SignOptions = {}): Uint8Array {
-  const e = digestOf(key.publicKey.za(options.id), message);
+  const e = digestOf(key.publicKey.cachedZa(options.id), message);
   const sig = signDigestWithK(key.curve, key.scalar, e, k);
   if (!sig) throw new CryptoKeyError('nonce k is unusable for this message');
   return options.format === 'der' ? encodeDerSignature(sig) : encodeRawSignature(sig, key.curve.size);

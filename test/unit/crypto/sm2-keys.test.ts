@@ -163,7 +163,10 @@ describe('SM2 public key import/export', () => {
   });
 
   it('za is cached per ID and differs by ID', () => {
-    expect(pub.za()).toBe(pub.za());
+    const za = pub.za();
+    za.fill(0); // a caller mutating its copy must not poison the cache
+    expect(toHex(pub.za())).toBe(toHex(Sm2PrivateKey.fromHex(D).publicKey.za()));
+    expect(toHex(pub.za())).not.toBe(toHex(za));
     expect(toHex(pub.za('a'))).not.toBe(toHex(pub.za('b')));
     expect(toHex(pub.za(fromHex('31323334353637383132333435363738')))).toBe(toHex(pub.za()));
   });
