@@ -60,3 +60,43 @@ describe('HealthCardReader failure handling', () => {
     await expect(reader.readItems([58], { record: 4 })).rejects.toMatchObject({ code: 'UNKNOWN_ITEM' });
   });
 });
+
+import { SamAuthorizer } from '../../../../apdu/healthcard/sam-authorizer.ts';
+import { HealthCardWriter } from '../../../../apdu/healthcard/health-card-writer.ts';
+import { isYikaError } from '../../../../common/yika-error.ts';
+import type { CardChannel } from '../../../../apdu/card-channel.ts';
+
+describe('fuzz: random card and SAM answers', () => {
+  it('only ever produce typed errors (or a result), never a crash or a hang', async () => {
+    let seed = 99;
+    const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) >>> 16) & 0xff;
+    // Mostly plausible answers (9000 / 61xx / 6Cxx / data ‖ 9000) so the reader gets deep, sometimes garbage.
+    const answer = (c: Uint8Array): Uint8Array => {
+      const k = rnd() % 8;
+      if (k === 0) return Uint8Array.of(0x61, rnd());
+      if (k === 1) return Uint8Array.of(0x6c, rnd());
+      if (k === 2) return Uint8Array.from({ length: rnd() % 4 }, rnd);
+      if (k === 3 && c[1] === 0xa4 && c[5] === 0xdd) return Uint8Array.from(Buffer.from('6F10840C57532E5359532E4444463031A5009000', 'hex'));
+      const n = c[1] === 0xb2 || c[1] === 0xb0 ? (c[4] || 256) : rnd() % 20;
+      return Uint8Array.from([...Array.from({ length: n }, rnd), 0x90, 0x00]);
+    };
+    const channel: CardChannel = { transmit: async (c) => answer(c) };
+    const atr = Uint8Array.from(Buffer.from('3B8C800101020304050607085753313000', 'hex'));
+    let results = 0;
+    const codes = new Set<string>();
+    for (let i = 0; i < 300; i++) {
+      const authorizer = new SamAuthorizer(channel, { pin: '123456' });
+      const ops = [
+        () => new HealthCardReader(channel, { atr, authorizer }).readAll(),
+        () => new HealthCardReader(channel, { atr, authorizer }).readItems([11, 58, 100, 300], { join: true }),
+        () => new HealthCardWriter(channel, { atr, authorizer }).write({ items: { 0x10: '13800000000' }, addAllergies: [{ 58: 'x', 59: 'y' }] }),
+      ];
+      try { await ops[i % 3](); results++; } catch (e) { expect(isYikaError(e), String(e)).toBe(true); codes.add((e as { code: string }).code); }
+    }
+    expect(results).toBeLessThan(300);
+    // The fuzz reaches past identification into reads, decoding and authorisation.
+    expect(codes).toContain('NOT_A_HEALTH_CARD');
+    expect([...codes].some((c) => c === 'CARD_READ_FAILED' || c === 'CARD_DATA_MALFORMED')).toBe(true);
+    expect(codes.size).toBeGreaterThanOrEqual(4);
+  });
+});
