@@ -53,7 +53,7 @@ export class Sm2PublicKey {
   /** From a point; throws CRYPTO_BAD_KEY unless it is a finite point on the curve. */
   static fromPoint(point: AffinePoint, curve: Sm2Curve = SM2_P256): Sm2PublicKey {
     if (!isOnCurve(curve, point)) throw new CryptoKeyError('SM2 public key is not on the curve');
-    return new Sm2PublicKey(curve, { x: point.x, y: point.y });
+    return new Sm2PublicKey(curve, Object.freeze({ x: point.x, y: point.y }));
   }
 
   /** 04‖x‖y (65 bytes) or 02/03‖x (33 bytes), validated on the curve. */
