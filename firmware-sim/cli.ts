@@ -179,10 +179,16 @@ export async function runCli(argv: string[], io: { stdout: NodeJS.WritableStream
       ready.push(`tcp=${options.tcp.host}:${t.port}`);
     }
     if (options.vpcd) {
+      // Report state changes only: while vpcd is down the client retries every 500 ms.
+      let lastState = '';
       sim.serveVpcd({
         host: options.vpcd.host,
         port: options.vpcd.port,
-        onState: (state, detail) => io.stderr.write(`yika-sim: vpcd ${state}${detail ? ` ${detail}` : ''}\n`),
+        onState: (state, detail) => {
+          if (state === lastState) return;
+          lastState = state;
+          io.stderr.write(`yika-sim: vpcd ${state}${detail ? ` ${detail}` : ''}${state === 'connecting' ? ' (retrying until pcscd with vpcd listens)' : ''}\n`);
+        },
       });
       ready.push(`vpcd=${options.vpcd.host}:${options.vpcd.port}`);
     }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../../../firmware-sim/index.ts';
 import { HostSession } from '../../../protocol/host-session.ts';
+import { connectTcpLink } from '../../../protocol/link.ts';
 import { testHostKey, testTrustedCa } from '../../../protocol/secure/test-ca.ts';
 import type { DeviceEvent } from '../../../protocol/operations.ts';
 import { hex, toHex } from './test-cards.ts';
@@ -106,6 +107,22 @@ describe('createSimulator (in-process)', () => {
     expect(() => sim!.connectInProcess()).toThrow(expect.objectContaining({ code: 'SIM_TRANSPORT_FAILED' }));
     await sim.injectFault({ fault: 'replug' });
     expect(links.length).toBe(1);
+  });
+
+  it('TCP: unplug drops the host and refuses connections; replug listens on the same port again', async () => {
+    sim = createSimulator();
+    const tcp = await sim.serveTcp('127.0.0.1', 0);
+    session = await HostSession.open(await connectTcpLink('127.0.0.1', tcp.port), { keepaliveMs: 0 });
+    await session.powerOn(1);
+    const closed = new Promise((r) => session!.once('close', r));
+    await sim.injectFault({ fault: 'unplug' });
+    expect(await closed).toMatchObject({ code: 'LINK_CLOSED' });
+    await expect(connectTcpLink('127.0.0.1', tcp.port, { timeoutMs: 2000 })).rejects.toMatchObject({ code: 'LINK_CLOSED' });
+    await sim.injectFault({ fault: 'replug' });
+    session = await HostSession.open(await connectTcpLink('127.0.0.1', tcp.port), { keepaliveMs: 0 });
+    // The reader lost power while unplugged: the card is present but no longer powered.
+    expect((await session.slotStatus(1))[0].card).toBe('present');
+    expect((await sim.status()).transports).toContain(`tcp 127.0.0.1:${tcp.port}`);
   });
 
   it('dropped frames: the host times out instead of hanging; clearing the fault recovers', async () => {
