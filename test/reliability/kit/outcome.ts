@@ -1,0 +1,87 @@
+// One row of the reliability report: how many runs, what each ended in, and the two numbers that
+// must stay 0 (a wrong result: accepted/returned something incorrect; a crash: an untyped error, a
+// 500, a hang or a process-level failure).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isYikaError } from '../../../common/yika-error.ts';
+
+export interface BlockResult {
+  section: 'Fuzzing' | 'Faults' | 'Load' | 'Security';
+  name: string;
+  seed: number;
+  runs: number;
+  outcomes: Record<string, number>;
+  wrong: number;
+  crashes: number;
+  ms: number;
+  /** First failures (no cardholder data): what went wrong and the fixture that replays it. */
+  failures: string[];
+  notes: string[];
+}
+
+export const FUZZ_FIXTURES = new URL('../../fixtures/fuzz/', import.meta.url).pathname;
+
+export class Tally {
+  readonly result: BlockResult;
+  private readonly started = performance.now();
+
+  constructor(section: BlockResult['section'], name: string, seed: number) {
+    this.result = { section, name, seed, runs: 0, outcomes: {}, wrong: 0, crashes: 0, ms: 0, failures: [], notes: [] };
+  }
+
+  count(outcome: string, n = 1): void {
+    this.result.runs += n;
+    this.result.outcomes[outcome] = (this.result.outcomes[outcome] ?? 0) + n;
+  }
+
+  /** A typed error counts as its code; anything else is a crash. */
+  error(e: unknown, detail: () => string): void {
+    if (isYikaError(e)) this.count(e.code);
+    else this.crash(`${(e as Error)?.name ?? typeof e}: ${(e as Error)?.message ?? String(e)} — ${detail()}`);
+  }
+
+  wrong(what: string, input?: { name: string; data: Uint8Array | string }): void {
+    this.result.runs++;
+    this.result.wrong++;
+    this.fail(`WRONG ${what}`, input);
+  }
+
+  crash(what: string, input?: { name: string; data: Uint8Array | string }): void {
+    this.result.runs++;
+    this.result.crashes++;
+    this.fail(`CRASH ${what}`, input);
+  }
+
+  note(text: string): void {
+    this.result.notes.push(text);
+  }
+
+  private fail(what: string, input?: { name: string; data: Uint8Array | string }): void {
+    if (this.result.failures.length >= 10) return;
+    let line = what;
+    if (input) line += ` (fixture ${saveFixture(this.result.name, this.result.seed, input.name, input.data)})`;
+    this.result.failures.push(line);
+  }
+
+  done(): BlockResult {
+    this.result.ms = Math.round(performance.now() - this.started);
+    return this.result;
+  }
+}
+
+/** Saves a failing input as a regression fixture; returns its path relative to the repository. */
+export function saveFixture(block: string, seed: number, name: string, data: Uint8Array | string): string {
+  const dir = join(FUZZ_FIXTURES, block.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
+  mkdirSync(dir, { recursive: true });
+  const file = `seed-${seed}-${name}.${typeof data === 'string' ? 'txt' : 'bin'}`;
+  writeFileSync(join(dir, file), data);
+  return `test/fixtures/fuzz/${dir.split('/fixtures/fuzz/')[1]}/${file}`;
+}
+
+export interface BlockOptions {
+  seed: number;
+  /** Scales the run counts: 1 = the full suite. */
+  scale: number;
+}
+
+export const scaled = (o: BlockOptions, n: number, min = 1): number => Math.max(min, Math.round(n * o.scale));
