@@ -215,7 +215,14 @@ export class YikaClient {
         }
         if (m.type === 'stream.hello') {
           retry = options.minRetryMs ?? 250;
-          options.onConnect?.(m as unknown as StreamHello);
+          const hello = m as unknown as StreamHello;
+          if (position !== undefined && hello.position < position) {
+            // The daemon restarted (its sequence starts again): what we missed cannot be replayed.
+            position = undefined;
+            options.onConnect?.({ ...hello, resume: { after: hello.resume?.after ?? 0, complete: false } });
+            return;
+          }
+          options.onConnect?.(hello);
           return;
         }
         if (m.type === 'stream.heartbeat' || typeof m.seq !== 'number') return;

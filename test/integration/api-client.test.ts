@@ -77,6 +77,35 @@ describe('YikaClient', () => {
   });
 });
 
+it('notices a daemon restart (sequence starts again) and keeps delivering', async () => {
+  const ctx1 = fakeContext();
+  const first = await buildServer(ctx1, { listen: '127.0.0.1:0', rateLimit: false });
+  await first.listen({ host: '127.0.0.1', port: 0 });
+  const port = (first.server.address() as { port: number }).port;
+  const client = new YikaClient({ baseUrl: `http://127.0.0.1:${port}`, WebSocket: WebSocket as never });
+  const seen: YikaEvent[] = [];
+  const hellos: Array<{ resume: unknown }> = [];
+  const sub = client.events({ minRetryMs: 50, maxRetryMs: 200, onConnect: (h) => hellos.push(h) }, (e) => seen.push(e));
+  let second: Awaited<ReturnType<typeof buildServer>> | undefined;
+  try {
+    await waitFor(() => hellos.length === 1);
+    for (let i = 0; i < 5; i++) ctx1.events.publish({ type: 'card.removed', readerId: 'sim-1', slot: 1 });
+    await waitFor(() => seen.length === 5);
+    await first.close();
+    const ctx2 = fakeContext();
+    second = await buildServer(ctx2, { listen: '127.0.0.1:0', rateLimit: false });
+    await second.listen({ host: '127.0.0.1', port });
+    await waitFor(() => hellos.length >= 2);
+    expect(hellos.at(-1)!.resume).toMatchObject({ complete: false });
+    ctx2.events.publish({ type: 'card.inserted', readerId: 'sim-1', slot: 1 }); // seq 1 again
+    await waitFor(() => seen.length === 6);
+    expect(seen[5]).toMatchObject({ type: 'card.inserted', seq: 1 });
+  } finally {
+    sub.close();
+    await second?.close();
+  }
+});
+
 async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {

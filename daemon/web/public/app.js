@@ -403,7 +403,12 @@
         retryMs = 500;
         setConn('live');
         if (state.lastSeq === undefined) state.lastSeq = msg.position;
-        else if (msg.resume && !msg.resume.complete) { addEvent({ type: 'local.gap', at: new Date().toISOString() }); refreshReaders(); }
+        else if (msg.position < state.lastSeq) {
+          // The daemon restarted: its sequence starts again and nothing before can be replayed.
+          state.lastSeq = msg.position;
+          addEvent({ type: 'local.gap', at: new Date().toISOString() });
+          refreshReaders();
+        } else if (msg.resume && !msg.resume.complete) { addEvent({ type: 'local.gap', at: new Date().toISOString() }); refreshReaders(); }
         return;
       }
       if (msg.type === 'stream.heartbeat' || typeof msg.seq !== 'number') return;
