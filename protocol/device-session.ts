@@ -78,6 +78,10 @@ export class DeviceSession {
       onMessage: (bytes, sealed) => this.onMessage(bytes, sealed),
       onRecordError: () => this.tearDownChannel(),
     });
+    // An oversize frame has no readable id: say so once for id 0, so the host can tell why it got no answer.
+    this.channel.decoder.onError = (kind) => {
+      if (kind === 'oversize') this.sendError(0, 'FRAME_TOO_LARGE', `frames are limited to ${this.channel.decoder.maxFrame} bytes`);
+    };
     link.onClose((reason) => {
       this.ready = false;
       this.queue.length = 0;

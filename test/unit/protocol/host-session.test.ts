@@ -233,6 +233,22 @@ describe('DeviceSession rules', () => {
     t.hostLink.close();
   });
 
+  it('reports an oversize frame once for id 0 (FRAME_TOO_LARGE) and stays in sync', async () => {
+    const t = await raw((l) => new DeviceSession(l, new FakeReader(), { maxFrame: 1024 }));
+    t.send(encodeRequest(1, 'hello', [{ versions: [1], maxFrame: 4096 }]));
+    await t.settle();
+    const { pack } = await import('msgpackr');
+    t.send(pack({ id: 2, op: 'ping', pad: Buffer.alloc(2000) }));
+    t.send(encodeRequest(3, 'ping', []));
+    await t.settle();
+    expect(t.inbox.map((m) => ('id' in m ? [m.id, m.kind, m.kind === 'error' ? m.name : ''] : []))).toEqual([
+      [1, 'result', ''],
+      [0, 'error', 'FRAME_TOO_LARGE'],
+      [3, 'result', ''],
+    ]);
+    t.hostLink.close();
+  });
+
   it('drops events before hello', async () => {
     const [, deviceLink] = createLinkPair();
     const d = new DeviceSession(deviceLink, new FakeReader());
