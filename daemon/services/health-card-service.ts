@@ -96,13 +96,13 @@ export class HealthCardService {
   }
 
   /** Reads the chosen files (default: every file), decoded. */
-  async read(readerId: string, options: { files?: string[]; slot?: number } = {}): Promise<HealthCardRead> {
+  async read(readerId: string, options: { files?: string[]; slot?: number; batch?: boolean } = {}): Promise<HealthCardRead> {
     const reader = this.options.registry.get(readerId);
     const files = resolveFiles(options.files);
     const slot = options.slot ?? USER_CARD_SLOT;
     const needsSam = files.some((f) => elementaryFile(f).readKey !== 'free');
     return this.operation(reader, 'read', async (s) => {
-      const { atr, channel, authorizer } = await this.open(s, slot, needsSam);
+      const { atr, channel, authorizer } = await this.open(s, slot, needsSam, options.batch);
       const read = await new HealthCardReader(channel, { atr, authorizer }).readFiles(files);
       return { slot, atr: hex(atr), card: read.card, files: read.files };
     });
@@ -138,13 +138,14 @@ export class HealthCardService {
   }
 
   /** Powers the card (and the SAM when needed) and makes the channels. Runs inside the reader lock. */
-  private async open(s: ReaderSession, slot: number, needsSam: boolean): Promise<{ atr: Uint8Array; channel: CardChannel; authorizer?: SamAuthorizer }> {
+  private async open(s: ReaderSession, slot: number, needsSam: boolean, batch = true): Promise<{ atr: Uint8Array; channel: CardChannel; authorizer?: SamAuthorizer }> {
     const state = s.slot(slot);
     if (state.card === 'absent') {
       throw new DeviceError('NO_CARD', `No card in the ${state.label} slot of reader ${s.reader.id}: insert a health card`, { readerId: s.reader.id, slot });
     }
     const atr = await s.ensurePowered(slot);
-    const channel = s.channel(slot);
+    // batch: false sends every APDU on its own (benchmarks compare both).
+    const channel = s.channel(slot, { batch });
     return { atr, channel, authorizer: needsSam ? await this.samFor(s) : undefined };
   }
 
