@@ -19,6 +19,7 @@ transports (at least one):
   --host-pty PATH       with --pty: start socat ourselves, the host's end at PATH (real unplug/replug)
   --tcp HOST:PORT       listen for one host at a time (PORT 0 = any free port)
   --vpcd [HOST:]PORT    present the card in slot 1 to pcscd via vsmartcard's vpcd (default port ${VPCD_DEFAULT_PORT})
+  --vpcd-sam [HOST:]PORT  present the SAM in slot 0x11 on a second vpcd reader (usually ${VPCD_DEFAULT_PORT + 1})
 
 options:
   --seed N              synthetic cardholder and fault seed (default 1)
@@ -39,6 +40,7 @@ export interface CliOptions {
   hostPty?: string;
   tcp?: { host: string; port: number };
   vpcd?: { host: string; port: number };
+  vpcdSam?: { host: string; port: number };
   seed?: number;
   profile?: string;
   speed?: number;
@@ -82,6 +84,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
         'host-pty': { type: 'string' },
         tcp: { type: 'string' },
         vpcd: { type: 'string' },
+        'vpcd-sam': { type: 'string' },
         seed: { type: 'string' },
         profile: { type: 'string' },
         speed: { type: 'string' },
@@ -111,7 +114,9 @@ export function parseCliArgs(argv: string[]): CliOptions {
   }
   if (v.tcp !== undefined) out.tcp = hostPort(v.tcp, '--tcp');
   if (v.vpcd !== undefined) out.vpcd = hostPort(v.vpcd, '--vpcd', '127.0.0.1');
-  if (!out.pty && !out.tcp && !out.vpcd) bad('choose a transport: --pty PATH, --tcp HOST:PORT or --vpcd [HOST:]PORT (see --help)');
+  if (v['vpcd-sam'] !== undefined) out.vpcdSam = hostPort(v['vpcd-sam'], '--vpcd-sam', '127.0.0.1');
+  if (out.vpcd && out.vpcdSam && out.vpcd.host === out.vpcdSam.host && out.vpcd.port === out.vpcdSam.port) bad('--vpcd and --vpcd-sam need different ports');
+  if (!out.pty && !out.tcp && !out.vpcd && !out.vpcdSam) bad('choose a transport: --pty PATH, --tcp HOST:PORT or --vpcd [HOST:]PORT (see --help)');
   if (v.seed !== undefined) {
     if (!/^\d{1,10}$/.test(v.seed) || Number(v.seed) > 2 ** 32 - 1) bad('--seed must be an integer from 0 to 4294967295');
     out.seed = Number(v.seed);
@@ -178,19 +183,21 @@ export async function runCli(argv: string[], io: { stdout: NodeJS.WritableStream
       const t = await sim.serveTcp(options.tcp.host, options.tcp.port);
       ready.push(`tcp=${options.tcp.host}:${t.port}`);
     }
-    if (options.vpcd) {
+    for (const [target, slot, name] of [[options.vpcd, 0x01, 'vpcd'], [options.vpcdSam, 0x11, 'vpcd-sam']] as const) {
+      if (!target) continue;
       // Report state changes only: while vpcd is down the client retries every 500 ms.
       let lastState = '';
       sim.serveVpcd({
-        host: options.vpcd.host,
-        port: options.vpcd.port,
+        host: target.host,
+        port: target.port,
+        slot,
         onState: (state, detail) => {
           if (state === lastState) return;
           lastState = state;
-          io.stderr.write(`yika-sim: vpcd ${state}${detail ? ` ${detail}` : ''}${state === 'connecting' ? ' (retrying until pcscd with vpcd listens)' : ''}\n`);
+          io.stderr.write(`yika-sim: ${name} ${state}${detail ? ` ${detail}` : ''}${state === 'connecting' ? ' (retrying until pcscd with vpcd listens)' : ''}\n`);
         },
       });
-      ready.push(`vpcd=${options.vpcd.host}:${options.vpcd.port}`);
+      ready.push(`${name}=${target.host}:${target.port}`);
     }
     if (options.control !== undefined) {
       control = await startControlServer(sim.controller, { port: options.control });

@@ -205,7 +205,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     },
     serveVpcd(vpcdOptions = {}) {
       const client = startVpcdClient({ ...vpcdOptions, reader });
-      transports.add({ description: `vpcd ${vpcdOptions.host ?? '127.0.0.1'}:${vpcdOptions.port ?? 35963}`, unplug: () => client.unplug(), replug: () => client.replug(), close: () => client.close() });
+      transports.add({ description: `vpcd ${vpcdOptions.host ?? '127.0.0.1'}:${vpcdOptions.port ?? 35963} slot 0x${(vpcdOptions.slot ?? 1).toString(16).padStart(2, '0')}`, unplug: () => client.unplug(), replug: () => client.replug(), close: () => client.close() });
       reader.addCounterSource(() => client.counters());
       return client;
     },

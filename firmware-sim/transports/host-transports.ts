@@ -134,6 +134,21 @@ export interface PtyTransportOptions {
 export async function ptyTransport(endpoint: DeviceEndpoint, options: PtyTransportOptions): Promise<HostTransport> {
   let socat: SocatProcess | undefined;
   let plugged = false;
+  let reopenTimer: NodeJS.Timeout | undefined;
+
+  // If the line goes away under us (an external socat restarted or killed), keep trying to open the
+  // path again, like firmware waiting for its UART to come back.
+  const reopenLater = (): void => {
+    clearTimeout(reopenTimer);
+    reopenTimer = setTimeout(() => {
+      if (!plugged) return;
+      plugged = false;
+      plug().catch(() => {
+        plugged = true;
+        reopenLater();
+      });
+    }, 500);
+  };
 
   const plug = async (): Promise<void> => {
     if (options.hostPath) socat = await startSocat(options.path, options.hostPath);
@@ -147,10 +162,14 @@ export async function ptyTransport(endpoint: DeviceEndpoint, options: PtyTranspo
     }
     endpoint.attach(link);
     plugged = true;
+    link.onClose((reason) => {
+      if (plugged && reason.by !== 'local') reopenLater();
+    });
   };
 
   const unplug = async (): Promise<void> => {
     plugged = false;
+    clearTimeout(reopenTimer);
     endpoint.detach('reader unplugged');
     await socat?.stop();
     socat = undefined;

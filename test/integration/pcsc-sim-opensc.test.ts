@@ -44,7 +44,7 @@ describe.skipIf(!!reason)('yika-sim --vpcd through pcscd (opensc-tool, scriptor)
   beforeAll(async () => {
     pcscd = await startPcscd({ quickack: true });
     // The simulator must reach vpcd's loopback port: run it next to pcscd (same network namespace).
-    sim = pcscd.spawnNear(process.execPath, ['--import', 'tsx', `${ROOT}firmware-sim/cli.ts`, '--vpcd', '35963', '--seed', '8', '--no-stdin']);
+    sim = pcscd.spawnNear(process.execPath, ['--import', 'tsx', `${ROOT}firmware-sim/cli.ts`, '--vpcd', '35963', '--vpcd-sam', '35964', '--seed', '8', '--no-stdin']);
     sim.stdout?.on('data', (d) => (simOut += d));
     sim.stderr?.on('data', (d) => (simOut += d));
     await until('the simulated card in pcscd', async () => (await run('opensc-tool', ['-r', READER, '-a'])).out.includes('3b:8c:80:01'));
@@ -72,6 +72,14 @@ describe.skipIf(!!reason)('yika-sim --vpcd through pcscd (opensc-tool, scriptor)
     expect(out).toMatch(/SENDING: 00 B2 01 04 00\s*\nRECEIVED \(SW1=0X90, SW2=0X00\):\s*\n01 01 /);
     const unknown = await run('opensc-tool', ['-r', READER, '-c', 'default', '-s', '00EE000000']);
     expect(unknown.out.toUpperCase()).toMatch(/SW1=0X6D, SW2=0X00/);
+  });
+
+  it('the SAM appears on the second vpcd reader: VERIFY with the test PIN, a wrong PIN counts down', async () => {
+    await until('the SAM in pcscd', async () => (await run('opensc-tool', ['-r', 'Virtual PCD 00 01', '-a'])).out.includes('59:49:4b:41:53:41:4d:31'));
+    const wrong = await run('opensc-tool', ['-r', 'Virtual PCD 00 01', '-c', 'default', '-s', '0020000003999999']);
+    expect(wrong.out.toUpperCase()).toMatch(/SW1=0X63, SW2=0XC2/);
+    const right = await run('opensc-tool', ['-r', 'Virtual PCD 00 01', '-c', 'default', '-s', '0020000003123456']);
+    expect(right.out.toUpperCase()).toMatch(/SW1=0X90, SW2=0X00/);
   });
 
   it('scriptor runs a script: SELECT DDF1, SELECT EF05, READ RECORD 1', async () => {

@@ -1,4 +1,5 @@
 // yika-sim as a child process over a real serial line (socat PTY pair, serialport on both ends).
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,6 +95,48 @@ describe.skipIf(!hasSocat)('yika-sim --pty (child process, socat pair)', () => {
     } finally {
       await session?.close().catch(() => undefined);
       await sim.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an external socat restarted: the simulator reopens its path and serves the next host', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yika-sim-reopen-'));
+    const [devicePath, hostPath] = [join(dir, 'reader'), join(dir, 'host')];
+    const startSocat = async () => {
+      const child = spawn('socat', [`pty,raw,echo=0,link=${devicePath}`, `pty,raw,echo=0,link=${hostPath}`], { stdio: 'ignore' });
+      await until(() => existsSync(devicePath) && existsSync(hostPath));
+      return child;
+    };
+    const stopSocat = async (child: ReturnType<typeof spawn>) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await gone;
+    };
+    let socat = await startSocat();
+    const sim = await startSimProcess(['--pty', devicePath, '--no-stdin']);
+    let session: HostSession | undefined;
+    try {
+      session = await HostSession.open(await openSerialLink(hostPath), { keepaliveMs: 0 });
+      await session.close();
+      await stopSocat(socat);
+      socat = await startSocat();
+      // The simulator retries every 500 ms; hello succeeds once it has reopened its end.
+      let opened: HostSession | undefined;
+      for (let i = 0; i < 40 && !opened; i++) {
+        const link = await openSerialLink(hostPath);
+        opened = await HostSession.open(link, { keepaliveMs: 0, timeouts: { hello: 400 } }).catch(() => {
+          link.close();
+          return undefined;
+        });
+        if (!opened) await new Promise((r) => setTimeout(r, 250));
+      }
+      session = opened;
+      expect(session?.deviceHello.vendor).toBe('Yika');
+    } finally {
+      await session?.close().catch(() => undefined);
+      await sim.stop();
+      await stopSocat(socat);
       rmSync(dir, { recursive: true, force: true });
     }
   });
