@@ -103,6 +103,18 @@ describe('HealthCardWriter against the simulated card', () => {
     expect(p.outpatient![0]).toBeNull();
   });
 
+  it('removes the photo and erases a visit slot over T=0 (read back: no photo, slot invalid)', async () => {
+    const { card, atr, authorizer, profile } = setUp(11);
+    const filled = (profile.inpatient ?? []).findIndex((v) => v !== null);
+    const slot = filled >= 0 ? filled + 1 : 1;
+    const writer = new HealthCardWriter(simChannel(card, 0), { atr, authorizer });
+    const r = await writer.write({ photo: null, eraseInpatient: [slot] });
+    expect(r.files).toEqual(['DDF1/EF07', 'DF03/EF05']);
+    const read = await new HealthCardReader(simChannel(card, 0), { atr, authorizer }).readFiles(['DDF1/EF07', `DF03/EE0${slot}` as 'DF03/EE01']);
+    expect(read.files['DDF1/EF07']).toMatchObject({ kind: 'photo', length: 0, base64: null });
+    expect(read.files[`DF03/EE0${slot}` as 'DF03/EE01']).toMatchObject({ kind: 'visit', valid: false });
+  });
+
   it('validates everything before touching the card', async () => {
     const sent: string[] = [];
     const writer = new HealthCardWriter({ transmit: async (c) => { sent.push(Buffer.from(c).toString('hex')); return Uint8Array.of(0x90, 0); } }, { atr: setUp(3).atr, authorizer: setUp(3).authorizer });
