@@ -121,13 +121,3 @@ export function encodeClaims(claims: Ehc1Claims, extra: MsgValue[] = []): Uint8A
   for (const x of extra) w.value(x);
   return w.bytes();
 }
-
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

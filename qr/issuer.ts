@@ -2,12 +2,11 @@
 // (default ID, raw r‖s) and renders the text. Used by `yika qr issue`, the demo trust setup, the
 // simulator's scanner and the tests. A real issuer keeps its key in an HSM; this is the reference.
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_SM2_ID, type Sm2PrivateKey } from '../crypto/index.ts';
+import { DEFAULT_SM2_ID, concatBytes, type Sm2PrivateKey } from '../crypto/index.ts';
 import {
   MIN_IAT,
   SIGNED_MESSAGE_PREFIX,
   TTL_BOUNDS,
-  concatBytes,
   encodeClaims,
   encodeHeader,
   type CodeType,

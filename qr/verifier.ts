@@ -2,7 +2,7 @@
 // the front desk (never the payload). The expensive, time-independent part (decode, key lookup,
 // claims, SM2, revocation) becomes a Verdict cached per normalised text and per trust bundle; the
 // time window, trust-list state and replay guard run on every call, cached or not.
-import { DEFAULT_SM2_ID, sm3 } from '../crypto/index.ts';
+import { DEFAULT_SM2_ID, sm3, toHex as hex } from '../crypto/index.ts';
 import {
   EHC1_VERSION,
   MIN_BODY_LENGTH,
@@ -111,7 +111,6 @@ const NEGATIVE_TTL_MS = 5_000;
 const VALID_DYNAMIC = 'Valid dynamic health code.';
 const VALID_STATIC = 'Valid static health code.';
 const iso = (s: number): string => new Date(s * 1000).toISOString();
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 
 function jsonSafe(v: MsgValue): unknown {
   if (v instanceof Uint8Array) return hex(v);

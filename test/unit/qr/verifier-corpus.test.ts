@@ -3,8 +3,8 @@
 // duplicate kid, re-issued card).
 import { createSign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SM2_ID, SM2_P256, bigIntToBytes, type Sm2PrivateKey } from '../../../crypto/index.ts';
-import { SIGNED_MESSAGE_PREFIX, concatBytes, encodeClaims, encodeHeader, type CodeType } from '../../../qr/ehc1-body.ts';
+import { DEFAULT_SM2_ID, SM2_P256, bigIntToBytes, concatBytes, type Sm2PrivateKey } from '../../../crypto/index.ts';
+import { SIGNED_MESSAGE_PREFIX, encodeClaims, encodeHeader, type CodeType } from '../../../qr/ehc1-body.ts';
 import { EHC1_PREFIX, bytesToDigits, digitsToBytes, encodeEhc1Text } from '../../../qr/ehc1-text.ts';
 import { issueCode, prepareCode } from '../../../qr/issuer.ts';
 import { QR_RESULT_CODES, type QrResultCode } from '../../../qr/result-codes.ts';
