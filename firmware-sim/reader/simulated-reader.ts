@@ -21,6 +21,7 @@ import {
   addTime,
   atrUs,
   cardIoUs,
+  contactlessIoUs,
   DI_TABLE,
   FI_TABLE,
   hostLinkUs,
@@ -501,7 +502,9 @@ export class SimulatedReader implements ReaderOperations {
 
   #afterReset(s: Slot, card: SimCard, atr: Uint8Array): PowerOnResult {
     const params = parseAtrParameters(atr);
-    const protocol = params.protocols.find((p) => card.protocols.includes(p)) ?? card.protocols[0] ?? 0;
+    // A card in the contactless field speaks ISO 14443-4 blocks: T=1 semantics (no 61xx/6Cxx) when it can.
+    const preferred = s.info.kind === 'contactless' && card.protocols.includes(1) ? 1 : undefined;
+    const protocol = preferred ?? params.protocols.find((p) => card.protocols.includes(p)) ?? card.protocols[0] ?? 0;
     s.powered = true;
     s.atr = atr.slice();
     s.atrParams = params;
@@ -546,7 +549,10 @@ export class SimulatedReader implements ReaderOperations {
     const response = answer.response;
     const step = {
       ...zeroTime(),
-      cardIoUs: cardIoUs(apdu, response, s.protocol, s.fi, s.di, { ...this.timing, ifsc: s.atrParams?.ifsc ?? this.timing.ifsc }),
+      cardIoUs:
+        s.info.kind === 'contactless'
+          ? contactlessIoUs(apdu, response)
+          : cardIoUs(apdu, response, s.protocol, s.fi, s.di, { ...this.timing, ifsc: s.atrParams?.ifsc ?? this.timing.ifsc }),
       processingUs: this.timing.processingUs[answer.kind] ?? this.timing.processingUs.other,
       extraUs: this.faults.extraDelayUs?.(slot) ?? 0,
     };

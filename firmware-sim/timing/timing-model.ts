@@ -110,6 +110,21 @@ export function cardIoUs(command: Uint8Array, response: Uint8Array, protocol: 0 
   return cardCharacters(command, response, protocol, cfg.ifsc) * etuPerChar(protocol) * etuUs(fi, di, cfg.clockHz);
 }
 
+/** ISO/IEC 14443 carrier: 13.56 MHz; at 106 kbit/s a bit lasts 128 carrier cycles. */
+export const CONTACTLESS_FC_HZ = 13_560_000;
+
+/**
+ * Contactless (ISO/IEC 14443-4, Type A at 106 kbit/s) time of one exchange: each byte is 8 bits plus
+ * odd parity (9 bit times of 128/fc ≈ 9.44 µs); each I-block adds PCB and a 2-byte CRC; the frame
+ * delay time between the reader's frame and the card's answer is ≈ 1236/fc (≈ 91 µs) each way.
+ */
+export function contactlessIoUs(command: Uint8Array, response: Uint8Array): number {
+  const bitUs = (128 / CONTACTLESS_FC_HZ) * 1e6;
+  const bytes = command.length + 3 + response.length + 3;
+  const fdtUs = (1236 / CONTACTLESS_FC_HZ) * 1e6;
+  return bytes * 9 * bitUs + 2 * fdtUs;
+}
+
 /** T=0 work waiting time: how long the reader waits for a silent card before declaring it mute. */
 export function workWaitingUs(fi: number, cfg: TimingConfig): number {
   return ((960 * cfg.wi * fi) / cfg.clockHz) * 1e6;

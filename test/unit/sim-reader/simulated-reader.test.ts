@@ -223,6 +223,21 @@ describe('SimulatedReader: protocol parameters', () => {
     expect(slow / fast).toBeCloseTo(4, 6);
   });
 
+  it('the contactless slot runs T=1 and ISO 14443 timing (106 kbit/s), faster than the contact slot at 372/1', async () => {
+    const reader = new SimulatedReader();
+    reader.insertCard(1, new ScriptedCard());
+    reader.insertCard(2, new ScriptedCard());
+    expect((await reader.powerOn(1)).protocol).toBe(0);
+    expect((await reader.powerOn(2)).protocol).toBe(1);
+    await reader.transmit(1, hex('00B2010400'));
+    const contact = reader.lastOperationTime()!.time.cardIoUs;
+    await reader.transmit(2, hex('00B2010400'));
+    const field = reader.lastOperationTime()!.time.cardIoUs;
+    // 5 + 7 bytes + 6 framing = 18 bytes · 9 bits · 128/13.56 MHz + 2 · 1236/13.56 MHz
+    expect(field).toBeCloseTo(18 * 9 * (128 / 13.56) + 2 * (1236 / 13.56), 6);
+    expect(field).toBeLessThan(contact / 5);
+  });
+
   it('warm reset returns the ATR and goes back to default parameters', async () => {
     const reader = new SimulatedReader();
     reader.insertCard(1, new ScriptedCard(TEST_ATR_FAST_T0, [0]));
