@@ -42,6 +42,7 @@ export async function buildServer(ctx: ServerContext, options: ApiConfigInput = 
     },
     return503OnClosing: true,
     forceCloseConnections: true,
+    frameworkErrors: (err, _request, reply) => void reply.code((err.statusCode ?? 400) as never).send({ error: { code: ApiErrorCode.BAD_REQUEST, message: `Malformed request URL (${err.code}): bad percent-encoding or a path segment too long` } } as never),
   });
 
   const collector = new OpenApiCollector();
