@@ -50,3 +50,4 @@ export {
 } from './sm2-key-exchange.ts';
 export { runSelfTest, requireSelfTest, lastSelfTestResult, type SelfTestResult } from './self-test.ts';
 export { OID_SM2_CURVE, OID_EC_PUBLIC_KEY } from './sm2-key-codec.ts';
+export type { Pkcs8Cipher } from './sm2-key-encryption.ts';

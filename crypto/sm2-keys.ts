@@ -19,6 +19,7 @@ import {
 } from './sm2-signature-encoding.ts';
 import { computeZa, sm2IdBytes, type Sm2Id } from './sm2-za.ts';
 import { sm3 } from './sm3.ts';
+import { decryptPkcs8, encryptPkcs8, type Pkcs8Cipher } from './sm2-key-encryption.ts';
 
 export type Sm2SignatureFormat = 'raw' | 'der';
 
@@ -210,10 +211,12 @@ export class Sm2PrivateKey {
 
   /**
    * "PRIVATE KEY" (PKCS#8) or SEC1 "EC PRIVATE KEY" / "SM2 PRIVATE KEY" (what `openssl ec` writes for SM2).
-   * Other blocks (e.g. "EC PARAMETERS") are skipped. Encrypted keys are not supported.
+   * or "ENCRYPTED PRIVATE KEY" (PKCS#8 PBES2, needs `passphrase`). Other blocks (e.g. "EC PARAMETERS") are
+   * skipped. Legacy OpenSSL-encrypted PEM (Proc-Type headers) is refused.
    */
-  static fromPem(pem: string): Sm2PrivateKey {
-    const { label, der } = pemDecode(pem, ['PRIVATE KEY', 'EC PRIVATE KEY', 'SM2 PRIVATE KEY']);
+  static fromPem(pem: string, passphrase?: string): Sm2PrivateKey {
+    const { label, der } = pemDecode(pem, ['PRIVATE KEY', 'EC PRIVATE KEY', 'SM2 PRIVATE KEY', 'ENCRYPTED PRIVATE KEY']);
+    if (label === 'ENCRYPTED PRIVATE KEY') return Sm2PrivateKey.fromPkcs8Der(decryptPkcs8(pemEncode(label, der), passphrase));
     return label === 'PRIVATE KEY' ? Sm2PrivateKey.fromPkcs8Der(der) : Sm2PrivateKey.fromSec1Der(der);
   }
 
@@ -257,6 +260,11 @@ export class Sm2PrivateKey {
   /** PKCS#8 "PRIVATE KEY" PEM. */
   toPem(): string {
     return pemEncode('PRIVATE KEY', this.toPkcs8Der());
+  }
+
+  /** "ENCRYPTED PRIVATE KEY" PEM (PKCS#8 PBES2 with PBKDF2; SM4-CBC by default), readable by `openssl pkey`. */
+  toEncryptedPem(passphrase: string, cipher: Pkcs8Cipher = 'sm4-cbc'): string {
+    return encryptPkcs8(this.toPkcs8Der(), passphrase, cipher);
   }
 
   /** SM2 signature over SM3(ZA‖message); raw r‖s by default. */

@@ -83,6 +83,16 @@ describe.skipIf(!hasOpenssl)('SM2 against the openssl CLI (pkeyutl -rawin -diges
     expect(key.publicKey.verify(M, sig, { format: 'der' })).toBe(false);
   });
 
+  it('encrypted PKCS#8 both ways: openssl pkcs8 -v2 sm4-cbc → ours, ours → openssl pkey -passin', () => {
+    const key = Sm2PrivateKey.generate();
+    writeFileSync(file('plain.pem'), key.toPem());
+    openssl('pkcs8', '-topk8', '-in', file('plain.pem'), '-v2', 'sm4-cbc', '-passout', 'pass:desk-17', '-out', file('enc.pem'));
+    expect(Sm2PrivateKey.fromPem(readFileSync(file('enc.pem'), 'utf8'), 'desk-17').toHex()).toBe(key.toHex());
+    writeFileSync(file('ours-enc.pem'), key.toEncryptedPem('desk-18'));
+    const out = openssl('pkey', '-in', file('ours-enc.pem'), '-passin', 'pass:desk-18', '-pubout').toString();
+    expect(Sm2PublicKey.fromPem(out).equals(key.publicKey)).toBe(true);
+  });
+
   it('we sign, openssl verifies (and rejects the wrong ID)', () => {
     const key = Sm2PrivateKey.generate();
     const pem = key.publicKey.toPem();

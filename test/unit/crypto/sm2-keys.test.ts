@@ -100,6 +100,23 @@ describe('SM2 private key import/export', () => {
     expect(() => Sm2PrivateKey.fromPem('no pem here')).toThrow(CryptoEncodingError);
   });
 
+  it('encrypted PKCS#8 PEM round trips (SM4-CBC default, AES-256-CBC) and refuses a wrong or missing passphrase', () => {
+    for (const cipher of ['sm4-cbc', 'aes-256-cbc'] as const) {
+      const pem = key.toEncryptedPem('correct horse', cipher);
+      expect(pem).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----\n/);
+      expect(pem).not.toContain(Buffer.from(key.toPkcs8Der()).toString('base64').slice(0, 40));
+      expect(Sm2PrivateKey.fromPem(pem, 'correct horse').toHex()).toBe(D);
+      expect(() => Sm2PrivateKey.fromPem(pem, 'wrong horse')).toThrow(CryptoKeyError);
+      expect(() => Sm2PrivateKey.fromPem(pem)).toThrow(expect.objectContaining({ code: 'CRYPTO_BAD_ARGUMENT' }));
+    }
+    expect(() => key.toEncryptedPem('')).toThrow(expect.objectContaining({ code: 'CRYPTO_BAD_ARGUMENT' }));
+    try {
+      Sm2PrivateKey.fromPem(key.toEncryptedPem('pw'), 'nope');
+    } catch (e) {
+      expect(String((e as Error).message)).not.toMatch(/pw|nope/);
+    }
+  });
+
   it('keeps the secret out of JSON and inspect output', () => {
     expect(JSON.stringify(key)).not.toContain(D);
     expect(inspect(key)).not.toContain(D);
