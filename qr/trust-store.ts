@@ -117,7 +117,14 @@ export class TrustStore {
           offered: next.seq,
         });
       }
-      if (this.options.file) await writeAtomically(this.options.file, fileBytes);
+      if (this.options.file) {
+        try {
+          await writeAtomically(this.options.file, fileBytes);
+        } catch (e) {
+          // Not installed: a bundle that would vanish at the next restart is worse than a clear error.
+          throw new QrError('QR_TRUST_BUNDLE_UNAVAILABLE', `the trust bundle file could not be written (${(e as NodeJS.ErrnoException).code ?? 'I/O error'})`, undefined, { cause: e });
+        }
+      }
       this.swap(next, source);
       return this.info();
     });

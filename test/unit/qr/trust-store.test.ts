@@ -118,3 +118,13 @@ describe('TrustStore', () => {
     }
   });
 });
+
+describe('TrustStore persistence failure', () => {
+  it('an unwritable bundle file refuses the install with QR_TRUST_BUNDLE_UNAVAILABLE and keeps the old bundle', async () => {
+    const blocker = join(dir, 'not-a-dir');
+    writeFileSync(blocker, 'x');
+    const trust = new TrustStore({ anchors: [anchor.publicKey], file: join(blocker, 'bundle.bin'), now: () => NOW });
+    await expect(trust.install(bundleBytes({ seq: 40 }))).rejects.toMatchObject({ code: 'QR_TRUST_BUNDLE_UNAVAILABLE' });
+    expect(trust.current).toBeUndefined();
+  });
+});
