@@ -221,4 +221,3 @@ function fciNames(fci: Uint8Array, name: Uint8Array): boolean {
   }
 }
 
-export type { FileId };

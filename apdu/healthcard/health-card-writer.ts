@@ -9,8 +9,8 @@ import type { BatchCommand, CardChannel } from '../card-channel.ts';
 import { command } from '../command-apdu.ts';
 import { buildSimpleTlv } from '../tlv.ts';
 import { isYikaError } from '../../common/yika-error.ts';
-import { encodeValue } from './codecs.ts';
-import { dataItem, itemsOfFile, type DataItem, type ItemFile, type ItemValues } from './data-items.ts';
+import { encodeB, encodeValue } from './codecs.ts';
+import { dataItem, itemsOfFile, VISIT_TAIL, type DataItem, type ItemFile, type ItemValues } from './data-items.ts';
 import {
   BINARY_CHUNK, DEDICATED_FILES, ELEMENTARY_FILES, elementaryFile, KEYS, PHOTO_FILE_SIZE, visitFilesOf,
   type DfName, type ElementaryFile, type FileId,
@@ -24,6 +24,9 @@ export interface VisitWrite {
   slot: number;
   /** Items 64–212 (inpatient) or 213–384 (outpatient); absent items are written as FF (unwritten). */
   values: ItemValues;
+  /** Optional 64-byte signature and 190-byte certificate (hex) written after the data area; absent = FF. */
+  signature?: string;
+  certificate?: string;
 }
 
 export interface HealthCardWrite {
@@ -185,7 +188,10 @@ export class HealthCardWriter {
         slotOk(w.slot);
         const ef = elementaryFile(ids[w.slot - 1]);
         const dataLength = itemsOfFile(group).reduce((s, d) => s + d.length, 0);
-        const data = layoutBytes(group, dataLength, w.values);
+        const data = new Uint8Array(ef.size!).fill(0xff);
+        data.set(layoutBytes(group, dataLength, w.values));
+        if (w.signature !== undefined) data.set(encodeB(w.signature, VISIT_TAIL.signatureLength), dataLength);
+        if (w.certificate !== undefined) data.set(encodeB(w.certificate, VISIT_TAIL.certificateLength), dataLength + VISIT_TAIL.signatureLength);
         steps.push({
           df: 'DF03', file: ef.id, key: ef.updateKey, items: itemsOfFile(group).map((d) => d.itemNo),
           run: async (s, _w, done) => {

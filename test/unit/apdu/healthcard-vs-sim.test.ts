@@ -75,7 +75,7 @@ describe('HealthCardWriter against the simulated card', () => {
       photo,
       addAllergies: [{ 58: '青霉素', 59: '皮疹' }],
       addImmunisations: [{ 60: '乙肝疫苗', 61: '20250101' }, { 60: '麻疹疫苗', 61: '20240101' }],
-      inpatient: [{ slot: 3, values: ee }],
+      inpatient: [{ slot: 3, values: ee, signature: 'AB'.repeat(64), certificate: 'CD'.repeat(190) }],
       outpatient: [{ slot: 5, values: ed }],
       eraseOutpatient: [1],
     });
@@ -99,6 +99,8 @@ describe('HealthCardWriter against the simulated card', () => {
     expect(p.allergies![0]).toEqual({ 58: '青霉素', 59: '皮疹' });
     expect(p.immunisations!.slice(0, 2)).toEqual([{ 60: '乙肝疫苗', 61: '20250101' }, { 60: '麻疹疫苗', 61: '20240101' }]);
     expect(p.inpatient![2]).toEqual(ee);
+    const ee3 = (await r2.readFiles(['DF03/EE03'])).files['DF03/EE03'];
+    expect(ee3).toMatchObject({ kind: 'visit', valid: true, signature: 'AB'.repeat(64), certificate: 'CD'.repeat(190) });
     expect(p.outpatient![4]).toEqual(ed);
     expect(p.outpatient![0]).toBeNull();
   });
