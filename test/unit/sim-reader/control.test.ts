@@ -144,3 +144,27 @@ describe('yika-sim flags', () => {
     }
   });
 });
+
+describe('stdin line input', () => {
+  it('answers each line in order: ok, results, typed errors', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { attachLineInput } = await import('../../../firmware-sim/control/line-input.ts');
+    const sim = createSimulator();
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let text = '';
+    output.on('data', (d) => (text += d));
+    const detach = attachLineInput(input, output, sim.controller);
+    input.write('remove 1\nscan HELLO\n\nfrobnicate\nfault corrupt-bytes rate=0.5\nhelp\n');
+    for (let i = 0; i < 100 && !text.includes('commands ('); i++) await new Promise((r) => setTimeout(r, 10));
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('ok {"slot":1,"removed":true}');
+    expect(lines[1]).toBe('ok');
+    expect(lines[2]).toBe('error SIM_BAD_COMMAND: unknown command; try "help"');
+    expect(lines[3]).toBe('ok');
+    expect(lines[4]).toMatch(/^commands \(/);
+    expect(text).not.toContain('HELLO');
+    detach();
+    await sim.close();
+  });
+});
