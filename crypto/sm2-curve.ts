@@ -20,8 +20,7 @@ export interface AffinePoint {
   readonly y: bigint;
 }
 
-/** The point at infinity. */
-export const INFINITY = null;
+/** A point, or null for the point at infinity. */
 export type CurvePoint = AffinePoint | null;
 
 /** The recommended curve sm2p256v1 (GB/T 32918.5, OID 1.2.156.10197.1.301). */
