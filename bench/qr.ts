@@ -3,11 +3,12 @@
 // Map lookup; HTTP verify requests (cached) against a bare fastify route, both over fastify inject.
 // Run alone: node --import tsx bench/qr.ts
 import { execFileSync } from 'node:child_process';
+import { createVerify } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import Fastify from 'fastify';
 import { opsPerSecond, opsPerSecondAsync, median, type BenchRow, type BenchSection } from './bench-kit.ts';
-import { Sm2PrivateKey } from '../crypto/index.ts';
+import { Sm2PrivateKey, sm2SignatureRawToDer } from '../crypto/index.ts';
 import { QrService } from '../daemon/services/qr-service.ts';
 import { qrRoutes } from '../daemon/api/routes/qr.ts';
 import { buildTrustBundle } from '../qr/trust-bundle.ts';
@@ -49,19 +50,32 @@ export async function run(): Promise<BenchSection> {
   const rows: BenchRow[] = [];
   const notes: string[] = [];
 
-  // ---- cold, one core
+  // ---- cold, one core: alternated with its anchors run by run (a shared machine's load hits all alike)
   const cold = new Verifier({ trust, cache: { maxEntries: 0 } });
+  const parts = splitBody(digitsToBytes(codes[0].slice(5))!);
+  const nativeKey = issuer.publicKey.nativeKey();
+  const za = issuer.publicKey.za();
+  const derSig = sm2SignatureRawToDer(parts.signature);
   let i = 0;
-  const coldRate = opsPerSecond(() => {
-    const r = cold.verifySync(codes[i++ % codes.length]);
-    if (!r.ok) throw new Error(`bench code refused: ${r.code}`);
-  }, { runs: 5, minMs: 1000 });
-  const opensslOne = opensslVerifyRate(3);
-  rows.push({ name: 'cold verify, one core (decode + claims + SM2 + revocation)', value: coldRate, unit: 'verify/s', anchor: { name: 'openssl speed -seconds 3 sm2 (verify)', value: opensslOne } });
+  const coldRates: number[] = [];
+  const nodeRates: number[] = [];
+  const opensslRates: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    coldRates.push(
+      opsPerSecond(() => {
+        const res = cold.verifySync(codes[i++ % codes.length]);
+        if (!res.ok) throw new Error(`bench code refused: ${res.code}`);
+      }, { runs: 1, minMs: 1000 }),
+    );
+    nodeRates.push(opsPerSecond(() => void createVerify('sm3').update(za).update(parts.signedMessage).verify(nativeKey, derSig), { runs: 1, minMs: 1000 }));
+    opensslRates.push(opensslVerifyRate(1));
+  }
+  const coldRate = median(coldRates);
+  rows.push({ name: 'cold verify, one core (decode + claims + SM2 + revocation)', value: coldRate, unit: 'verify/s', anchor: { name: 'openssl speed sm2 (verify), alternated 3 × 1 s', value: median(opensslRates) } });
+  rows.push({ name: 'cold verify, one core', value: coldRate, unit: 'verify/s', anchor: { name: 'bare node:crypto createVerify(sm3) with cached key and ZA', value: median(nodeRates) } });
 
   // sm-crypto (pure JS), same message and key: the library most Node projects use.
   const sm = createRequire(import.meta.url)('sm-crypto') as { sm2: { doVerifySignature(m: number[], s: string, p: string, o: object): boolean } };
-  const parts = splitBody(digitsToBytes(codes[0].slice(5))!);
   const msg = [...parts.signedMessage];
   const sigHex = Buffer.from(parts.signature).toString('hex');
   const pubHex = issuer.publicKey.toHex();
