@@ -4,12 +4,15 @@
 
 import type { BatchCommand, BatchResult, CardChannel, TransmitOptions } from './card-channel.ts';
 import { ChannelError } from './apdu-errors.ts';
+import { YikaError } from '../common/yika-error.ts';
 import { runBatchSequentially } from './batch.ts';
 
 interface Exchange {
   /** Expected command bytes; null = masked (any byte). */
   command: Array<number | null>;
   response: Uint8Array;
+  /** A recorded transport failure (`A!! CODE`): replayed as a YikaError with that code. */
+  errorCode?: string;
   line: number;
 }
 
@@ -52,7 +55,13 @@ export class ReplayChannel implements CardChannel {
       if (line === '' || line.startsWith('#')) return;
       const m = /^(\S+?)(>>|<<|!!)\s*(\S*)$/.exec(line);
       if (!m) throw new ChannelError('TRACE_MALFORMED', `trace line ${lineNo}: expected "${prefix}>> hex" or "${prefix}<< hex"`, { line: lineNo });
-      if (m[1] !== prefix || m[2] === '!!') return;
+      if (m[1] !== prefix) return;
+      if (m[2] === '!!') {
+        if (!pending) throw new ChannelError('TRACE_MALFORMED', `trace line ${lineNo}: error without a command`, { line: lineNo });
+        this.exchanges.push({ ...pending, response: new Uint8Array(0), errorCode: m[3] || 'ERROR' });
+        pending = undefined;
+        return;
+      }
       if (m[2] === '>>') {
         if (pending) throw new ChannelError('TRACE_MALFORMED', `trace line ${lineNo}: command without a response before it`, { line: lineNo });
         pending = { command: parseHexPattern(m[3], lineNo), line: lineNo };
@@ -92,6 +101,7 @@ export class ReplayChannel implements CardChannel {
       });
     }
     this.position++;
+    if (next.errorCode) throw new YikaError(next.errorCode, `replayed transport failure (trace line ${next.line})`, { line: next.line });
     return next.response.slice();
   }
 }

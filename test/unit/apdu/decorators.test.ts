@@ -5,6 +5,7 @@ import { withChaining } from '../../../apdu/chaining.ts';
 import { withTrace } from '../../../apdu/trace.ts';
 import { ReplayChannel } from '../../../apdu/replay-channel.ts';
 import { transmitBatch } from '../../../apdu/batch.ts';
+import { ChannelError } from '../../../apdu/apdu-errors.ts';
 import { isYikaError } from '../../../common/yika-error.ts';
 import { ScriptedChannel, h, hx } from './scripted-channel.ts';
 
@@ -149,6 +150,16 @@ describe('ReplayChannel', () => {
     expect(r.responses.map(hx)).toEqual(['9000', '0101319000']);
     expect(replay.batches).toBe(1);
   });
+  it('replays a recorded transport failure (A!! CODE) as a typed error', async () => {
+    const lines: string[] = [];
+    const failing = withTrace({ transmit: async () => { throw new ChannelError('REPLAY_EXHAUSTED', 'x'); } }, (l) => lines.push(l));
+    await failing.transmit(h('00B0000010')).catch(() => undefined);
+    expect(lines).toEqual(['A>> 00B0000010', 'A!! REPLAY_EXHAUSTED']);
+    const r = new ReplayChannel([...lines, 'A>> 00840000', 'A<< 9000']);
+    await expect(r.transmit(h('00B0000010'))).rejects.toMatchObject({ code: 'REPLAY_EXHAUSTED', details: { line: 1 } });
+    expect(hx(await r.transmit(h('00840000')))).toBe('9000');
+  });
+
   it('rejects malformed traces', () => {
     expect(() => new ReplayChannel('A>> 00ZZ')).toThrow(expect.objectContaining({ code: 'TRACE_MALFORMED' }));
     expect(() => new ReplayChannel('A<< 9000')).toThrow(expect.objectContaining({ code: 'TRACE_MALFORMED' }));
