@@ -29,7 +29,8 @@ import { startVpcdClient, type VpcdClient, type VpcdClientOptions } from './tran
 export { SimulatedReader, CONTACT_SLOT, CONTACTLESS_SLOT, SAM_SLOTS, DEFAULT_SLOTS, MAX_APDU, DEFAULT_MAX_FRAME } from './reader/simulated-reader.ts';
 export type { ReaderOptions, ReaderFaultHooks, ApduFault } from './reader/simulated-reader.ts';
 export { FaultInjector, checkFault, FAULT_NAMES, type FaultSpec, type FaultName } from './faults/fault-injector.ts';
-export { QrScanner, SAMPLE_SCANS, type ScanOptions, type ScanEnding } from './qr-scanner/qr-scanner.ts';
+export { QrScanner, MAX_SCAN_LENGTH, type ScanOptions, type ScanEnding } from './qr-scanner/qr-scanner.ts';
+export { sampleScanText, SAMPLE_KINDS, type SampleKind } from './qr-scanner/sample-codes.ts';
 export { timingConfig, DEFAULT_TIMING, DEFAULT_PROCESSING_US, type TimingConfig, type TimingOverrides, type ModelledTime, type HostLink } from './timing/timing-model.ts';
 export { SimController, parseCommandLine, parseScenario, loadScenario, runScenario, startControlServer, COMMAND_HELP, CARD_KINDS, type SimCommand, type CardSpec, type CardKind, type Scenario, type ControlServer } from './control/index.ts';
 export { SimError, SimErrorCode } from './control/sim-errors.ts';
@@ -225,13 +226,13 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     async status() {
       const slots = await reader.slotStatus();
       const info = await reader.deviceInfo();
-      const hello = await reader.hello({ versions: [1], maxFrame: 512 });
+      const slotInfo = reader.slotInfo();
       return {
         serial,
         speed: reader.clock.speed,
         slots: slots.map((s) => ({
           slot: s.slot,
-          kind: hello.slots.find((h) => h.id === s.slot)?.kind ?? 'unknown',
+          kind: slotInfo.find((h) => h.id === s.slot)?.kind ?? 'unknown',
           card: s.card,
           ...(reader.cardIn(s.slot) ? { label: reader.cardIn(s.slot)!.label } : {}),
         })),

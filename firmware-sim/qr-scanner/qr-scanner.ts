@@ -73,10 +73,3 @@ export class QrScanner {
     this.#timers.clear();
   }
 }
-
-/** Sample texts a QA script may scan: a legacy (non-EHC1) string and garbage bytes a bad print yields. */
-export const SAMPLE_SCANS = {
-  legacy: 'HC:110101199001011234',
-  garbage: '\u0000\u00ff#@!~?',
-  url: 'https://example.org/not-a-health-code',
-} as const;

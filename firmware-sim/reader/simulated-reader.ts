@@ -206,6 +206,11 @@ export class SimulatedReader implements ReaderOperations {
     return [...this.#slots.keys()];
   }
 
+  /** The slots as hello announces them. */
+  slotInfo(): SlotInfo[] {
+    return [...this.#slots.values()].map((s) => ({ ...s.info }));
+  }
+
   cardIn(slot: number): SimCard | undefined {
     return this.#slots.get(slot)?.card;
   }
@@ -262,7 +267,7 @@ export class SimulatedReader implements ReaderOperations {
       model: this.model,
       serial: this.serial,
       firmware: this.firmware,
-      slots: [...this.#slots.values()].map((s) => ({ ...s.info })),
+      slots: this.slotInfo(),
       qrScanner: this.#options.qrScanner,
       maxFrame: this.#options.maxFrame,
       secureChannel: this.#options.secureChannel,
