@@ -102,6 +102,8 @@ interface Pending {
   timer?: ReturnType<typeof setTimeout>;
   sentAt?: number;
   capture?: WireCapture;
+  /** Part of hello/handshake: the only requests sent while the session is (re-)establishing. */
+  setup?: boolean;
 }
 
 /** Receives the exact bytes of one exchange (the secure-channel transcript binds hello's bytes). */
@@ -129,6 +131,7 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
   private lastRx = Date.now();
   private keepaliveTimer?: ReturnType<typeof setInterval>;
   private pinging = false;
+  private establishing = false;
   private closeError: YikaError | undefined;
   private eventBuffer: DeviceEvent[] | null = [];
   private peerHello: DeviceHello | undefined;
@@ -246,20 +249,30 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
   deviceInfo(opts?: RequestOptions): Promise<DeviceInfo> {
     return this.request('deviceInfo', [], opts);
   }
-  /** Resets the device, then says hello (and re-opens the secure channel) again before resolving. */
+  /**
+   * Resets the device, then says hello (and re-opens the secure channel) again before resolving.
+   * Requests made meanwhile wait and go out once the session is re-established.
+   */
   async deviceReset(opts?: RequestOptions): Promise<void> {
-    await this.request('deviceReset', [], opts);
-    this.channel.setRecordLayer(null);
-    this.secureInfo = { state: 'off' };
-    const deadline = Date.now() + (opts?.timeoutMs ?? this.timeouts.deviceReset);
-    // The device may take a moment to come back: retry hello until the deviceReset budget is spent.
-    for (;;) {
-      try {
-        await this.establish(opts?.signal);
-        return;
-      } catch (e) {
-        if (!(e instanceof ProtocolError && e.code === 'PROTOCOL_TIMEOUT') || Date.now() >= deadline) throw e;
+    this.establishing = true;
+    try {
+      await this.request('deviceReset', [], { ...opts, setup: true });
+      // The device answered, then forgot the connection: plaintext and not ready until hello.
+      this.channel.setRecordLayer(null);
+      this.secureInfo = { state: 'off' };
+      const deadline = Date.now() + (opts?.timeoutMs ?? this.timeouts.deviceReset);
+      // The device may take a moment to come back: retry hello until the deviceReset budget is spent.
+      for (;;) {
+        try {
+          await this.establishSteps(opts?.signal);
+          return;
+        } catch (e) {
+          if (!(e instanceof ProtocolError && e.code === 'PROTOCOL_TIMEOUT') || Date.now() >= deadline) throw e;
+        }
       }
+    } finally {
+      this.establishing = false;
+      this.pump();
     }
   }
 
@@ -272,7 +285,7 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
    * Sends any wire operation (also the handshake operations). Resolves with the validated result or
    * rejects with DeviceError (the device's answer) or ProtocolError (timeout, cancel, link closed …).
    */
-  request<K extends WireOperation>(op: K, args: OperationArgs[K], opts: RequestOptions & { capture?: WireCapture } = {}): Promise<OperationResults[K]> {
+  request<K extends WireOperation>(op: K, args: OperationArgs[K], opts: RequestOptions & { capture?: WireCapture; setup?: boolean } = {}): Promise<OperationResults[K]> {
     return new Promise((resolve, reject) => {
       if (this.closeError) return reject(this.closeError);
       if (opts.signal?.aborted) {
@@ -290,6 +303,7 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
         timeoutMs: opts.timeoutMs ?? this.timeouts[op],
         signal: opts.signal,
         capture: opts.capture,
+        setup: opts.setup,
       };
       if (p.signal) {
         p.onAbort = () => this.cancel(p);
@@ -302,12 +316,27 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
 
   // ---- internals ------------------------------------------------------------------------------------
 
+  /**
+   * hello + secure channel. While it runs only its own requests go out: a caller's request must not
+   * slip between scFinish and the switch to records, nor reach a device that has not said hello yet.
+   */
   private async establish(signal?: AbortSignal): Promise<void> {
+    this.establishing = true;
+    try {
+      await this.establishSteps(signal);
+    } finally {
+      this.establishing = false;
+      this.pump();
+    }
+  }
+
+  private async establishSteps(signal?: AbortSignal): Promise<void> {
+    this.lastEventSeq = undefined;
     const hostMax = this.channel.decoder.maxFrame;
     const helloReq: HelloRequest = { versions: [PROTOCOL_VERSION], maxFrame: hostMax };
     if (this.options.host) helloReq.host = this.options.host.slice(0, LIMITS.maxShortText);
     this.maxInFlight = 1;
-    const exchange = await this.requestRaw('hello', [helloReq], { signal });
+    const exchange = await this.requestRaw('hello', [helloReq], { signal, setup: true });
     const hello = exchange.result as DeviceHello;
     if (hello.version !== PROTOCOL_VERSION) {
       throw new ProtocolError('PROTOCOL_INCOMPATIBLE', `the reader chose protocol version ${hello.version}; this host speaks ${PROTOCOL_VERSION}`, { version: hello.version });
@@ -324,13 +353,13 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
       hello,
       helloRequestBytes: exchange.sent,
       helloResultBytes: exchange.received,
-      request: (op, args) => this.request(op, args, { signal }),
+      request: (op, args) => this.request(op, args, { signal, setup: true }),
       enableRecords: (layer) => this.channel.setRecordLayer(layer),
     });
   }
 
   /** A request whose exact wire bytes (sent and received) are returned with the result. */
-  private async requestRaw<K extends WireOperation>(op: K, args: OperationArgs[K], opts: RequestOptions): Promise<{ result: OperationResults[K]; sent: Uint8Array; received: Uint8Array }> {
+  private async requestRaw<K extends WireOperation>(op: K, args: OperationArgs[K], opts: RequestOptions & { setup?: boolean }): Promise<{ result: OperationResults[K]; sent: Uint8Array; received: Uint8Array }> {
     const capture: WireCapture = {};
     const result = await this.request(op, args, { ...opts, capture });
     return { result, sent: capture.sent ?? new Uint8Array(), received: capture.received ?? new Uint8Array() };
@@ -338,7 +367,9 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
 
   private pump(): void {
     while (this.inFlight.size < this.maxInFlight && this.queue.length > 0 && !this.closeError) {
-      const p = this.queue.shift()!;
+      const next = this.establishing ? this.queue.findIndex((q) => q.setup) : 0;
+      if (next < 0) break;
+      const [p] = this.queue.splice(next, 1);
       const id = this.allocateId();
       let bytes: Uint8Array;
       try {

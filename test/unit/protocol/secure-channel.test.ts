@@ -133,6 +133,25 @@ describe('secure channel over the sessions', () => {
     expect(shown).not.toMatch(/"enc"|"mac"/);
   });
 
+  it('deviceReset re-opens the channel; requests made meanwhile wait for it instead of leaking out in plaintext', async () => {
+    h = await openHarness({ trust: trust(), maxInFlight: 4 }, secureDevice());
+    const plaintext: Uint8Array[] = [];
+    h.setTap((p, from) => {
+      if (from === 'host' && p[0] !== RECORD_MARKER) plaintext.push(p);
+      return p;
+    });
+    const reset = h.host.deviceReset();
+    const during = [h.host.slotStatus(1), h.host.slotStatus(0x11), h.host.deviceInfo()];
+    await reset;
+    const results = await Promise.all(during);
+    expect(results[0]).toEqual([{ slot: 1, card: 'present' }]);
+    expect(h.host.secureChannel.state).toBe('open');
+    expect(h.device.secure).toBe(true);
+    // Only hello, scOpen and scFinish travelled in plaintext.
+    const { decodeRequest } = await import('../../../protocol/messages.ts');
+    expect(plaintext.map((p) => decodeRequest(p).op)).toEqual(['hello', 'scOpen', 'scFinish']);
+  });
+
   it('re-keys across a long session (small interval on both sides)', async () => {
     h = await openHarness({ trust: { ...trust(), rekeyInterval: 3 } }, secureDevice({ rekeyInterval: 3 }));
     await h.host.powerOn(1);
