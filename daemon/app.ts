@@ -106,13 +106,14 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
         secure: config.devices.secure,
         deviceSecure: config.devices.trustTestCa && config.devices.secure !== 'off' ? 'supported' : undefined,
         trust,
+        timeouts: config.devices.timeouts,
         simulator: options.simulator,
         log,
       });
       backends.push(sim);
     }
     if (config.devices.serial.length || config.devices.serialDiscovery) {
-      backends.push(new SerialBackend({ ports: config.devices.serial, discovery: config.devices.serialDiscovery, secure: config.devices.secure, trust, log }));
+      backends.push(new SerialBackend({ ports: config.devices.serial, discovery: config.devices.serialDiscovery, secure: config.devices.secure, trust, timeouts: config.devices.timeouts, log }));
     }
     if (config.devices.pcsc) backends.push(new PcscBackend({ log }));
   }

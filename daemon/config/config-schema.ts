@@ -33,6 +33,8 @@ export interface YikaConfig {
     trustTestCa: boolean;
     /** The host's SM2 private key (PEM file); absent = a new key each start (no pairing possible). */
     hostKeyFile?: string;
+    /** Per-operation protocol timeouts in ms (default: protocol/timing.ts), e.g. {transmit: 10000}. */
+    timeouts: Partial<Record<'hello' | 'slotStatus' | 'powerOn' | 'powerOff' | 'setParams' | 'transmit' | 'transmitBatch', number>>;
   };
   /** The SAM PIN (digits). Verified once per SAM power-on; never logged. */
   sam: { pin: string };
@@ -67,7 +69,7 @@ export function defaultConfig(): YikaConfig {
   return {
     listen: { ...DEFAULT_LISTEN },
     sim: { enabled: false, seed: 1, speed: 0 },
-    devices: { serial: [], serialDiscovery: true, secure: 'preferred', pcsc: true, vendorCas: [], trustTestCa: false },
+    devices: { serial: [], serialDiscovery: true, secure: 'preferred', pcsc: true, vendorCas: [], trustTestCa: false, timeouts: {} },
     sam: { pin: '123456' },
     readers: { lockTimeoutMs: 10_000, trace: false, traceMaskData: true },
     api: {},
@@ -175,7 +177,13 @@ export function applyConfigDocument(base: YikaConfig, doc: unknown, source: stri
   }
   if (root.devices !== undefined) {
     const d = r.object(root.devices, 'devices');
-    r.known(d, 'devices', ['serial', 'serialDiscovery', 'secure', 'pcsc', 'vendorCas', 'trustTestCa', 'hostKeyFile']);
+    r.known(d, 'devices', ['serial', 'serialDiscovery', 'secure', 'pcsc', 'vendorCas', 'trustTestCa', 'hostKeyFile', 'timeouts']);
+    if (d.timeouts !== undefined) {
+      const t = r.object(d.timeouts, 'devices.timeouts');
+      const ops = ['hello', 'slotStatus', 'powerOn', 'powerOff', 'setParams', 'transmit', 'transmitBatch'] as const;
+      r.known(t, 'devices.timeouts', [...ops]);
+      for (const op of ops) if (t[op] !== undefined) c.devices.timeouts[op] = r.int(t[op], `devices.timeouts.${op}`, 50, 600_000);
+    }
     if (d.secure !== undefined) c.devices.secure = r.oneOf(d.secure, 'devices.secure', SECURE);
     if (d.serialDiscovery !== undefined) c.devices.serialDiscovery = r.bool(d.serialDiscovery, 'devices.serialDiscovery');
     if (d.pcsc !== undefined) c.devices.pcsc = r.bool(d.pcsc, 'devices.pcsc');
@@ -293,6 +301,11 @@ export const CONFIG_SCHEMA = {
         },
         trustTestCa: { type: 'boolean' },
         hostKeyFile: { type: 'string' },
+        timeouts: {
+          type: 'object',
+          additionalProperties: false,
+          properties: Object.fromEntries(['hello', 'slotStatus', 'powerOn', 'powerOff', 'setParams', 'transmit', 'transmitBatch'].map((k) => [k, { type: 'integer', minimum: 50 }])),
+        },
       },
     },
     sam: { type: 'object', additionalProperties: false, properties: { pin: { type: 'string', pattern: '^\\d{4,12}$' } } },

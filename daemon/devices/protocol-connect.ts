@@ -1,6 +1,6 @@
 // Opens reader protocol v1 on a ByteLink (serial port, PTY, TCP, in-process pair): hello, the secure
 // channel according to the policy, device-table quirks, and the ReaderDevice the registry needs.
-import { HostSession } from '../../protocol/host-session.ts';
+import { HostSession, type HostSessionOptions } from '../../protocol/host-session.ts';
 import type { ByteLink } from '../../protocol/link.ts';
 import type { HostSecureConfig } from '../../protocol/secure/host-handshake.ts';
 import type { SecurePolicy } from '../config/config-schema.ts';
@@ -15,6 +15,8 @@ export interface ProtocolConnectOptions {
   secure: SecurePolicy;
   trust?: HostSecureConfig;
   signal?: AbortSignal;
+  /** Per-operation timeouts (ms), over the protocol defaults and the device-table quirks. */
+  timeouts?: HostSessionOptions['timeouts'];
 }
 
 export interface ProtocolConnection {
@@ -23,7 +25,7 @@ export interface ProtocolConnection {
 }
 
 export async function connectProtocolDevice(link: ByteLink, options: ProtocolConnectOptions): Promise<ProtocolConnection> {
-  const session = await HostSession.open(link, { host: 'yikad', secure: options.secure, trust: options.trust, signal: options.signal });
+  const session = await HostSession.open(link, { host: 'yikad', secure: options.secure, trust: options.trust, signal: options.signal, timeouts: options.timeouts });
   const hello = session.deviceHello;
   const quirks = protocolQuirks(hello.vendor, hello.model, hello.firmware);
   const info = session.secureChannel;

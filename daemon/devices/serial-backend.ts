@@ -17,6 +17,7 @@ export interface SerialBackendOptions {
   /** Secure policy for discovered ports. */
   secure: SecurePolicy;
   trust?: HostSecureConfig;
+  timeouts?: Partial<Record<string, number>>;
   /** How often to look for new USB serial readers (ms). */
   discoveryIntervalMs?: number;
   /** Backoff bounds for reconnects (ms). */
@@ -150,6 +151,7 @@ export class SerialBackend implements DeviceBackend {
         secure: p.config.secure,
         trust: this.options.trust,
         signal: abort.signal,
+        timeouts: this.options.timeouts,
       });
       if (this.stopped || this.ports.get(p.config.path) !== p) {
         await session.close();

@@ -4,6 +4,7 @@
 import type { ByteLink } from '../../protocol/link.ts';
 import type { HostSecureConfig } from '../../protocol/secure/host-handshake.ts';
 import type { SecurePolicy } from '../config/config-schema.ts';
+import { Backoff } from './backoff.ts';
 import { connectProtocolDevice } from './protocol-connect.ts';
 import type { BackendStatus, DeviceBackend, DeviceSink } from './reader-device.ts';
 
@@ -20,6 +21,7 @@ export interface SimBackendOptions {
   speed: number;
   profile?: string;
   secure: SecurePolicy;
+  timeouts?: Partial<Record<string, number>>;
   /** The simulated device's secure-channel capability (with the TEST-ONLY identity). */
   deviceSecure?: 'supported' | 'required';
   trust?: HostSecureConfig;
@@ -68,41 +70,62 @@ export class SimBackend implements DeviceBackend {
     return this.connecting;
   }
 
+  private readonly backoff = new Backoff(100, 2000);
+  private retryTimer: NodeJS.Timeout | undefined;
+  private connected = false;
+
+  private scheduleRetry(): void {
+    if (this.stopped || this.connected) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.connect().catch(() => {}), this.backoff.next());
+    this.retryTimer.unref?.();
+  }
+
   private async doConnect(): Promise<void> {
     const sim = this.sim;
-    if (!sim || this.stopped) return;
-    // A replugged simulator hands us its new link; otherwise ask for one.
-    const link = this.replugLink && !this.replugLink.closed ? this.replugLink : sim.connectInProcess();
+    if (!sim || this.stopped || this.connected) return;
+    // A replugged simulator hands us its new link; otherwise ask for one (refused while unplugged).
+    let link: ByteLink;
+    try {
+      link = this.replugLink && !this.replugLink.closed ? this.replugLink : sim.connectInProcess();
+    } catch (e) {
+      this.state = { backend: 'sim', available: false, detail: `the simulated reader is not reachable (${(e as Error).message})` };
+      this.scheduleRetry();
+      return;
+    }
     this.replugLink = undefined;
     try {
-      const { device, session } = await connectProtocolDevice(link, { kind: 'sim', key: 'sim', secure: this.options.secure, trust: this.options.trust });
+      const { device, session } = await connectProtocolDevice(link, { kind: 'sim', key: 'sim', secure: this.options.secure, trust: this.options.trust, timeouts: this.options.timeouts });
+      if (this.stopped) {
+        await session.close();
+        return;
+      }
+      this.connected = true;
+      this.backoff.reset();
       this.closeSession = () => session.close();
       this.state = { backend: 'sim', available: true };
       session.once('close', (err) => {
+        this.connected = false;
         this.closeSession = undefined;
         if (this.stopped) return;
+        // Unplugged, or the session failed (secure-channel record rejected, peer dead …): report it
+        // and reconnect; while the simulator is unplugged its link is refused until it is replugged.
         this.sink?.detached('sim', 'sim', `${err.code}: ${err.message}`);
-        this.state = { backend: 'sim', available: false, detail: 'the simulated reader is unplugged; waiting for it' };
-        // An unplugged simulator comes back through onReplug; a simulator without it is reconnected.
-        if (!sim.onReplug) {
-          const t = setTimeout(() => void this.connect().catch(() => {}), 200);
-          t.unref?.();
-        }
+        this.state = { backend: 'sim', available: false, detail: `the simulated reader went away (${err.code}); reconnecting` };
+        this.scheduleRetry();
       });
       this.sink?.attached(device);
     } catch (e) {
       link.close('hello failed');
       this.state = { backend: 'sim', available: false, detail: `simulator hello failed: ${(e as Error).message}` };
       this.options.log?.warn({ err: (e as Error).message }, 'simulated reader did not answer hello; retrying');
-      if (!this.stopped) {
-        const t = setTimeout(() => void this.connect().catch(() => {}), 500);
-        t.unref?.();
-      }
+      this.scheduleRetry();
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.retryTimer);
     this.unsubscribeReplug?.();
     await this.closeSession?.().catch(() => {});
     await this.sim?.close?.();

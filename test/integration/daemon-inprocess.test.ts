@@ -47,6 +47,8 @@ beforeAll(async () => {
   sim = createSimulator({ seed: 7, secure: 'supported' });
   const config = loadConfig(parseDaemonFlags(['--sim', '--listen', '127.0.0.1:0']), {});
   config.readers.lockTimeoutMs = 60_000;
+  // Short protocol timeouts: at speed 0 every answer is immediate, and lost frames must fail fast here.
+  config.devices.timeouts = { hello: 1500, powerOn: 1500, setParams: 1500, transmit: 1500, transmitBatch: 1500 };
   app = await createApp({ config, simulator: sim, logger: createLogger({ level: 'silent' }) });
   await app.startDevices();
   url = await app.listen();
@@ -269,6 +271,33 @@ describe('daemon with the in-process simulator', () => {
     expect(r.status).toBe(422);
     expect(r.body.error.code).toBe('NOT_A_HEALTH_CARD');
     sim.insertCard(1, { kind: 'health', seed: 7 });
+  });
+
+  it('line noise (bit flips, lost frames) ends in correct data or a typed error, and the reader recovers', { timeout: 120_000 }, async () => {
+    const path = '/v1/readers/sim-1/healthcard?files=DDF1/EF05,DDF1/EF06,DDF1/EF08';
+    const good = (await get(path)).body;
+    const codes = new Set<string>();
+    let ok = 0;
+    for (const fault of [{ fault: 'corrupt-bytes', rate: 0.002 }, { fault: 'drop-frames', rate: 0.05 }] as const) {
+      await sim.injectFault(fault);
+      for (let i = 0; i < 6; i++) {
+        const r = await get(path);
+        if (r.status === 200) {
+          expect(r.body.files).toEqual(good.files); // never wrong data
+          ok++;
+        } else {
+          expect(r.body.error.code, JSON.stringify(r.body)).toMatch(/^[A-Z_]+$/);
+          expect(r.body.files).toBeUndefined();
+          codes.add(r.body.error.code);
+        }
+      }
+      await sim.injectFault({ fault: 'clear' });
+      await until('reader ok again', () => app.registry.get('sim-1').toJSON().health === 'ok', 20_000);
+      await until('a clean read', async () => (await get(path)).status === 200, 20_000);
+    }
+    // Frames with flipped bits fail their CRC and are dropped: the request times out, nothing wrong is accepted.
+    expect(codes.size).toBeGreaterThan(0);
+    for (const c of codes) expect(['PROTOCOL_TIMEOUT', 'LINK_CLOSED', 'READER_OFFLINE', 'SECURE_CHANNEL_REJECTED', 'PROTOCOL_PEER_DEAD', 'CARD_READ_FAILED', 'PROTOCOL_BAD_MESSAGE', 'READER_BUSY']).toContain(c);
   });
 
   it('recovers from unplug/replug without a restart, under the same reader id', async () => {
