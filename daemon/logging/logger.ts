@@ -1,8 +1,8 @@
-// The daemon's structured logger: pino with redaction by key (cardholder data, secrets, QR text,
-// the Authorization header) and scrubbing of free text (ID and phone numbers), and serializers for
-// requests that never include bodies.
-import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import { REDACTED, SENSITIVE_KEYS, redactPaths } from './redaction.ts';
+// The daemon's structured logger: pino with redaction by key at any depth (cardholder data,
+// secrets, QR text, the Authorization header), scrubbing of free text (ID and phone numbers), and
+// serializers for requests that never include bodies.
+import pino, { type Bindings, type ChildLoggerOptions, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { REDACTED, SENSITIVE_KEYS } from './redaction.ts';
 import { scrubText, scrubValue } from './scrub.ts';
 
 export interface LoggerConfig {
@@ -51,19 +51,20 @@ export function serializeError(err: unknown): Record<string, unknown> {
 const SERIALIZED_KEYS = new Set(['req', 'err', 'error']);
 
 export function loggerOptions(config: LoggerConfig = {}): LoggerOptions {
+  const sensitive = new Set([...SENSITIVE_KEYS, ...(config.redactKeys ?? [])]);
   return {
     level: config.level ?? 'info',
     base: config.base ?? { service: 'yikad' },
-    redact: { paths: redactPaths([...SENSITIVE_KEYS, ...(config.redactKeys ?? [])]), censor: REDACTED },
     serializers: { req: serializeRequest, err: serializeError, error: serializeError },
     formatters: {
       // Objects are scrubbed before redaction; redaction then removes whole sensitive fields.
       // req/err/error have their own serializers (which scrub); copying them here would lose getters.
       log: (obj) => {
         const out: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(obj)) out[k] = SERIALIZED_KEYS.has(k) ? v : scrubValue(v);
+        for (const k in obj) out[k] = sensitive.has(k) ? REDACTED : SERIALIZED_KEYS.has(k) ? obj[k] : scrubValue(obj[k], sensitive);
         return out;
       },
+      bindings: (bindings) => scrubValue(bindings, sensitive) as Record<string, unknown>,
     },
     hooks: {
       logMethod(args, method) {
@@ -77,7 +78,13 @@ export function loggerOptions(config: LoggerConfig = {}): LoggerOptions {
 export function createLogger(config: LoggerConfig = {}): Logger {
   const options = loggerOptions(config);
   const dest = config.destination;
-  if (dest === undefined) return pino(options);
-  if (typeof dest === 'string') return pino(options, pino.destination({ dest, mkdir: true, sync: false }));
-  return pino(options, dest);
+  const logger = dest === undefined ? pino(options) : typeof dest === 'string' ? pino(options, pino.destination({ dest, mkdir: true, sync: false })) : pino(options, dest);
+  // pino formats only the root's bindings; a child's bindings ({reqId}, {readerId} …) are scrubbed
+  // here. Children inherit this `child` through their prototype, so grandchildren are covered too.
+  const sensitive = new Set([...SENSITIVE_KEYS, ...(config.redactKeys ?? [])]);
+  const originalChild = logger.child as unknown as (this: Logger, bindings: Bindings, options?: ChildLoggerOptions) => Logger;
+  logger.child = function scrubbedChild(this: Logger, bindings: Bindings, childOptions?: ChildLoggerOptions) {
+    return originalChild.call(this, scrubValue(bindings, sensitive) as Bindings, childOptions);
+  } as unknown as Logger['child'];
+  return logger;
 }

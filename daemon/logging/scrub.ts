@@ -1,6 +1,8 @@
+import { REDACTED, SENSITIVE_KEY_SET } from './redaction.ts';
+
 // Free-text scrubbing for log lines: whatever slipped into a message (an error from a lower layer,
 // a URL) must not carry an ID number or a phone number. Structured fields are redacted by key
-// (see redaction.ts); this is the second net for text.
+// (see redaction.ts, applied by scrubValue); scrubText is the second net, for text.
 
 // 18-character resident ID numbers (17 digits + digit/X) and mainland mobile numbers (11 digits
 // starting 1[3-9]), not glued to other digits or letters.
@@ -13,18 +15,23 @@ export function scrubText(text: string): string {
   return text.replace(ID_NUMBER, '$1********$2').replace(MOBILE, '$1****$2');
 }
 
-/** Deep copy of a log object with every string scrubbed; bounded depth and breadth. */
-export function scrubValue(value: unknown, depth = 0): unknown {
+/**
+ * Deep copy of a log object: values under a sensitive key replaced by [REDACTED], every other string
+ * scrubbed, bounded depth and breadth (deeper content is dropped, never logged unscrubbed).
+ */
+export function scrubValue(value: unknown, sensitive: ReadonlySet<string> = SENSITIVE_KEY_SET, depth = 0): unknown {
   if (typeof value === 'string') return scrubText(value);
-  if (value === null || typeof value !== 'object' || depth > 6) return value;
-  if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
-  if (Array.isArray(value)) return value.slice(0, 100).map((v) => scrubValue(v, depth + 1));
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 6) return '[…]';
+  if (value instanceof Uint8Array) return `[${value.length} bytes]`;
+  if (Array.isArray(value)) return value.slice(0, 100).map((v) => scrubValue(v, sensitive, depth + 1));
   if (value instanceof Error) return value;
   const out: Record<string, unknown> = {};
   let n = 0;
-  for (const [k, v] of Object.entries(value)) {
+  for (const k in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
     if (n++ >= 200) break;
-    out[k] = scrubValue(v, depth + 1);
+    out[k] = sensitive.has(k) ? REDACTED : scrubValue((value as Record<string, unknown>)[k], sensitive, depth + 1);
   }
   return out;
 }

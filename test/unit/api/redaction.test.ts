@@ -27,6 +27,14 @@ describe('log redaction', () => {
     expect(out).toContain('card read');
   });
 
+  it('redacts at any depth, in arrays, and in child-logger bindings', () => {
+    const { lines, logger } = capture();
+    logger.child({ reqId: 'r1' }).child({ holder: { idNumber: ID } }).info({ a: { b: { c: { d: { name: NAME } } } }, list: [{ phone: PHONE }] }, 'deep');
+    const out = lines.join('');
+    for (const secret of [NAME, ID, PHONE]) expect(out, secret).not.toContain(secret);
+    expect(out).toContain('deep');
+  });
+
   it('scrubs ID and phone numbers from free text, in messages, fields and errors', () => {
     const { lines, logger } = capture();
     logger.warn(`lookup failed for ${ID} tel ${PHONE}`);
