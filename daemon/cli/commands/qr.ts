@@ -106,6 +106,17 @@ const unix = (iso: string, what: string): number => {
   return Math.floor(t / 1000);
 };
 
+function parseExt(json: string): Record<string, never> {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    throw new UsageError('--ext: expected a JSON object, e.g. {"dept":"ER"}');
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new UsageError('--ext: expected a JSON object, e.g. {"dept":"ER"}');
+  return v as Record<string, never>;
+}
+
 function keygen(args: string[]): number {
   const f = flags(args, []).values;
   const key = Sm2PrivateKey.generate();
@@ -126,6 +137,9 @@ async function issue(args: string[]): Promise<number> {
   const cardId = hexBytes(one(f, 'card', true)!, '--card', [32, 16]);
   const ttl = one(f, 'ttl');
   const iat = one(f, 'iat');
+  for (const [name, v] of [['--ttl', ttl], ['--iat', iat]] as const) {
+    if (v !== undefined && !/^\d+$/.test(v)) throw new UsageError(`${name}: expected whole seconds`);
+  }
   const ext = one(f, 'ext');
   const code = issueCode({
     key,
@@ -133,7 +147,7 @@ async function issue(args: string[]): Promise<number> {
     cardId,
     ttl: ttl ? Number(ttl) : undefined,
     iat: iat ? Number(iat) : undefined,
-    ext: ext ? (JSON.parse(ext) as Record<string, never>) : undefined,
+    ext: ext ? parseExt(ext) : undefined,
   });
   const png = one(f, 'png');
   const svg = one(f, 'svg');

@@ -64,6 +64,12 @@ describe('yika qr', () => {
     expect((await yika('issue', '--card', card)).code).toBe(2);
     expect((await yika('issue', '--key', join(dir, 'nope.json'), '--card', card)).err).toMatch(/QR_KEY_INVALID/);
     expect((await yika('frobnicate')).code).toBe(2);
+    expect((await yika('issue', '--key', issuer, '--card', card, '--ext', '{nope')).code).toBe(2);
+    expect((await yika('issue', '--key', issuer, '--card', card, '--ttl', 'soon')).code).toBe(2);
+    expect((await yika('issue', '--key', issuer, '--card', card, '--ttl', '5')).err).toMatch(/QR_ISSUE_INVALID/);
+    const ext = await yika('issue', '--key', issuer, '--card', card, '--ext', '{"dept":"ER"}');
+    const r = await yika('verify', ext.out.trim(), '--offline', '--bundle', bundle, '--anchor', anchor, '--json');
+    expect(JSON.parse(r.out).claims.ext).toEqual({ dept: 'ER' });
     const term = await yika('issue', '--key', issuer, '--card', card, '--terminal');
     expect(term.out).toMatch(/[█▀▄]/);
     expect(existsSync(join(dir, 'nope.json'))).toBe(false);
