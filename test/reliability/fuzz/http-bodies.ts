@@ -52,7 +52,7 @@ export async function fuzzHttpBodies(o: BlockOptions): Promise<BlockResult> {
       if (r.int(5) === 0) {
         method = 'GET';
         const q = r.pick(QUERIES);
-        const tail = r.int(2) ? Array.from({ length: r.int(8) }, () => r.pick(['1', '8', '999', 'DDF1/EF05', 'DF03/EE01', ',', '%00', '%E4%B8%AD', 'x', '-3', '..', '%'])).join('') : encodeURIComponent(String(value(r, 2)).toWellFormed());
+        const tail = r.int(2) ? Array.from({ length: r.int(8) }, () => r.pick(['1', '8', '999', 'DDF1/EF05', 'DF03/EE01', ',', '%00', '%E4%B8%AD', 'x', '-3', '..', '%'])).join('') : encodeURIComponent(String(value(r, 2)).replace(/[\uD800-\uDFFF]/g, '?'));
         url = q + tail;
       } else {
         [method, url] = r.pick(ROUTES);

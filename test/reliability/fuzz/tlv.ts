@@ -44,7 +44,7 @@ export async function fuzzTlv(o: BlockOptions): Promise<BlockResult> {
     const valid = generator === 'simple' ? simple(r) : ber(r);
     const input = kind === 0 ? valid : kind === 1 ? mutateBytes(r, valid) : r.bytes(r.int(200));
     for (const [name, parse, rebuild] of [['simple', parseSimpleTlv, rebuildSimple], ['ber', parseBerTlv, rebuildBer]] as const) {
-      let nodes;
+      let nodes: unknown;
       try {
         nodes = parse(input);
       } catch (e) {
@@ -53,7 +53,7 @@ export async function fuzzTlv(o: BlockOptions): Promise<BlockResult> {
       }
       try {
         // BER allows non-minimal lengths, so only a minimal encoding must round-trip byte for byte.
-        const again = (rebuild as (n: typeof nodes) => Uint8Array)(nodes);
+        const again = (rebuild as (n: unknown) => Uint8Array)(nodes);
         if (hex(again) !== hex(input) && (name === 'simple' || (kind === 0 && generator === 'ber'))) t.wrong(`${name} parse did not rebuild to its input`, { name: `${name}-${i}`, data: input });
         else t.count(`${name} parsed`);
       } catch (e) {

@@ -13,6 +13,8 @@ export interface BlockResult {
   outcomes: Record<string, number>;
   wrong: number;
   crashes: number;
+  /** Wrong results explained by a known issue (KNOWN_ISSUES), by issue id; included in `wrong`. */
+  known: Record<string, number>;
   ms: number;
   /** First failures (no cardholder data): what went wrong and the fixture that replays it. */
   failures: string[];
@@ -26,7 +28,7 @@ export class Tally {
   private readonly started = performance.now();
 
   constructor(section: BlockResult['section'], name: string, seed: number) {
-    this.result = { section, name, seed, runs: 0, outcomes: {}, wrong: 0, crashes: 0, ms: 0, failures: [], notes: [] };
+    this.result = { section, name, seed, runs: 0, outcomes: {}, wrong: 0, crashes: 0, known: {}, ms: 0, failures: [], notes: [] };
   }
 
   count(outcome: string, n = 1): void {
@@ -40,10 +42,11 @@ export class Tally {
     else this.crash(`${(e as Error)?.name ?? typeof e}: ${(e as Error)?.message ?? String(e)} — ${detail()}`);
   }
 
-  wrong(what: string, input?: { name: string; data: Uint8Array | string }): void {
+  wrong(what: string, input?: { name: string; data: Uint8Array | string }, knownIssue?: keyof typeof KNOWN_ISSUES): void {
     this.result.runs++;
     this.result.wrong++;
-    this.fail(`WRONG ${what}`, input);
+    if (knownIssue) this.result.known[knownIssue] = (this.result.known[knownIssue] ?? 0) + 1;
+    this.fail(`WRONG${knownIssue ? ` [${knownIssue}]` : ''} ${what}`, input);
   }
 
   crash(what: string, input?: { name: string; data: Uint8Array | string }): void {
@@ -77,6 +80,14 @@ export function saveFixture(block: string, seed: number, name: string, data: Uin
   writeFileSync(join(dir, file), data);
   return `test/fixtures/fuzz/${dir.split('/fixtures/fuzz/')[1]}/${file}`;
 }
+
+/**
+ * Failures the suite found in code it does not own, reported to its owner and still counted as wrong
+ * results in RELIABILITY.md. The short form inside `npm test` tolerates these ids only.
+ */
+export const KNOWN_ISSUES = {
+  'K1-write-ack-dropped': 'daemon/readers/reader.ts channel(): after a successful transmit, check() throws CARD_CHANGED when the card-removed event arrived before the response was handed back; an UPDATE RECORD the card executed and acknowledged (9000) is then never reported by HealthCardWriter (no done() call), so the API answers 409 CARD_CHANGED instead of PARTIAL_WRITE listing the item. A retry of a cyclic append would append twice.',
+} as const;
 
 export interface BlockOptions {
   seed: number;
