@@ -11,6 +11,7 @@ import { deriveChannelKeys, KX_KEY_LENGTH, transcriptHash } from '../../../proto
 import { encodeCertificateBody } from '../../../protocol/secure/device-certificate.ts';
 import { SecureRecordLayer } from '../../../protocol/secure/record-layer.ts';
 import { testCaKey, testDeviceIdentity, testHostKey, TEST_CA_ID, TEST_NOT_AFTER, TEST_NOT_BEFORE } from '../../../protocol/secure/test-ca.ts';
+import { CHECKS } from '../../../daemon/conformance/conformance-checks.ts';
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_PING_TIMEOUT_MS, DEFAULT_TIMEOUTS_MS } from '../../../protocol/timing.ts';
 
 export const PROTOCOL_MD = fileURLToPath(new URL('../../../PROTOCOL.md', import.meta.url));
@@ -177,8 +178,14 @@ export function timingTable(): string {
   ].join('\n');
 }
 
+/** The conformance checks (from daemon/conformance). */
+export function checksTable(): string {
+  return ['| check | level | what it verifies |', '|---|---|---|', ...CHECKS.map((c) => `| \`${c.id}\` | ${c.level.toUpperCase()} | ${c.title} |`)].join('\n');
+}
+
 export const BLOCKS = {
   examples: workedExamples,
+  checks: checksTable,
   errors: errorTable,
   timing: timingTable,
 } as const;
