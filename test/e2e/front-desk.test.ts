@@ -143,6 +143,18 @@ describe.skipIf(!hasChromium)('front-desk page in Chromium', () => {
     expect(await page.getAttribute('[data-testid=qr-result]', 'data-code')).toMatch(/^[A-Z_]+$/);
   });
 
+  it('takes a keyboard-wedge scan typed while nothing is focused', async () => {
+    const { issueDemoCode } = await import('../../qr/demo-trust.ts');
+    await page.click('[data-testid=events-panel] h2'); // focus away from the scanner field
+    await page.keyboard.type('EHC1:' + '2'.repeat(30)); // a damaged scan: typed like a wedge scanner
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getAttribute('[data-testid=qr-result]', 'data-code'), { timeout: 15_000 }).toMatch(/^(BAD_ENCODING|TOO_SHORT|BAD_PAYLOAD)$/);
+    await page.click('[data-testid=events-panel] h2');
+    await page.keyboard.type(issueDemoCode({ type: 'dynamic' }).text.toLowerCase()); // wedge scanners may flip case
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getAttribute('[data-testid=qr-result]', 'data-state'), { timeout: 15_000 }).toBe('valid');
+  });
+
   it('switches to English and lists the last events', async () => {
     await page.click('[data-testid=lang-toggle]');
     expect(await page.textContent('[data-testid=card-panel] h2')).toBe('Resident Health Card');

@@ -342,6 +342,20 @@
     });
   });
 
+  // A keyboard-wedge scanner types the code wherever the focus is: any printable key pressed while
+  // no other field has the focus goes to the scanner input, so a scan is never lost.
+  document.addEventListener('keydown', function (e) {
+    var input = $('qr-input');
+    var active = document.activeElement;
+    if (active === input || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (active && (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA')) return;
+    if (e.key.length === 1) {
+      input.focus();
+      input.value += e.key;
+      e.preventDefault();
+    }
+  });
+
   // ---- events ------------------------------------------------------------------------------------
   function eventText(ev) {
     switch (ev.type) {
