@@ -1,0 +1,90 @@
+// The whole daemon reading the simulated Resident Health Card as a PC/SC card: the simulator's card
+// (slot 0x01) on vpcd's first reader and its SAM (slot 0x11) on the second, pcscd in between, the
+// daemon's PC/SC backend mapping both to one logical reader — every file read with SAM authorization,
+// equal to the generated profile; an item written and read back; a card removal seen as an event.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type YikaApp } from '../../daemon/app.ts';
+import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts';
+import { loadPcsclite } from '../../daemon/devices/pcsc-backend.ts';
+import { createLogger } from '../../daemon/logging/logger.ts';
+import { createSimulator, type Simulator, type VpcdClient } from '../../firmware-sim/index.ts';
+import { pcscUnavailableReason, startPcscd, type PcscdHandle } from '../support/pcscd.ts';
+
+const reason = pcscUnavailableReason() ?? (loadPcsclite().factory ? undefined : 'the pcsclite addon is not built');
+if (reason) console.warn(`SKIPPED pcsc-healthcard tests: ${reason}`);
+
+async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.skipIf(!!reason)('daemon reads the simulated health card through pcscd + vpcd', () => {
+  let pcscd: PcscdHandle;
+  let sim: Simulator;
+  let clients: VpcdClient[] = [];
+  let app: YikaApp;
+  let url: string;
+
+  beforeAll(async () => {
+    pcscd = await startPcscd();
+    sim = createSimulator({ seed: 5 });
+    clients = [sim.serveVpcd({ port: 35963, slot: 0x01 }), sim.serveVpcd({ port: 35964, slot: 0x11 })];
+    const config = loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--pcsc', '--no-serial-discovery']), {});
+    app = await createApp({ config, logger: createLogger({ level: 'silent' }) });
+    await app.startDevices();
+    url = await app.listen();
+  }, 120_000);
+
+  afterAll(async () => {
+    await app?.close();
+    for (const c of clients) await c.close();
+    await sim?.close();
+    await pcscd?.release();
+  });
+
+  it('reads every file, SAM-authorized over PC/SC, equal to the generated profile', async () => {
+    const reader = await until('pcsc reader with card and SAM', () => {
+      const r = app.registry.find('pcsc-1');
+      const m = r?.toJSON();
+      return m && m.slots.length === 2 && m.slots.every((s) => s.card === 'present') ? r : undefined;
+    });
+    expect(reader.toJSON().slots.map((s) => [s.slot, s.kind])).toEqual([
+      [0x01, 'contact'],
+      [0x11, 'sam'],
+    ]);
+    const res = await fetch(`${url}/v1/readers/pcsc-1/healthcard`);
+    const body = (await res.json()) as any;
+    expect(res.status, JSON.stringify(body).slice(0, 300)).toBe(200);
+    expect(Object.keys(body.files)).toHaveLength(22);
+    const items: Record<number, string | null> = {};
+    for (const f of Object.values<any>(body.files)) if (f.kind === 'tlv') for (const it of f.items) items[it.itemNo] = it.value;
+    for (let n = 1; n <= 57; n++) expect([n, items[n]]).toEqual([n, sim.profile.items[n] ?? null]);
+    expect(body.files['DDF1/EF07'].base64).toBe(sim.profile.photo ?? null);
+    // PC/SC has no batch operation: one round trip per APDU.
+    expect(body.roundTrips).toBeGreaterThanOrEqual(body.apdus);
+  }, 120_000);
+
+  it('writes an item through PC/SC and reads it back', async () => {
+    const w = await fetch(`${url}/v1/readers/pcsc-1/healthcard/items`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ items: { 17: '13912345678' } }),
+    });
+    expect(w.status).toBe(200);
+    const r = await fetch(`${url}/v1/readers/pcsc-1/healthcard/items?ids=17&format=pipe`);
+    expect(await r.text()).toBe('13912345678');
+  }, 60_000);
+
+  it('sees the card leave and answers NO_CARD', async () => {
+    sim.removeCard(0x01);
+    await until('card absent', () => app.registry.get('pcsc-1').toJSON().slots[0].card === 'absent');
+    const res = await fetch(`${url}/v1/readers/pcsc-1/healthcard?files=DDF1/EF05`);
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as any).error.code).toBe('NO_CARD');
+  }, 60_000);
+});
