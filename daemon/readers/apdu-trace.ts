@@ -122,7 +122,7 @@ export class ApduTrace {
         const slot = e.slot.toString(16).padStart(2, '0').toUpperCase();
         const timing = options.timing && e.ms !== undefined ? ` (${e.ms} ms)` : '';
         const note = e.note ? ` # ${e.note}` : '';
-        return `[${slot}] ${arrow} ${spaced(e.hex)}${timing}${note}`.trimEnd();
+        return `[${slot}] ${arrow}${e.hex ? ` ${spaced(e.hex)}` : ''}${timing}${note}`;
       })
       .join('\n');
   }
