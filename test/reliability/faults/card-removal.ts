@@ -101,7 +101,7 @@ export async function removalDuringWrite(o: BlockOptions): Promise<BlockResult> 
               if (when === 'during') inFlight++;
               else {
                 bad ||= `item ${item} was written but the answer (${w.status} ${w.body?.error?.code ?? ''}) did not report it`;
-                if (when === 'after' && w.body?.error?.code === 'CARD_CHANGED') known = 'K1-write-ack-dropped';
+                if (when === 'after' && (w.body?.error?.code === 'CARD_CHANGED' || w.body?.error?.details?.causeCode === 'CARD_CHANGED')) known = 'K1-write-ack-dropped';
               }
             } else if (now[item] !== before[item]) bad ||= `item ${item} holds neither its old nor its new value`;
           }
