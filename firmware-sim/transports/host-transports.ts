@@ -158,7 +158,8 @@ export async function ptyTransport(endpoint: DeviceEndpoint, options: PtyTranspo
     } catch (e) {
       await socat?.stop();
       socat = undefined;
-      throw new SimError('SIM_TRANSPORT_FAILED', `cannot open the serial line ${options.path}: ${(e as Error).message}`);
+      // The link's message already names the path and the OS reason.
+      throw new SimError('SIM_TRANSPORT_FAILED', (e as Error).message, { path: options.path });
     }
     endpoint.attach(link);
     plugged = true;
