@@ -168,3 +168,21 @@ describe('stdin line input', () => {
     await sim.close();
   });
 });
+
+describe('example scenario', () => {
+  it('firmware-sim/control/examples/front-desk-day.yaml parses and runs (waits skipped)', async () => {
+    const { loadScenario } = await import('../../../firmware-sim/control/scenario.ts');
+    const s = await loadScenario(new URL('../../../firmware-sim/control/examples/front-desk-day.yaml', import.meta.url).pathname);
+    expect(s.name).toBe('front desk day');
+    expect(s.steps.length).toBeGreaterThan(20);
+    const sim = createSimulator();
+    const events: DeviceEvent[] = [];
+    sim.reader.on((e) => events.push(e));
+    const fast = { ...s, steps: s.steps.filter((x) => x.cmd !== 'wait') };
+    const out = await runScenario(sim.controller, fast);
+    expect(out.errors).toEqual([]);
+    expect(events.filter((e) => e.type === 'qr.scanned').length).toBe(5);
+    expect(sim.faults.log).toEqual(expect.arrayContaining(['reset-reader', 'sam-missing slot 17']));
+    await sim.close();
+  });
+});
