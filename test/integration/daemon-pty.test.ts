@@ -7,6 +7,10 @@ import { createApp, type YikaApp } from '../../daemon/app.ts';
 import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts';
 import { createLogger } from '../../daemon/logging/logger.ts';
 import { generateProfile } from '../../firmware-sim/cards/index.ts';
+import { createSimulator } from '../../firmware-sim/index.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { socatAvailable, startSocatPair, type SocatPair } from '../support/socat.ts';
 
 const haveSocat = socatAvailable();
@@ -77,4 +81,42 @@ describe.skipIf(!haveSocat)('daemon ↔ yika-sim over a socat PTY pair', () => {
     expect(health.status).toBe('degraded');
     expect(health.degraded.map((d) => d.component)).toContain('reader.serial-1');
   }, 60_000);
+});
+
+describe.skipIf(!haveSocat)('serial reader unplugged and replugged (the simulator runs socat; the daemon opens the host end)', () => {
+  it('goes offline when unplugged, comes back under the same id when replugged, and reads again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yika-replug-'));
+    const devicePath = join(dir, 'device');
+    const hostPath = join(dir, 'host');
+    const sim = createSimulator({ seed: 4 });
+    const app = await createApp({
+      config: loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--serial', hostPath, '--no-pcsc', '--no-serial-discovery']), {}),
+      logger: createLogger({ level: 'silent' }),
+    });
+    try {
+      await sim.servePty({ path: devicePath, hostPath });
+      await app.startDevices();
+      const url = await app.listen();
+      const reader = await until('serial reader', () => app.registry.find('serial-1'));
+      await until('card present', () => reader.toJSON().slots[0]?.card === 'present');
+      const read = async () => fetch(`${url}/v1/readers/serial-1/healthcard/items?ids=1,8,57&format=pipe`);
+      const expected = [1, 8, 57].map((n) => sim.profile.items[n] ?? '').join('|');
+      expect(await (await read()).text()).toBe(expected);
+
+      await sim.injectFault({ fault: 'unplug' });
+      await until('offline', () => reader.toJSON().health === 'offline');
+      const offline = await read();
+      expect(offline.status).toBe(503);
+
+      await sim.injectFault({ fault: 'replug' });
+      await until('back online', () => reader.toJSON().health === 'ok', 30_000);
+      await until('card present again', () => reader.toJSON().slots[0]?.card === 'present');
+      expect(app.registry.list().map((r) => r.id)).toEqual(['serial-1']);
+      expect(await (await read()).text()).toBe(expected);
+    } finally {
+      await app.close();
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
