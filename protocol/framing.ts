@@ -161,7 +161,15 @@ export class FrameDecoder {
     let i = 0;
     const n = bytes.length;
     while (i < n) {
-      let j = bytes.indexOf(FRAME_DELIMITER, i);
+      const j = bytes.indexOf(FRAME_DELIMITER, i);
+      if (j >= 0 && this.len === 0 && !this.discarding) {
+        // Fast path: a whole frame inside this chunk decodes straight into its payload, no staging copy.
+        if (j - i > this.buf.length) this.fail('oversize');
+        else if (j === i) this.counters.emptyFrames++;
+        else this.deliver(bytes, i, j, out);
+        i = j + 1;
+        continue;
+      }
       const end = j < 0 ? n : j;
       if (!this.discarding && end > i) {
         const take = end - i;
@@ -180,6 +188,7 @@ export class FrameDecoder {
     return out;
   }
 
+  /** A frame completed from staged bytes (it spanned several chunks). */
   private finishFrame(out: Uint8Array[]): void {
     if (this.discarding) {
       this.discarding = false;
@@ -192,21 +201,27 @@ export class FrameDecoder {
       this.counters.emptyFrames++;
       return;
     }
-    // COBS decode in place: the write position never passes the read position.
-    const buf = this.buf;
-    let r = 0;
+    this.deliver(this.buf, 0, len, out);
+  }
+
+  /** COBS-decodes src[start, end) (one frame without its delimiter), checks it, and appends the payload. */
+  private deliver(src: Uint8Array, start: number, end: number, out: Uint8Array[]): void {
+    // The decoded body is never longer than the encoded frame: one allocation of at most that size.
+    const pooled = Buffer.allocUnsafe(end - start);
+    const dst = new Uint8Array(pooled.buffer, pooled.byteOffset, end - start);
+    let r = start;
     let w = 0;
-    while (r < len) {
-      const code = buf[r++];
+    while (r < end) {
+      const code = src[r++];
       const blockEnd = r + code - 1;
-      if (blockEnd > len) {
+      if (blockEnd > end) {
         this.fail('cobs');
         return;
       }
-      if (w !== r) buf.copyWithin(w, r, blockEnd);
+      if (code > 1) dst.set(src.subarray(r, blockEnd), w);
       w += code - 1;
       r = blockEnd;
-      if (code !== 0xff && r < len) buf[w++] = 0;
+      if (code !== 0xff && r < end) dst[w++] = 0;
     }
     if (w < CRC_LENGTH + 1) {
       this.fail('short');
@@ -217,16 +232,13 @@ export class FrameDecoder {
       this.fail('oversize');
       return;
     }
-    const expected = (buf[payloadLength] | (buf[payloadLength + 1] << 8) | (buf[payloadLength + 2] << 16) | (buf[payloadLength + 3] << 24)) >>> 0;
-    if (crc32(buf, 0, payloadLength) !== expected) {
+    const expected = (dst[payloadLength] | (dst[payloadLength + 1] << 8) | (dst[payloadLength + 2] << 16) | (dst[payloadLength + 3] << 24)) >>> 0;
+    if (crc32(dst, 0, payloadLength) !== expected) {
       this.fail('crc');
       return;
     }
     this.counters.frames++;
-    const pooled = Buffer.allocUnsafe(payloadLength);
-    const payload = new Uint8Array(pooled.buffer, pooled.byteOffset, payloadLength);
-    payload.set(buf.subarray(0, payloadLength));
-    out.push(payload);
+    out.push(dst.subarray(0, payloadLength));
   }
 
   private fail(kind: FrameErrorKind): void {
