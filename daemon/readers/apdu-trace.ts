@@ -127,6 +127,29 @@ export class ApduTrace {
       .join('\n');
   }
 
+  /**
+   * One slot's exchanges as a transcript for apdu/'s ReplayChannel: `A>> hex` / `A<< hex` pairs in
+   * order (batched commands paired with their responses), `A!! CODE` for a failed exchange. Masked
+   * bytes stay `**`: the replay matches any byte there.
+   */
+  replayText(slot: number): string {
+    const out: string[] = [];
+    const pending: string[] = [];
+    for (const e of this.entries) {
+      if (e.slot !== slot) continue;
+      if (e.dir === 'command') {
+        pending.push(e.hex);
+        continue;
+      }
+      const command = pending.shift();
+      if (command === undefined) continue; // its command fell out of the bounded buffer
+      out.push(`A>> ${command}`);
+      const error = /^error (\S+)$/.exec(e.note ?? '');
+      out.push(error ? `A!! ${error[1]}` : `A<< ${e.hex}`);
+    }
+    return out.join('\n');
+  }
+
   private push(e: Omit<TraceEntry, 'seq' | 'at'>): void {
     this.entries.push({ seq: ++this.seq, at: new Date().toISOString(), ...e });
     if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);

@@ -9,6 +9,8 @@ import { createSimulator, type Simulator } from '../../firmware-sim/index.ts';
 import type { DeliveredEvent } from '../../daemon/events/event-types.ts';
 import { createLogger } from '../../daemon/logging/logger.ts';
 import { issueDemoCode } from '../../qr/demo-trust.ts';
+import { ReplayChannel } from '../../apdu/replay-channel.ts';
+import { HealthCardReader } from '../../apdu/healthcard/health-card-reader.ts';
 
 let app: YikaApp;
 let sim: Simulator;
@@ -183,6 +185,17 @@ describe('daemon with the in-process simulator', () => {
     expect(trace).toHaveLength(50 * oneRead.length);
     for (let i = 0; i < 50; i++) expect(trace.slice(i * oneRead.length, (i + 1) * oneRead.length)).toEqual(oneRead);
     await send('PUT', '/v1/readers/sim-1/trace', { enabled: false, clear: true });
+  });
+
+  it('exports a recorded read as a transcript that replays as a test fixture', async () => {
+    await send('PUT', '/v1/readers/sim-1/trace', { enabled: true, clear: true, maskData: false });
+    const live = (await get('/v1/readers/sim-1/healthcard?files=DDF1/EF05')).body;
+    const transcript = (await get('/v1/readers/sim-1/trace?format=replay&slot=1')).text;
+    await send('PUT', '/v1/readers/sim-1/trace', { enabled: false, clear: true, maskData: true });
+    expect(transcript).toMatch(/^A>> 00A40000023F00\nA<< /);
+    const replay = new ReplayChannel(transcript, { batch: true });
+    const again = await new HealthCardReader(replay, { atr: Uint8Array.from(Buffer.from(live.atr, 'hex')) }).readFiles(['DDF1/EF05']);
+    expect(again.files).toEqual(live.files);
   });
 
   it('publishes card events and answers NO_CARD without a card', async () => {

@@ -257,14 +257,22 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
       },
     );
 
-    app.get<{ Params: { id: string }; Querystring: { format?: 'json' | 'text'; timing?: boolean } }>(
+    app.get<{ Params: { id: string }; Querystring: { format?: 'json' | 'text' | 'replay'; timing?: boolean; slot?: string } }>(
       '/readers/:id/trace',
       {
         schema: {
           summary: "The reader's APDU trace (A>> command, A<< response; secrets masked)",
           tags: ['readers'],
           params: ID_PARAMS,
-          querystring: { type: 'object', properties: { format: { enum: ['json', 'text'] }, timing: { type: 'boolean' } } },
+          description: 'format=text: the diffable lines; format=replay&slot=1: one slot as a transcript for apdu/ReplayChannel (a test fixture).',
+          querystring: {
+            type: 'object',
+            properties: {
+              format: { enum: ['json', 'text', 'replay'] },
+              timing: { type: 'boolean' },
+              slot: { type: 'string', pattern: '^(?:0x[0-9A-Fa-f]{1,2}|\\d{1,3})$' },
+            },
+          },
           response: {
             200: {
               type: 'object',
@@ -296,6 +304,11 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
       },
       async (req, reply) => {
         const trace = registry.get(req.params.id).trace;
+        if (req.query.format === 'replay') {
+          const replay = trace.replayText(req.query.slot ? parseSlot(req.query.slot) : 1);
+          reply.type('text/plain; charset=utf-8');
+          return reply.serializer((x: unknown) => String(x)).send(replay + (replay ? '\n' : ''));
+        }
         const text = trace.text({ timing: req.query.timing });
         if (req.query.format === 'text') {
           reply.type('text/plain; charset=utf-8');
