@@ -40,7 +40,6 @@ export async function startDaemon(options: { seed: number; sim?: SimulatorOption
   const sim = createSimulator({ seed: options.seed, secure: 'supported', samPin: SUITE_SAM_PIN, ...options.sim });
   watchProfile(sim.profile);
   const config = loadConfig(parseDaemonFlags(['--sim', '--listen', '127.0.0.1:0']), {});
-  config.readers.lockTimeoutMs = 60_000;
   config.sam.pin = SUITE_SAM_PIN;
   (config.api as { rateLimit?: unknown }).rateLimit = false;
   options.tune?.(config);
