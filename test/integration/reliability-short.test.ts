@@ -12,9 +12,13 @@ const SCALE: Record<string, number> = { 'fuzz-frames': 0.02, 'fuzz-http': 0.05, 
 
 if (!HAS_REDIS) console.warn('SKIPPED: redis-server not found; the Redis outage block reports itself as skipped');
 
+// Line noise stays in the full suite only: today one corrupted frame costs a read a 60 s
+// PROTOCOL_TIMEOUT (no retransmission; see RELIABILITY.md), too long for npm test.
+const FULL_SUITE_ONLY = new Set(['noise']);
+
 describe('reliability suite, short form', () => {
   for (const [i, block] of BLOCKS.entries()) {
-    it(block.id, async () => {
+    it.skipIf(FULL_SUITE_ONLY.has(block.id))(block.id, async () => {
       const r = await block.run({ seed: SEED + i, scale: SCALE[block.id] ?? 0.05 });
       const detail = JSON.stringify({ failures: r.failures, outcomes: r.outcomes }, null, 1);
       expect(unexplained(r), detail).toBe(0);
