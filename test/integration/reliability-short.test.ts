@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BLOCKS, unexplained } from '../reliability/suite.ts';
 import { KNOWN_ISSUES } from '../reliability/kit/outcome.ts';
 import { HAS_REDIS } from '../reliability/faults/redis-outage.ts';
+import { startDaemon } from '../reliability/kit/daemon-harness.ts';
 
 const SEED = Number(process.env.YIKA_RELIABILITY_SEED ?? 4242);
 // Small but not trivial: every block reaches its typed-error paths.
@@ -27,4 +28,21 @@ describe('reliability suite, short form', () => {
       if (!(block.id === 'redis' && !HAS_REDIS)) expect(r.runs).toBeGreaterThan(0);
     }, 120_000);
   }
+});
+
+describe('regressions found by the reliability suite', () => {
+  it('a malformed URL (bad percent-encoding, over-long path segment) answers the typed error shape', async () => {
+    const h = await startDaemon({ seed: 5 });
+    try {
+      for (const url of ['/v1/readers/xxx%999', '/v1/qr/scans/%E4%B8%AD999%', `/v1/readers/${'a'.repeat(120)}`]) {
+        const r = await h.inject('GET', url);
+        expect(r.status, url).toBeGreaterThanOrEqual(400);
+        expect(r.status, url).toBeLessThan(500);
+        expect(r.body.error.code, url).toBe('BAD_REQUEST');
+        expect(r.body.error.message).not.toContain('xxx');
+      }
+    } finally {
+      await h.close();
+    }
+  });
 });
