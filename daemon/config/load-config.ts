@@ -91,7 +91,7 @@ export function readConfigFile(file: string): unknown {
     throw new ConfigError(file, '', code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? 'error'})`, 'CONFIG_FILE_UNREADABLE');
   }
   try {
-    return parseYaml(text, { prettyErrors: true });
+    return parseYaml(text, { prettyErrors: true, logLevel: 'error' }); // no YAML warnings on stderr: they quote file lines (PIN, token)
   } catch (e) {
     const where = e instanceof YAMLParseError && e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
     throw new ConfigError(file, where, `not valid JSON or YAML${e instanceof YAMLParseError ? ` (${e.code})` : ''}`, 'CONFIG_FILE_UNREADABLE');
