@@ -109,7 +109,11 @@
       var slots = el('div', 'slots');
       (r.slots || []).forEach(function (s, i) {
         if (i) slots.appendChild(document.createTextNode(' · '));
-        var span = el('span', s.card === 'present' || s.card === 'powered' ? 'slot-present' : '', (s.label || t('slot.' + s.kind)) + ': ' + t('slot.' + s.card));
+        // The device's own label is English ("user card"); SAM labels (SAM1…) are names, the rest is
+        // shown by kind in the page's language, with the device label kept as a tooltip.
+        var name = s.kind === 'sam' ? s.label || t('slot.sam') : t('slot.' + s.kind);
+        var span = el('span', s.card === 'present' || s.card === 'powered' ? 'slot-present' : '', name + ': ' + t('slot.' + s.card));
+        if (s.label) span.title = s.label;
         slots.appendChild(span);
       });
       li.appendChild(slots);

@@ -21,7 +21,7 @@
     'readers.unreachable': '无法连接 Yika 服务，请确认 yikad 正在运行。',
     'health.ok': '正常', 'health.degraded': '降级', 'health.offline': '离线',
     'slot.absent': '无卡', 'slot.present': '有卡', 'slot.powered': '已上电', 'slot.mute': '卡无响应',
-    'slot.contact': '接触式', 'slot.contactless': '非接', 'slot.sam': 'SAM',
+    'slot.contact': '接触式卡座', 'slot.contactless': '非接触', 'slot.sam': 'SAM',
     'events.title': '最近事件',
     'ev.reader.attached': '读卡器接入：{name}', 'ev.reader.detached': '读卡器断开 {reason}', 'ev.reader.health': '读卡器状态：{health} {detail}',
     'ev.card.inserted': '插卡（卡槽 {slot}）', 'ev.card.removed': '拔卡（卡槽 {slot}）', 'ev.qr.scanned': '扫码：{code}',
