@@ -46,7 +46,14 @@ async function measure(app: YikaApp, sim: Simulator, batch: boolean, runs: numbe
   return { ms: median(ms), modelledMs: median(modelled), roundTrips: median(trips), apdus: median(apdus) };
 }
 
-export async function run(): Promise<BenchSection> {
+/** The in-process read, then the PC/SC figures (bench/pcsc.ts: pcscd + vpcd in a quickack namespace). */
+export async function run(): Promise<BenchSection[]> {
+  const inProcess = await runInProcess();
+  const { run: runPcsc } = await import('./pcsc.ts');
+  return [inProcess, await runPcsc()];
+}
+
+async function runInProcess(): Promise<BenchSection> {
   const real = await setup(1);
   let batched: ReadFigures;
   let single: ReadFigures;
@@ -95,5 +102,6 @@ export async function run(): Promise<BenchSection> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { formatSection } = await import('./report.ts');
-  process.stdout.write(formatSection(await run()) + '\n');
+  for (const section of await run()) process.stdout.write(formatSection(section) + '\n');
+  process.exit(0);
 }

@@ -37,10 +37,12 @@ async function main(): Promise<void> {
       continue;
     }
     process.stderr.write(`bench: ${name} …\n`);
-    const mod = (await import(file.href)) as { run: () => Promise<BenchSection> };
-    const section = await mod.run();
-    results.push(section);
-    process.stdout.write(formatSection(section) + '\n');
+    // A section module may return several tables (card: the in-process read, then PC/SC).
+    const mod = (await import(file.href)) as { run: () => Promise<BenchSection | BenchSection[]> };
+    for (const section of [await mod.run()].flat()) {
+      results.push(section);
+      process.stdout.write(formatSection(section) + '\n');
+    }
   }
   if (only.length) return;
   const lines = [

@@ -149,9 +149,11 @@ class PcscGroup {
           return new Promise((resolve, reject) => {
             if (!s.present) return reject(new DeviceError('NO_CARD', 'No card in the slot', { slot }));
             if (!s.reader.connected || s.protocol === undefined) return reject(new DeviceError('CARD_NOT_POWERED', 'Power the card on first', { slot }));
-            s.reader.transmit(Buffer.from(apdu), 65_538, s.protocol, (err, data) => {
+            // No copies either way: the addon copies the command before queueing it, and every
+            // response arrives in a fresh buffer of its own (Nan::CopyBuffer), so a view is safe.
+            s.reader.transmit(Buffer.from(apdu.buffer, apdu.byteOffset, apdu.byteLength), 65_538, s.protocol, (err, data) => {
               if (err) return reject(pcscError(err, slot));
-              resolve(Uint8Array.from(data));
+              resolve(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
             });
           });
         },

@@ -23,7 +23,8 @@ export interface TraceSettings {
   maskData: boolean;
 }
 
-const HEX = (b: Uint8Array, from = 0, to = b.length): string => Buffer.from(b.subarray(from, to)).toString('hex').toUpperCase();
+/** Upper-case hex of b[from, to), read in place (no copy of the bytes). */
+const HEX = (b: Uint8Array, from = 0, to = b.length): string => Buffer.from(b.buffer, b.byteOffset + from, Math.max(0, to - from)).toString('hex').toUpperCase();
 const MASK = (n: number): string => '**'.repeat(Math.max(0, n));
 
 /** Where the command data of a short or extended APDU starts and how long it is. */
@@ -52,8 +53,21 @@ const WRITE_INS = new Set([0xd6, 0xdc, 0xe2, 0xd2]);
 /** Responses that carry no cardholder data. */
 const PUBLIC_RESPONSE_INS = new Set([0xa4, 0x84]);
 
+/** A stored entry: the wall-clock time stays a number until someone reads the trace. */
+interface StoredEntry {
+  seq: number;
+  atMs: number;
+  slot: number;
+  dir: 'command' | 'response';
+  hex: string;
+  ms: number | undefined;
+  note: string | undefined;
+}
+
 export class ApduTrace {
-  private readonly entries: TraceEntry[] = [];
+  /** A ring of at most `capacity` entries: the oldest is overwritten, nothing is shifted. */
+  private readonly ring: StoredEntry[] = [];
+  private head = 0;
   private seq = 0;
   settings: TraceSettings;
   /** Set after a secret command so that the following GET RESPONSE output is masked too. */
@@ -77,11 +91,20 @@ export class ApduTrace {
   }
 
   clear(): void {
-    this.entries.length = 0;
+    this.ring.length = 0;
+    this.head = 0;
   }
 
   list(): TraceEntry[] {
-    return [...this.entries];
+    return this.ordered().map((e) => ({
+      seq: e.seq,
+      at: new Date(e.atMs).toISOString(),
+      slot: e.slot,
+      dir: e.dir,
+      hex: e.hex,
+      ...(e.ms !== undefined ? { ms: e.ms } : {}),
+      ...(e.note !== undefined ? { note: e.note } : {}),
+    }));
   }
 
   /** Records a command; returns a function that records its response (or failure). */
@@ -92,7 +115,7 @@ export class ApduTrace {
     const { start: ds, length: dl } = commandDataSpan(apdu);
     const maskCommandData = secret || (this.settings.maskData && WRITE_INS.has(apdu[1]));
     const hex = maskCommandData && dl > 0 ? HEX(apdu, 0, ds) + MASK(dl) + HEX(apdu, ds + dl) : HEX(apdu);
-    this.push({ slot, dir: 'command', hex, note });
+    this.push(slot, 'command', hex, undefined, note);
     const getResponse = apdu.length >= 2 && apdu[1] === 0xc0;
     const maskResponse =
       options?.sensitive === 'response' ||
@@ -105,18 +128,18 @@ export class ApduTrace {
       const ms = Math.round((performance.now() - start) * 1000) / 1000;
       if (response instanceof Error) {
         const code = (response as { code?: string }).code ?? response.name;
-        this.push({ slot, dir: 'response', hex: '', ms, note: `error ${code}` });
+        this.push(slot, 'response', '', ms, `error ${code}`);
         return;
       }
       const n = response.length;
       const hex = maskResponse && n > 2 ? MASK(n - 2) + HEX(response, n - 2) : HEX(response);
-      this.push({ slot, dir: 'response', hex, ms });
+      this.push(slot, 'response', hex, ms, undefined);
     };
   }
 
   /** The diffable text form: no timestamps or timings unless asked. */
   text(options: { timing?: boolean } = {}): string {
-    return this.entries
+    return this.ordered()
       .map((e) => {
         const arrow = e.dir === 'command' ? 'A>>' : 'A<<';
         const slot = e.slot.toString(16).padStart(2, '0').toUpperCase();
@@ -135,7 +158,7 @@ export class ApduTrace {
   replayText(slot: number): string {
     const out: string[] = [];
     const pending: string[] = [];
-    for (const e of this.entries) {
+    for (const e of this.ordered()) {
       if (e.slot !== slot) continue;
       if (e.dir === 'command') {
         pending.push(e.hex);
@@ -150,9 +173,19 @@ export class ApduTrace {
     return out.join('\n');
   }
 
-  private push(e: Omit<TraceEntry, 'seq' | 'at'>): void {
-    this.entries.push({ seq: ++this.seq, at: new Date().toISOString(), ...e });
-    if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
+  private push(slot: number, dir: 'command' | 'response', hex: string, ms: number | undefined, note: string | undefined): void {
+    const e: StoredEntry = { seq: ++this.seq, atMs: Date.now(), slot, dir, hex, ms, note };
+    if (this.ring.length < this.capacity) {
+      this.ring.push(e);
+      return;
+    }
+    this.ring[this.head] = e;
+    this.head = (this.head + 1) % this.capacity;
+  }
+
+  /** The entries, oldest first. */
+  private ordered(): StoredEntry[] {
+    return this.head === 0 ? this.ring : [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)];
   }
 }
 

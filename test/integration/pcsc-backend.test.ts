@@ -22,6 +22,8 @@ async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs
   }
 }
 
+const vpcdPort = (a: { host: string; port: number }): [number, string] => [a.port, a.host];
+
 describe.skipIf(!!reason)('PC/SC backend through pcscd + vpcd', () => {
   let pcscd: PcscdHandle;
   let backend: PcscBackend;
@@ -31,7 +33,7 @@ describe.skipIf(!!reason)('PC/SC backend through pcscd + vpcd', () => {
   const registry = new ReaderRegistry({ events, lockTimeoutMs: 10_000, trace: { enabled: true, maskData: false } });
 
   beforeAll(async () => {
-    pcscd = await startPcscd();
+    pcscd = await startPcscd({ quickack: true, cardsInProcess: true });
     backend = new PcscBackend({ settleMs: 300 });
     await backend.start(registry);
   }, 120_000);
@@ -55,7 +57,7 @@ describe.skipIf(!!reason)('PC/SC backend through pcscd + vpcd', () => {
   it('sees a card inserted, powers it (shared mode), exchanges APDUs, and sees it removed', async () => {
     const reader = registry.get('pcsc-1');
     const card = new EchoCard();
-    const vpcd = await connectVpcdCard(card, 35963);
+    const vpcd = await connectVpcdCard(card, ...vpcdPort(await pcscd.vpcdAddress(35963)));
     await until('card.inserted', () => seen.find((e) => e.type === 'card.inserted' && e.readerId === 'pcsc-1' && e.slot === 1));
     const response = await reader.session('test', async (s) => {
       const atr = await s.ensurePowered(1);
@@ -80,7 +82,7 @@ describe.skipIf(!!reason)('PC/SC backend through pcscd + vpcd', () => {
     await until('back online', () => reader.toJSON().health === 'ok', 30_000);
     expect(registry.list().map((r) => r.id)).toEqual(['pcsc-1']);
     const card = new EchoCard();
-    const vpcd = await connectVpcdCard(card, 35963);
+    const vpcd = await connectVpcdCard(card, ...vpcdPort(await pcscd.vpcdAddress(35963)));
     try {
       await until('card present', () => reader.toJSON().slots[0].card === 'present');
       const r = await reader.session('test', async (s) => {

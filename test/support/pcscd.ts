@@ -5,6 +5,9 @@
 // - ready = /run/pcscd/pcscd.comm exists; stop = SIGTERM and wait for the process to be gone.
 // - connectVpcdCard() plugs a SimCard into vsmartcard's virtual reader (TCP 35963 = "Virtual PCD 00 00",
 //   35964 = "Virtual PCD 00 01"), for tests that do not need the full simulator process.
+// - A card in the test process is outside pcscd's namespace and cannot reach vpcd's loopback port:
+//   vpcdAddress() gives it a relay (host TCP → unix socket file → socat inside the namespace → vpcd),
+//   every TCP leg with TCP_NODELAY and the inner one on the quickack loopback, so no leg stalls.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import net from 'node:net';
@@ -20,6 +23,10 @@ export function pcscdBinary(): string | undefined {
 
 export function vpcdInstalled(): boolean {
   return ['/usr/lib/pcsc/drivers/serial/libifdvpcd.so', '/usr/lib/pcsc/drivers/serial/libifdvpcd.so.0.8'].some(existsSync) || existsSync('/etc/reader.conf.d/vpcd');
+}
+
+export function socatInstalled(): boolean {
+  return spawnSync('sh', ['-c', 'command -v socat'], { stdio: 'ignore' }).status === 0;
 }
 
 /** Why PC/SC tests cannot run here (undefined when they can). */
@@ -90,6 +97,16 @@ export interface PcscdHandle {
   release(): Promise<void>;
   /** Spawns a command inside pcscd's network namespace (or normally without one). */
   spawnNear(command: string, args: string[]): ChildProcess;
+  /**
+   * Where a card running in this process connects to reach vpcd's TCP `port`: vpcd itself without a
+   * namespace; with one, a socat relay into the namespace (started on first use, stopped by release()).
+   */
+  vpcdAddress(port: number): Promise<{ host: string; port: number }>;
+  /**
+   * Synchronous last-resort cleanup for a process 'exit' handler: signals pcscd (SIGTERM, so it
+   * removes its socket), deletes the namespace and releases the lock without waiting.
+   */
+  abandon(): void;
 }
 
 function setupNetns(name: string): boolean {
@@ -110,11 +127,84 @@ function setupNetns(name: string): boolean {
   return true;
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Stops a detached child and everything it forked (socat forks one child per connection). */
+function killGroup(c: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
+  if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) return;
+  try {
+    process.kill(-c.pid, signal);
+  } catch {
+    c.kill(signal);
+  }
+}
+
+/**
+ * A relay from a host loopback TCP port to vpcd's `port` inside `netns`: socat TCP-LISTEN (host,
+ * nodelay) → unix socket file → socat inside the namespace → TCP to vpcd (nodelay, retried while vpcd
+ * is not listening yet). One connection through it is one card insertion, as with vpcd itself.
+ */
+async function startVpcdRelay(netns: string, port: number, children: ChildProcess[]): Promise<{ host: string; port: number }> {
+  const path = `/tmp/yika-vpcd-${process.pid}-${port}.sock`;
+  const mine: ChildProcess[] = [];
+  try {
+    const inner = spawn(
+      'ip',
+      ['netns', 'exec', netns, 'socat', '-t', '0.05', `UNIX-LISTEN:${path},fork,unlink-early,mode=600`, `TCP:127.0.0.1:${port},nodelay,retry=100,interval=0.1`],
+      { stdio: 'ignore', detached: true },
+    );
+    children.push(inner);
+    mine.push(inner);
+    for (let i = 0; !existsSync(path); i++) {
+      if (inner.exitCode !== null || i > 100) throw new Error(`the vpcd relay in ${netns} did not start`);
+      await sleep(20);
+    }
+    const relayPort = await freePort();
+    const outer = spawn('socat', ['-d', '-d', '-t', '0.05', `TCP-LISTEN:${relayPort},bind=127.0.0.1,reuseaddr,fork,nodelay`, `UNIX-CONNECT:${path}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    });
+    children.push(outer);
+    mine.push(outer);
+    await new Promise<void>((resolve, reject) => {
+      let err = '';
+      const t = setTimeout(() => reject(new Error(`the vpcd relay did not listen on ${relayPort}: ${err}`)), 5000);
+      outer.stderr!.on('data', (d) => {
+        err += d;
+        if (/listening on/.test(err)) {
+          clearTimeout(t);
+          resolve();
+        }
+        if (err.length > 4000) err = err.slice(-1000); // it logs every connection: keep draining
+      });
+      outer.once('exit', (code) => {
+        clearTimeout(t);
+        reject(new Error(`the vpcd relay exited (${code}): ${err}`));
+      });
+    });
+    return { host: '127.0.0.1', port: relayPort };
+  } catch (e) {
+    for (const c of mine) killGroup(c, 'SIGKILL');
+    throw e;
+  }
+}
+
 /**
  * Takes the machine-wide pcscd lock and starts pcscd in the foreground. With `quickack`, tries a
- * network namespace first (falls back to the host network when `ip netns` is not permitted).
+ * network namespace first (falls back to the host network when `ip netns` is not permitted, or when
+ * `cardsInProcess` says cards will connect from this process and socat, needed for their relay, is
+ * missing).
  */
-export async function startPcscd(options: { quickack?: boolean; lockTimeoutMs?: number; debug?: boolean } = {}): Promise<PcscdHandle> {
+export async function startPcscd(options: { quickack?: boolean; cardsInProcess?: boolean; lockTimeoutMs?: number; debug?: boolean } = {}): Promise<PcscdHandle> {
   const bin = pcscdBinary();
   if (!bin) throw new Error('pcscd is not installed');
   await acquireLock(options.lockTimeoutMs ?? 300_000);
@@ -123,7 +213,7 @@ export async function startPcscd(options: { quickack?: boolean; lockTimeoutMs?: 
     throw new Error('a pcscd not started by the tests is running; stop it first (the tests need to own pcscd)');
   }
   let netns: string | undefined;
-  if (options.quickack) {
+  if (options.quickack && (!options.cardsInProcess || socatInstalled())) {
     const name = `yika-pcsc-${process.pid}`;
     if (setupNetns(name)) netns = name;
   }
@@ -156,6 +246,19 @@ export async function startPcscd(options: { quickack?: boolean; lockTimeoutMs?: 
     for (let i = 0; i < 100 && foreignPcscdRunning(); i++) await sleep(50);
   };
 
+  const relays = new Map<number, Promise<{ host: string; port: number }>>();
+  const relayChildren: ChildProcess[] = [];
+  const stopRelays = async (): Promise<void> => {
+    await Promise.allSettled(relays.values());
+    relays.clear();
+    for (const c of relayChildren.splice(0)) {
+      if (c.exitCode !== null || c.signalCode !== null) continue;
+      const exited = new Promise((res) => c.once('exit', res));
+      killGroup(c);
+      await Promise.race([exited, sleep(2000)]);
+    }
+  };
+
   try {
     await start();
   } catch (e) {
@@ -170,9 +273,27 @@ export async function startPcscd(options: { quickack?: boolean; lockTimeoutMs?: 
     stop,
     restart: start,
     release: async () => {
+      await stopRelays();
       await stop();
       if (netns) spawnSync('ip', ['netns', 'del', netns]);
       releaseLock();
+    },
+    abandon: () => {
+      for (const c of relayChildren.splice(0)) killGroup(c, 'SIGKILL');
+      const c = child;
+      child = undefined;
+      if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+      if (netns) spawnSync('ip', ['netns', 'del', netns]);
+      releaseLock();
+    },
+    vpcdAddress: (port) => {
+      if (!netns) return Promise.resolve({ host: '127.0.0.1', port });
+      let relay = relays.get(port);
+      if (!relay) {
+        relay = startVpcdRelay(netns, port, relayChildren);
+        relays.set(port, relay);
+      }
+      return relay;
     },
     spawnNear: (command, cmdArgs) => (netns ? spawn('ip', ['netns', 'exec', netns, command, ...cmdArgs], { stdio: 'pipe' }) : spawn(command, cmdArgs, { stdio: 'pipe' })),
   };
