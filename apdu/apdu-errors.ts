@@ -16,6 +16,7 @@ export const ApduErrorCode = defineErrorCodes('apdu', {
   ATR_TCK_MISMATCH: { kind: 'unprocessable', description: 'The ATR check byte TCK is wrong.' },
   TLV_MALFORMED: { kind: 'unprocessable', description: 'TLV data is truncated, has a bad tag or length, or nests too deeply.' },
   GET_RESPONSE_LIMIT: { kind: 'unprocessable', description: 'The card kept answering 61xx past the GET RESPONSE round limit (32).' },
+  BATCH_RESPONSE_LOST: { kind: 'unavailable', description: 'The reader ran the next command of a batch after a 61xx/6Cxx answer, so that answer\'s data is lost (its firmware breaks the PROTOCOL.md transmitBatch rule): update the firmware, or turn batching off for it in the device table.' },
   CHAINING_REFUSED: { kind: 'unprocessable', description: 'The card refused a chained command part.' },
   REPLAY_MISMATCH: { kind: 'internal', description: 'A replayed transcript expected another command than the one sent.' },
   REPLAY_EXHAUSTED: { kind: 'internal', description: 'A replayed transcript has no more exchanges.' },

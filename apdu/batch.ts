@@ -1,12 +1,29 @@
 // Batch semantics shared by the decorators and callers without a batching transport: a batch runs its
-// commands in order and stops at the first status word its command does not expect.
+// commands in order and stops at the first status word its command does not expect, and always at
+// 61xx / 6Cxx (PROTOCOL.md transmitBatch): on T=0 only the very next command can collect that answer.
 
 import type { BatchCommand, BatchResult, CardChannel, TransmitOptions } from './card-channel.ts';
-import { statusWord } from './response-apdu.ts';
+import { ChannelError } from './apdu-errors.ts';
+import { statusWord, swHex } from './response-apdu.ts';
 
 export function swExpected(sw: number, expect: BatchCommand['expect']): boolean {
   if (!expect) return sw === 0x9000;
   return expect.some((e) => (sw & e.mask) === e.sw);
+}
+
+/**
+ * SW1 = 61 (T=0: data waiting, GET RESPONSE must be the very next command) or 6C (wrong Le: the same
+ * command must be sent again with Le = SW2, in the same card state). Whatever runs next in a batch
+ * would destroy the pending data or change the state the resend needs.
+ */
+export function swNeedsFollowUp(sw: number): boolean {
+  const sw1 = sw >> 8;
+  return sw1 === 0x61 || sw1 === 0x6c;
+}
+
+/** Whether a batch stops after this answer: an unexpected SW, or 61xx/6Cxx whatever `expect` says. */
+export function batchStops(sw: number, expect: BatchCommand['expect']): boolean {
+  return swNeedsFollowUp(sw) || !swExpected(sw, expect);
 }
 
 /** Runs a batch with one transmit() per command (the fallback when transmitBatch is absent). */
@@ -15,7 +32,7 @@ export async function runBatchSequentially(channel: CardChannel, commands: Reado
   for (let i = 0; i < commands.length; i++) {
     const r = await channel.transmit(commands[i].apdu, options);
     responses.push(r);
-    if (!swExpected(statusWord(r), commands[i].expect)) return { responses, stoppedAt: i };
+    if (batchStops(statusWord(r), commands[i].expect)) return { responses, stoppedAt: i };
   }
   return { responses };
 }
@@ -27,8 +44,9 @@ export function transmitBatch(channel: CardChannel, commands: ReadonlyArray<Batc
 
 /**
  * Batch through a decorator that may repair a response (GET RESPONSE after 61xx, resend after 6Cxx):
- * when the inner batch stops, the decorator repairs that response with single transmits and, if the
- * repaired SW is expected, resumes the batch with the remaining commands.
+ * the inner batch stops at the answer to repair (a 61xx/6Cxx always stops a batch), the decorator
+ * repairs it there with single transmits (nothing else has reached the card since) and, if the repaired
+ * SW lets the batch go on, resumes with the remaining commands.
  */
 export async function batchWithRepair(
   inner: CardChannel,
@@ -41,19 +59,26 @@ export async function batchWithRepair(
   while (start < commands.length) {
     const rest = commands.slice(start);
     const r = await transmitBatch(inner, rest, options);
-    const stop = r.stoppedAt;
-    if (stop === undefined) {
-      // Expected SWs may include 61xx/6Cxx: repair those too so callers always see complete data.
-      for (let i = 0; i < r.responses.length; i++) responses.push(await repair(rest[i].apdu, r.responses[i]));
-      return { responses };
+    if (r.responses.length === 0) return { responses };
+    // Where the batch ended: the device's stop, else its last answer (a device of the old rule may
+    // leave a final 61xx unmarked; nothing ran after it, so it can still be repaired).
+    const last = r.stoppedAt ?? r.responses.length - 1;
+    for (let i = 0; i < last; i++) {
+      const sw = statusWord(r.responses[i]);
+      // A device that ran on past a 61xx/6Cxx: that answer's data is gone (and a later GET RESPONSE
+      // would fetch another command's data). Refuse rather than hand out wrong data.
+      if (swNeedsFollowUp(sw)) {
+        throw new ChannelError('BATCH_RESPONSE_LOST', `command ${start + i + 1} of the batch answered ${swHex(sw)} and the reader ran the next command: its response is lost (the reader's firmware breaks the transmitBatch rule)`, { command: start + i, sw: swHex(sw) });
+      }
+      responses.push(r.responses[i]);
     }
-    for (let i = 0; i < stop; i++) responses.push(await repair(rest[i].apdu, r.responses[i]));
-    const repaired = await repair(rest[stop].apdu, r.responses[stop]);
+    const original = r.responses[last];
+    const repaired = await repair(rest[last].apdu, original);
     responses.push(repaired);
-    if (repaired === r.responses[stop] || !swExpected(statusWord(repaired), rest[stop].expect)) {
-      return { responses, stoppedAt: start + stop };
-    }
-    start += stop + 1;
+    if (r.stoppedAt === undefined && r.responses.length < rest.length) return { responses }; // a short answer: the caller sees it
+    const stopped = batchStops(statusWord(repaired), rest[last].expect) || (r.stoppedAt !== undefined && repaired === original);
+    if (stopped) return { responses, stoppedAt: start + last };
+    start += last + 1;
   }
   return { responses };
 }

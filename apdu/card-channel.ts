@@ -7,7 +7,8 @@ export interface BatchCommand {
   apdu: Uint8Array;
   /**
    * The batch continues only when (sw & mask) === sw for one of these entries.
-   * Absent: only 9000 continues.
+   * Absent: only 9000 continues. A 61xx or 6Cxx answer always stops the batch (PROTOCOL.md
+   * transmitBatch: on T=0 only the very next command can collect it).
    */
   expect?: ReadonlyArray<{ sw: number; mask: number }>;
 }

@@ -40,6 +40,8 @@ export interface ConformanceCheck {
 }
 
 const SELECT_MF = Uint8Array.from([0x00, 0xa4, 0x00, 0x00, 0x02, 0x3f, 0x00]);
+/** SELECT MF without response data (P2 0C): no 61xx even on T=0, so a batch of it runs on. */
+const SELECT_MF_NO_DATA = Uint8Array.from([0x00, 0xa4, 0x00, 0x0c, 0x02, 0x3f, 0x00]);
 
 function expectError(m: DeviceToHostMessage | undefined, name: string, id: number): string {
   if (!m) throw new CheckFailed(`no answer to request ${id} (expected error ${name})`);
@@ -90,6 +92,47 @@ function slotWith(ctx: CheckContext, card: 'present' | 'absent'): number | undef
 function unusedSlot(h: DeviceHello): number {
   for (let id = 0xee; id > 0; id--) if (!h.slots.some((s) => s.id === id)) return id;
   return 0xff;
+}
+
+function hexSw(r: Uint8Array): string {
+  return r.length < 2 ? `${r.length}-byte answer` : Buffer.from(r.subarray(r.length - 2)).toString('hex').toUpperCase();
+}
+
+function getResponse(le: number): Uint8Array {
+  return Uint8Array.of(0x00, 0xc0, 0x00, 0x00, le);
+}
+
+/** A slot whose card runs T=0 after powerOn (SAM slots first), or one switched to T=0 by setParams. */
+async function t0Slot(s: HostSession, h: DeviceHello, statuses: SlotStatus[]): Promise<number | undefined> {
+  const kindOf = (id: number) => h.slots.find((x) => x.id === id)?.kind;
+  const present = statuses.filter((x) => x.card !== 'absent' && x.card !== 'mute').map((x) => x.slot);
+  present.sort((a, b) => Number(kindOf(b) === 'sam') - Number(kindOf(a) === 'sam'));
+  const powered: number[] = [];
+  let found: number | undefined;
+  for (const slot of present) {
+    try {
+      const on = await s.powerOn(slot);
+      powered.push(slot);
+      if (on.protocol === 0) {
+        found = slot;
+        break;
+      }
+    } catch {
+      // A mute or vanished card: try the next one.
+    }
+  }
+  for (const slot of found === undefined ? powered : []) {
+    try {
+      if ((await s.setParams(slot, { protocol: 0 })).protocol === 0) {
+        found = slot;
+        break;
+      }
+    } catch {
+      // PPS to T=0 refused (a T=1-only card) or no setParams: try the next card.
+    }
+  }
+  for (const slot of powered) if (slot !== found) await s.powerOff(slot).catch(() => undefined);
+  return found;
 }
 
 /** Frames a tap sees are whole frames; this re-encodes a changed payload. */
@@ -524,10 +567,42 @@ export const CHECKS: ConformanceCheck[] = [
       await s.powerOn(slot);
       const anySw = [{ sw: 0x0000, mask: 0x0000 }];
       const never = [{ sw: 0xffff, mask: 0xffff }];
-      const r = await s.transmitBatch(slot, [{ apdu: SELECT_MF, expect: anySw }, { apdu: SELECT_MF, expect: never }, { apdu: SELECT_MF }]);
+      const r = await s.transmitBatch(slot, [{ apdu: SELECT_MF_NO_DATA, expect: anySw }, { apdu: SELECT_MF_NO_DATA, expect: never }, { apdu: SELECT_MF_NO_DATA }]);
       await s.powerOff(slot);
       if (r.responses.length !== 2 || r.stoppedAt !== 1) throw new CheckFailed(`${r.responses.length} responses, stoppedAt ${r.stoppedAt}`);
       return 'stopped at command 1 of 3';
+    },
+  },
+  {
+    id: 'ops.batch-t0-stop',
+    title: 'transmitBatch stops at a 61xx answer of a T=0 card whatever expect says, keeping its data for GET RESPONSE',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      plaintextOpsPossible(ctx);
+      if (!h.batch) throw new CheckSkipped('the device does not announce batch');
+      if (h.maxBatch < 2) throw new CheckSkipped(`maxBatch ${h.maxBatch} < 2`);
+      const s = await ctx.session();
+      const t0 = await t0Slot(s, h, ctx.slots ?? []);
+      if (t0 === undefined) throw new CheckSkipped('no card on T=0 (put a SAM or a T=0 card in a slot)');
+      const label = `slot 0x${t0.toString(16).padStart(2, '0')}`;
+      try {
+        // SELECT MF with data in and the FCI out: a case-4 command, answered 61xx on T=0.
+        const probe = await s.transmit(t0, SELECT_MF);
+        if (probe.length !== 2 || probe[0] !== 0x61) throw new CheckSkipped(`${label}: the T=0 card answers SELECT MF with ${hexSw(probe)}, not 61xx`);
+        const fci = await s.transmit(t0, getResponse(probe[1]));
+        const any = [{ sw: 0x0000, mask: 0x0000 }];
+        const r = await s.transmitBatch(t0, [{ apdu: SELECT_MF, expect: any }, { apdu: SELECT_MF, expect: any }]);
+        if (r.responses.length !== 1 || r.stoppedAt !== 0) {
+          throw new CheckFailed(`${label}: ${r.responses.length} responses (${r.responses.map(hexSw).join(', ')}), stoppedAt ${r.stoppedAt}: the batch ran on past 61xx`);
+        }
+        if (r.responses[0][0] !== 0x61) throw new CheckFailed(`${label}: SELECT MF answered ${hexSw(r.responses[0])} in the batch, 61xx alone`);
+        const again = await s.transmit(t0, getResponse(r.responses[0][1]));
+        if (Buffer.compare(Buffer.from(again), Buffer.from(fci)) !== 0) throw new CheckFailed(`${label}: GET RESPONSE after the batch did not return the FCI (${hexSw(again)})`);
+        return `${label}: stopped at command 0 (${hexSw(r.responses[0])}), FCI fetched afterwards`;
+      } finally {
+        await s.powerOff(t0).catch(() => undefined);
+      }
     },
   },
   {

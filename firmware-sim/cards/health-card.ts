@@ -16,13 +16,16 @@ import { personaliseHealthCard } from './health-card/personalise.ts';
 /** Historical bytes after card8: "WS10". */
 export const HEALTH_CARD_ATR_SUFFIX = Uint8Array.of(0x57, 0x53, 0x31, 0x30);
 
-/** 3B 8C 80 01 ‖ card8 ‖ "WS10" ‖ TCK: T=0 and T=1, card8 = ATR bytes 4..11. */
-export function healthCardAtr(card8: Uint8Array): Uint8Array {
+/**
+ * 3B 8C 80 01 ‖ card8 ‖ "WS10" ‖ TCK: T=0 and T=1, card8 = ATR bytes 4..11. A T=0-only card (some
+ * issuers' cards) answers 3B 0C ‖ card8 ‖ "WS10": the same historical bytes, so the same card8.
+ */
+export function healthCardAtr(card8: Uint8Array, protocols: ReadonlyArray<0 | 1> = [0, 1]): Uint8Array {
   if (card8.length !== 8) throw new RangeError('card8 is 8 bytes');
   const historical = new Uint8Array(12);
   historical.set(card8);
   historical.set(HEALTH_CARD_ATR_SUFFIX, 8);
-  return buildAtr([0, 1], historical);
+  return buildAtr(protocols, historical);
 }
 
 export function healthCardCommands() {
@@ -35,6 +38,8 @@ export interface HealthCardOptions {
   /** Challenge byte source; default a PRNG seeded from the ATR. */
   random?: (length: number) => Uint8Array;
   label?: string;
+  /** Transmission protocols the card offers (default T=0 and T=1); [0] makes a T=0-only card. */
+  protocols?: ReadonlyArray<0 | 1>;
 }
 
 export class SimHealthCard extends CardOs {
@@ -46,8 +51,8 @@ export class SimHealthCard extends CardOs {
   ) {
     super({
       label: options.label ?? 'health-card',
-      atr: healthCardAtr(card8),
-      protocols: [0, 1],
+      atr: healthCardAtr(card8, options.protocols ?? [0, 1]),
+      protocols: options.protocols ?? [0, 1],
       mf: tree.mf,
       commands: healthCardCommands(),
       random: options.random,

@@ -112,9 +112,17 @@ function swOf(response: Uint8Array): number {
   return response.length >= 2 ? (response[response.length - 2] << 8) | response[response.length - 1] : 0;
 }
 
+/**
+ * PROTOCOL.md transmitBatch: go on only if `(SW & mask) == sw` for an entry of `expect` (absent = 9000),
+ * and never after SW1 = 61 or 6C whatever `expect` says: on T=0 the card keeps 61xx data only until
+ * the next command (which must be the host's GET RESPONSE), and a 6Cxx command must be resent with
+ * Le = SW2 in the same card state. The host repairs and resumes with a new batch.
+ */
 function batchContinues(sw: number, command: BatchCommand): boolean {
+  const sw1 = sw >> 8;
+  if (sw1 === 0x61 || sw1 === 0x6c) return false;
   const expect = command.expect ?? [{ sw: 0x9000, mask: 0xffff }];
-  return expect.some((e) => (sw & e.mask) === (e.sw & e.mask));
+  return expect.some((e) => (sw & e.mask) === e.sw);
 }
 
 export class SimulatedReader implements ReaderOperations {

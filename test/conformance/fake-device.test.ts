@@ -58,7 +58,30 @@ describe('conformance suite against the fake device', () => {
     const reader = new FakeReader();
     reader.transmitBatch = async (slot, commands) => ({ responses: await Promise.all(commands.map((c) => reader.transmit(slot, c.apdu))) });
     const report = await against(reader);
-    expect(failures(report)).toEqual(['ops.batch: 3 responses, stoppedAt undefined', 'ops.batch-too-long: got CARD_NOT_POWERED']);
+    expect(failures(report)).toEqual([
+      'ops.batch: 3 responses, stoppedAt undefined',
+      'ops.batch-t0-stop: slot 0x11: 2 responses (6102, 6102), stoppedAt undefined: the batch ran on past 61xx',
+      'ops.batch-too-long: got CARD_NOT_POWERED',
+    ]);
+  });
+
+  it('catches a batch that runs on past a 61xx answer because expect allowed it (T=0 data lost)', async () => {
+    const reader = new FakeReader();
+    // The old rule: only expect decides.
+    reader.transmitBatch = async (slot, commands) => {
+      if (commands.length > 16) throw new DeviceError('BATCH_TOO_LONG');
+      const responses: Uint8Array[] = [];
+      for (const [i, c] of commands.entries()) {
+        const r = await reader.transmit(slot, c.apdu);
+        responses.push(r);
+        const sw = (r[r.length - 2] << 8) | r[r.length - 1];
+        if (!(c.expect ?? [{ sw: 0x9000, mask: 0xffff }]).some((e) => (sw & e.mask) === e.sw)) return { responses, stoppedAt: i };
+      }
+      return { responses };
+    };
+    const report = await against(reader);
+    expect(failures(report)).toEqual(['ops.batch-t0-stop: slot 0x11: 2 responses (6102, 6102), stoppedAt undefined: the batch ran on past 61xx']);
+    expect(report.ok).toBe(false);
   });
 
   it('catches a device whose ping is slow', async () => {

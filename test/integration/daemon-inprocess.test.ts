@@ -157,6 +157,18 @@ describe('daemon with the in-process simulator', () => {
     expect(batch.status).toBe(200);
     expect(batch.body.responses.map((r: any) => r.sw)).toEqual(['9000', '9000', '6A82']);
     expect(batch.body.stoppedAt).toBe(2);
+    // The SAM is T=0: a batch stops at its 61xx even when expect allows everything, and the FCI is
+    // still there for the GET RESPONSE the caller sends next (PROTOCOL.md transmitBatch).
+    await send('POST', '/v1/readers/sim-1/slots/0x11/power', { action: 'on' });
+    const t0 = await send('POST', '/v1/readers/sim-1/slots/0x11/batch', {
+      commands: [{ apdu: '00A40000023F00', expect: [{ sw: '0000', mask: '0000' }] }, { apdu: '00A4000002DF01', expect: [{ sw: '0000', mask: '0000' }] }],
+    });
+    expect(t0.status).toBe(200);
+    expect(t0.body.responses.map((r: any) => r.sw)).toEqual(['610C']);
+    expect(t0.body.stoppedAt).toBe(0);
+    const fci = await send('POST', '/v1/readers/sim-1/slots/0x11/apdu', { apdu: '00C000000C' });
+    expect(fci.body.sw).toBe('9000');
+    expect(fci.body.data).toMatch(/^6F0A8408/);
     const badHex = await send('POST', '/v1/readers/sim-1/slots/1/apdu', { apdu: '00A4' });
     expect(badHex.status).toBe(400);
     expect(badHex.body.error.code).toBe('APDU_INVALID');

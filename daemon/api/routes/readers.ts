@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteModule } from '../../context.ts';
 import type { BatchCommand } from '../../../apdu/card-channel.ts';
+import { transmitBatch } from '../../../apdu/batch.ts';
 import type { ReaderRegistry } from '../../readers/reader-registry.ts';
 import { ReaderError } from '../../readers/reader-errors.ts';
 
@@ -91,13 +92,6 @@ export function parseApduHex(text: string, where: string): Uint8Array {
 function apduResult(response: Uint8Array): { response: string; sw: string; data: string } {
   const hex = Buffer.from(response).toString('hex').toUpperCase();
   return { response: hex, sw: hex.slice(-4), data: hex.slice(0, -4) };
-}
-
-function swAccepted(response: Uint8Array, expect: BatchCommand['expect']): boolean {
-  if (response.length < 2) return false;
-  const sw = (response[response.length - 2] << 8) | response[response.length - 1];
-  if (!expect || expect.length === 0) return sw === 0x9000;
-  return expect.some((e) => (sw & e.mask) === e.sw);
 }
 
 interface PowerBody {
@@ -211,7 +205,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
                     apdu: HEX,
                     expect: {
                       type: 'array',
-                      description: 'Status words that let the batch continue (default only 9000): sw & mask === sw',
+                      description: 'Status words that let the batch continue (default only 9000): sw & mask === sw. A 61xx or 6Cxx answer always stops the batch (T=0: GET RESPONSE or the resend with Le must come next; send it yourself)',
                       items: {
                         type: 'object',
                         required: ['sw'],
@@ -228,7 +222,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
             200: {
               type: 'object',
               required: ['responses'],
-              properties: { responses: { type: 'array', items: APDU_RESULT }, stoppedAt: { type: 'integer', description: 'Index of the command whose status word stopped the batch' } },
+              properties: { responses: { type: 'array', items: APDU_RESULT }, stoppedAt: { type: 'integer', description: 'Index of the command whose status word stopped the batch (unexpected, or 61xx/6Cxx)' } },
             },
           },
         },
@@ -241,18 +235,11 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
           expect: c.expect?.map((e) => ({ sw: parseInt(e.sw, 16), mask: parseInt(e.mask ?? 'FFFF', 16) })),
         }));
         return reader.session('apdu batch', async (s) => {
-          const channel = s.channel(slot);
-          if (channel.transmitBatch) {
-            const result = await channel.transmitBatch(commands);
-            return { responses: result.responses.map(apduResult), ...(result.stoppedAt !== undefined ? { stoppedAt: result.stoppedAt } : {}) };
-          }
-          const responses = [];
-          for (let i = 0; i < commands.length; i++) {
-            const r = await channel.transmit(commands[i].apdu);
-            responses.push(apduResult(r));
-            if (!swAccepted(r, commands[i].expect)) return { responses, stoppedAt: i };
-          }
-          return { responses };
+          // The reader's batch, or one transmit per command with the same stop rules (apdu/batch.ts).
+          const result = await transmitBatch(s.channel(slot), commands);
+          // A batch cut short by a failure (card pulled, reader gone) answers with that error, as before.
+          if ('interrupted' in result && result.interrupted) throw result.interrupted;
+          return { responses: result.responses.map(apduResult), ...(result.stoppedAt !== undefined ? { stoppedAt: result.stoppedAt } : {}) };
         });
       },
     );

@@ -31,7 +31,7 @@ function setUp(seed: number, opts: { batch?: boolean; samProvince?: string; prot
 }
 
 describe('HealthCardReader against the simulated card', () => {
-  it.each([[1, true], [0, false]] as const)('reads the whole card back equal to the generated profile (T=%i, batch %s)', async (protocol, batch) => {
+  it.each([[1, true], [0, false], [0, true]] as const)('reads the whole card back equal to the generated profile (T=%i, batch %s)', async (protocol, batch) => {
     const { profile, reader } = setUp(1, { batch, protocol });
     const p = await reader.readProfile();
     for (let n = 1; n <= 57; n++) expect(p.items[n], `item ${n}`).toEqual(profile.items[n] ?? null);

@@ -1,6 +1,8 @@
 // A small in-memory reader for protocol tests: one contact slot with a card, one empty contactless
 // slot, one SAM slot. It answers APDUs with their data echoed and 9000, and lets a test delay,
 // hang or remove the card during a transmit. Not the simulator: just enough firmware to test sessions.
+// A card on T=0 (a SAM slot) answers a command carrying data with 61xx and gives the echo to the GET
+// RESPONSE that follows at once (any other command discards it), as T=0 cards do.
 import { DeviceError } from '../../../protocol/device-error.ts';
 import type {
   BatchCommand,
@@ -21,6 +23,8 @@ interface FakeSlot {
   card: boolean;
   powered: boolean;
   protocol: 0 | 1;
+  /** T=0: the data a 61xx answer announced, until the next command. */
+  pending?: Uint8Array;
 }
 
 export class FakeReader implements ReaderOperations {
@@ -88,6 +92,7 @@ export class FakeReader implements ReaderOperations {
     const s = this.slot(slot);
     if (!s.card) throw new DeviceError('NO_CARD');
     s.powered = true;
+    s.pending = undefined;
     return { atr: FAKE_ATR, protocol: s.protocol };
   }
 
@@ -119,6 +124,7 @@ export class FakeReader implements ReaderOperations {
       throw new DeviceError('CARD_REMOVED');
     }
     if (this.transmitDelayMs) await new Promise((r) => setTimeout(r, this.transmitDelayMs));
+    if (s.protocol === 0 && s.kind === 'sam') return t0Answer(s, apdu);
     const out = new Uint8Array(Math.max(0, apdu.length - 5) + 2);
     out.set(apdu.subarray(5, 5 + out.length - 2));
     out[out.length - 2] = 0x90;
@@ -136,7 +142,8 @@ export class FakeReader implements ReaderOperations {
       responses.push(r);
       const sw = (r[r.length - 2] << 8) | r[r.length - 1];
       const expect = c.expect ?? [{ sw: 0x9000, mask: 0xffff }];
-      if (!expect.some((e) => (sw & e.mask) === e.sw)) return { responses, stoppedAt: i };
+      // PROTOCOL.md transmitBatch: 61xx / 6Cxx always stop, else an unexpected SW.
+      if (sw >> 8 === 0x61 || sw >> 8 === 0x6c || !expect.some((e) => (sw & e.mask) === e.sw)) return { responses, stoppedAt: i };
     }
     return { responses };
   }
@@ -152,4 +159,24 @@ export class FakeReader implements ReaderOperations {
   async deviceInfo(): Promise<DeviceInfo> {
     return { uptimeMs: Date.now() - this.started, counters: { transmits: this.calls.filter((c) => c === 'transmit').length }, notes: ['fake reader'] };
   }
+}
+
+/** T=0 echo card: data in → 61xx, then 00 C0 with the exact Le gets it (6Cxx for another Le). */
+function t0Answer(s: FakeSlot, apdu: Uint8Array): Uint8Array {
+  const pending = s.pending;
+  s.pending = undefined;
+  if (apdu[0] === 0x00 && apdu[1] === 0xc0 && apdu.length === 5) {
+    if (!pending) return Uint8Array.of(0x69, 0x85);
+    const le = apdu[4] === 0 ? 256 : apdu[4];
+    if (le !== pending.length) {
+      s.pending = pending;
+      return Uint8Array.of(0x6c, pending.length & 0xff);
+    }
+    return Uint8Array.of(...pending, 0x90, 0x00);
+  }
+  if (apdu.length > 5) {
+    s.pending = apdu.slice(5, 5 + apdu[4]);
+    return Uint8Array.of(0x61, s.pending.length & 0xff);
+  }
+  return Uint8Array.of(0x90, 0x00);
 }

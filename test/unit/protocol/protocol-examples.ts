@@ -76,8 +76,8 @@ export function workedExamples(): string {
   parts.push(example('9. error: the card was removed during request 4', encodeError(4, 'CARD_REMOVED')));
   parts.push(
     example(
-      '10. transmitBatch request: two commands, the first may also end with 61xx',
-      encodeRequest(5, 'transmitBatch', [1, [{ apdu: SELECT_MF, expect: [{ sw: 0x9000, mask: 0xffff }, { sw: 0x6100, mask: 0xff00 }] }, { apdu: Uint8Array.of(0x00, 0xb0, 0x85, 0x00, 0x00) }]]),
+      '10. transmitBatch request: two commands, the first may also end with a warning (62xx)',
+      encodeRequest(5, 'transmitBatch', [1, [{ apdu: SELECT_MF, expect: [{ sw: 0x9000, mask: 0xffff }, { sw: 0x6200, mask: 0xff00 }] }, { apdu: Uint8Array.of(0x00, 0xb0, 0x85, 0x00, 0x00) }]]),
     ),
   );
   parts.push(example('11. event: card inserted in slot 0x01 (seq 0)', encodeEvent(0, { type: 'card.inserted', slot: 1 })));

@@ -147,17 +147,33 @@ describe('SimulatedReader: transmitBatch', () => {
     expect(card.processed.length).toBe(2);
   });
 
-  it('continues on SWs matched by the expect masks (61xx, 6Cxx)', async () => {
+  it('continues on SWs matched by the expect masks', async () => {
     const reader = new SimulatedReader();
     reader.insertCard(1, new ScriptedCard());
     await reader.powerOn(1);
     const r = await reader.transmitBatch(1, [
-      { apdu: hex('0084000008'), expect: [{ sw: 0x6100, mask: 0xff00 }] },
-      { apdu: hex('00B0000000'), expect: [{ sw: 0x9000, mask: 0xffff }, { sw: 0x6c00, mask: 0xff00 }] },
-      { apdu: hex('00B0000000') },
+      { apdu: hex('00DC010400'), expect: [{ sw: 0x6900, mask: 0xff00 }] },
+      { apdu: hex('00A4000000'), expect: [{ sw: 0x0000, mask: 0x0000 }] },
+      { apdu: hex('00B2010400') },
     ]);
-    expect(r.stoppedAt).toBe(2);
-    expect(r.responses.map(toHex)).toEqual(['6108', '6C05', '6C05']);
+    expect(r.stoppedAt).toBeUndefined();
+    expect(r.responses.map(toHex)).toEqual(['6982', '9000', '01020304059000']);
+  });
+
+  it('stops at 61xx and 6Cxx whatever expect says (T=0: the next command would destroy the pending answer)', async () => {
+    const card = new ScriptedCard();
+    const reader = new SimulatedReader();
+    reader.insertCard(1, card);
+    await reader.powerOn(1);
+    const any = [{ sw: 0x0000, mask: 0x0000 }];
+    const a = await reader.transmitBatch(1, [{ apdu: hex('0084000008'), expect: [{ sw: 0x6100, mask: 0xff00 }] }, { apdu: hex('00A4000000'), expect: any }]);
+    expect(a).toEqual({ responses: [hex('6108')], stoppedAt: 0 });
+    const b = await reader.transmitBatch(1, [{ apdu: hex('00A4000000') }, { apdu: hex('00B0000000'), expect: any }, { apdu: hex('00A4000000'), expect: any }]);
+    expect(b).toEqual({ responses: [hex('9000'), hex('6C05')], stoppedAt: 1 });
+    // The last command of a batch is marked too: the host sees the stop and knows to repair it.
+    const c = await reader.transmitBatch(1, [{ apdu: hex('00A4000000') }, { apdu: hex('0084000008'), expect: any }]);
+    expect(c.stoppedAt).toBe(1);
+    expect(card.processed.map(toHex)).toEqual(['0084000008', '00A4000000', '00B0000000', '00A4000000', '0084000008']);
   });
 
   it('refuses more than maxBatch commands', async () => {
