@@ -2,7 +2,7 @@
 // commands in order and stops at the first status word its command does not expect, and always at
 // 61xx / 6Cxx (PROTOCOL.md transmitBatch): on T=0 only the very next command can collect that answer.
 
-import type { BatchCommand, BatchResult, CardChannel, TransmitOptions } from './card-channel.ts';
+import { neverSent, type BatchCommand, type BatchResult, type CardChannel, type TransmitOptions } from './card-channel.ts';
 import { ChannelError } from './apdu-errors.ts';
 import { statusWord, swHex } from './response-apdu.ts';
 
@@ -30,7 +30,14 @@ export function batchStops(sw: number, expect: BatchCommand['expect']): boolean 
 export async function runBatchSequentially(channel: CardChannel, commands: ReadonlyArray<BatchCommand>, options?: TransmitOptions): Promise<BatchResult> {
   const responses: Uint8Array[] = [];
   for (let i = 0; i < commands.length; i++) {
-    const r = await channel.transmit(commands[i].apdu, options);
+    let r: Uint8Array;
+    try {
+      r = await channel.transmit(commands[i].apdu, options);
+    } catch (e) {
+      // Refused before it was sent (the card left after the previous answer): keep what ran.
+      if (i > 0 && neverSent(e)) return { responses, interrupted: e as Error };
+      throw e;
+    }
     responses.push(r);
     if (batchStops(statusWord(r), commands[i].expect)) return { responses, stoppedAt: i };
   }
@@ -59,7 +66,7 @@ export async function batchWithRepair(
   while (start < commands.length) {
     const rest = commands.slice(start);
     const r = await transmitBatch(inner, rest, options);
-    if (r.responses.length === 0) return { responses };
+    if (r.responses.length === 0) return r.interrupted ? { responses, interrupted: r.interrupted } : { responses };
     // Where the batch ended: the device's stop, else its last answer (a device of the old rule may
     // leave a final 61xx unmarked; nothing ran after it, so it can still be repaired).
     const last = r.stoppedAt ?? r.responses.length - 1;
@@ -71,6 +78,11 @@ export async function batchWithRepair(
         throw new ChannelError('BATCH_RESPONSE_LOST', `command ${start + i + 1} of the batch answered ${swHex(sw)} and the reader ran the next command: its response is lost (the reader's firmware breaks the transmitBatch rule)`, { command: start + i, sw: swHex(sw) });
       }
       responses.push(r.responses[i]);
+    }
+    if (r.interrupted) {
+      // The card or reader went away after this answer: nothing can be sent to repair it.
+      responses.push(r.responses[last]);
+      return { responses, interrupted: r.interrupted };
     }
     const original = r.responses[last];
     const repaired = await repair(rest[last].apdu, original);

@@ -18,6 +18,13 @@ export interface BatchResult {
   responses: Uint8Array[];
   /** Index of the command whose status word stopped the batch; absent when every command ran. */
   stoppedAt?: number;
+  /**
+   * Set when the batch was cut short before the command at index `responses.length` was sent (the
+   * card was removed or replaced, the reader went offline between two parts of a split batch): that
+   * command and every later one never reached the card; the error says why. The responses of the
+   * commands that did run are kept: a card's answer is never thrown away.
+   */
+  interrupted?: Error;
 }
 
 export interface TransmitOptions {
@@ -40,4 +47,24 @@ export interface CardChannel {
    * unexpected status word). Callers must fall back to transmit() when it is absent.
    */
   transmitBatch?(commands: ReadonlyArray<BatchCommand>, options?: TransmitOptions): Promise<BatchResult>;
+}
+
+/**
+ * Codes with which a transmit fails when the command provably never reached the card: refused before
+ * sending (the card was already removed or replaced, the reader is offline, no card, card not powered,
+ * a malformed or over-long request, the device busy or not ready). Any other failure of a command that
+ * was handed to the transport (CARD_REMOVED, CARD_MUTE, LINK_CLOSED, PROTOCOL_TIMEOUT …) leaves open
+ * whether the card executed it.
+ */
+export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  'CARD_CHANGED', 'READER_OFFLINE', 'SLOT_NOT_FOUND', 'APDU_INVALID',
+  'NO_CARD', 'CARD_NOT_POWERED', 'BAD_SLOT', 'BAD_REQUEST', 'UNKNOWN_OPERATION', 'UNSUPPORTED_VERSION', 'NOT_READY', 'BUSY',
+  'APDU_TOO_LONG', 'BATCH_TOO_LONG', 'FRAME_TOO_LARGE', 'SECURE_CHANNEL_REQUIRED', 'HOST_NOT_PAIRED',
+  'PROTOCOL_QUEUE_FULL', 'PROTOCOL_BAD_FRAME',
+]);
+
+/** True when `error` (a failed transmit) proves the command never reached the card. */
+export function neverSent(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && NOT_SENT_CODES.has(code);
 }

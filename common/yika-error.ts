@@ -2,7 +2,8 @@
 // the code is mapped once to an HTTP status (daemon/api) and once to a protocol error code (protocol/).
 // Messages must never contain cardholder data, PINs, keys or QR payloads.
 
-export type YikaErrorDetails = Record<string, string | number | boolean | null | undefined | string[] | number[]>;
+/** Flat JSON values; lists of small objects for structured reports (e.g. the units of PARTIAL_WRITE). */
+export type YikaErrorDetails = Record<string, string | number | boolean | null | undefined | string[] | number[] | object[]>;
 
 export class YikaError extends Error {
   readonly code: string;

@@ -2,7 +2,7 @@
 // keys are authenticated there, the card's card8/city8, and link statistics. Selecting another DF
 // drops the security state (the card does the same), so callers group their work per DF.
 
-import type { BatchCommand, CardChannel } from '../card-channel.ts';
+import { neverSent, type BatchCommand, type CardChannel } from '../card-channel.ts';
 import { withGetResponse } from '../get-response.ts';
 import { withLeRetry } from '../le-retry.ts';
 import { command } from '../command-apdu.ts';
@@ -42,6 +42,20 @@ export function card8FromAtr(atr: Uint8Array): Uint8Array {
   const historical = parseAtr(atr).historical;
   if (historical.length < 8) throw new HealthCardError('CARD8_UNKNOWN', 'the ATR has fewer than 8 historical bytes');
   return historical.slice(0, 8);
+}
+
+/** How far CardSession.run got: filled in as it goes, read after it throws. */
+export interface RunProgress {
+  /** Leading commands that were answered with an expected status word. */
+  acknowledged: number;
+  /**
+   * Commands after those that were handed to the transport but got no answer (card removed, link
+   * dropped, timeout): the card may or may not have executed them. 0 when the failure was a refusal
+   * or happened before sending.
+   */
+  inFlight: number;
+  /** The status word of the command (at index `acknowledged`) whose answer stopped the run. */
+  refusedSw?: number;
 }
 
 const DDF1_NAME_BYTES = DEDICATED_FILES.DDF1.dfName;
@@ -86,40 +100,67 @@ export class CardSession {
   /**
    * Runs commands in as few round trips as the channel allows; every command must end with an
    * expected SW (default 9000). Returns the responses; throws CARD_READ_FAILED / CARD_WRITE_FAILED
-   * naming `file` on the first unexpected SW.
+   * naming `file` on the first unexpected SW. `progress`, when given, says afterwards how far the
+   * commands got (what a writer needs to report exactly what reached the card).
    */
   async run(
     file: string | ((commandIndex: number) => string),
     commands: BatchCommand[],
     failure: 'CARD_READ_FAILED' | 'CARD_WRITE_FAILED' = 'CARD_READ_FAILED',
+    progress: RunProgress = { acknowledged: 0, inFlight: 0 },
   ): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
     const max = this.options.maxBatch ?? 32;
+    progress.acknowledged = 0;
+    progress.inFlight = 0;
+    progress.refusedSw = undefined;
     const nameOf = (i: number): string => (typeof file === 'string' ? file : file(i));
     const fail = (i: number, sw: number): never => {
       const name = nameOf(i);
+      progress.refusedSw = sw;
       throw new HealthCardError(failure, `${name}: command ${i + 1} of ${commands.length} answered ${swHex(sw)}`, { file: name, sw: swHex(sw) });
     };
+    const broke = (i: number, e: unknown): never => {
+      const name = nameOf(i);
+      throw new HealthCardError(failure, `${name}: the exchange failed`, { file: name, causeCode: isYikaError(e) ? e.code : 'ERROR' }, { cause: e });
+    };
+    let sending = 0;
     try {
       if (this.channel.transmitBatch && commands.length > 1) {
         for (let start = 0; start < commands.length; start += max) {
           const part = commands.slice(start, start + max);
+          sending = part.length;
           const r = await this.channel.transmitBatch(part);
+          sending = 0;
           out.push(...r.responses);
-          if (r.stoppedAt !== undefined) fail(start + r.stoppedAt, statusWord(r.responses[r.stoppedAt]));
-          if (r.responses.length !== part.length) fail(start + r.responses.length, 0);
+          if (r.stoppedAt !== undefined) {
+            progress.acknowledged = start + r.stoppedAt;
+            fail(start + r.stoppedAt, statusWord(r.responses[r.stoppedAt]));
+          }
+          progress.acknowledged = start + r.responses.length;
+          // Cut short before the next command was sent (the card left between two parts).
+          if (r.interrupted) broke(start + r.responses.length, r.interrupted);
+          if (r.responses.length !== part.length) {
+            // A device that ran fewer commands and says neither why nor where it stopped: the rest is unknown.
+            progress.inFlight = part.length - r.responses.length;
+            fail(start + r.responses.length, 0);
+          }
         }
       } else {
         for (let i = 0; i < commands.length; i++) {
+          sending = 1;
           const r = await this.channel.transmit(commands[i].apdu);
+          sending = 0;
           out.push(r);
           if (!swExpected(statusWord(r), commands[i].expect)) fail(i, statusWord(r));
+          progress.acknowledged = i + 1;
         }
       }
     } catch (e) {
       if (e instanceof HealthCardError) throw e;
-      const name = nameOf(out.length);
-      throw new HealthCardError(failure, `${name}: the exchange failed`, { file: name, causeCode: isYikaError(e) ? e.code : 'ERROR' }, { cause: e });
+      // The commands handed to the transport got no answer, unless it proves they never left.
+      if (sending > 0 && !neverSent(e)) progress.inFlight = sending;
+      broke(progress.acknowledged, e);
     }
     return out;
   }

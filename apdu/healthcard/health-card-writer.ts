@@ -2,12 +2,16 @@
 // then per DF: EXTERNAL AUTHENTICATE with the file's update key (HEALTHCARD-SECURITY.md key table),
 // secure-messaging UPDATE RECORD for TLV items, cyclic appends (00 DC 00 03) for allergies and
 // immunisations, UPDATE BINARY in 0x80 chunks for the photo and visit files, with the DF03 index flag
-// set after the visit data (84 D2) or erased (84 0C). A failure after the first write raises
-// PARTIAL_WRITE listing exactly the files and items already written.
+// set after the visit data (84 D2) or erased (84 0C). A failure once the card may have changed raises
+// PARTIAL_WRITE reporting every unit of the request (an item, the photo, one appended record, one
+// visit, one erase) as exactly one of: written (the card acknowledged it), uncertain (the command that
+// completes it was sent and no answer came back, or part of it reached the card) or not written
+// (never sent, or refused by the card with its memory unchanged).
 
-import type { BatchCommand, CardChannel } from '../card-channel.ts';
+import { neverSent, type BatchCommand, type CardChannel } from '../card-channel.ts';
 import { command } from '../command-apdu.ts';
 import { buildSimpleTlv } from '../tlv.ts';
+import { statusWord, swHex } from '../response-apdu.ts';
 import { isYikaError } from '../../common/yika-error.ts';
 import { encodeB, encodeValue } from './codecs.ts';
 import { dataItem, itemsOfFile, VISIT_TAIL, type DataItem, type ItemFile, type ItemValues } from './data-items.ts';
@@ -16,7 +20,7 @@ import {
   type DfName, type ElementaryFile, type FileId,
 } from './file-map.ts';
 import { HealthCardError, ItemValueError } from './health-card-errors.ts';
-import { CardSession, type CardSessionOptions, type LinkStats } from './card-session.ts';
+import { CardSession, type CardSessionOptions, type LinkStats, type RunProgress } from './card-session.ts';
 import { isCityCodeShape, isValidDate, isValidDateTime, isValidIdNumber, isValidSexCode } from './validation.ts';
 
 export interface VisitWrite {
@@ -45,11 +49,64 @@ export interface HealthCardWrite {
   eraseOutpatient?: number[];
 }
 
+/** What a unit of a write request is (named after the request field it comes from). */
+export type WriteUnitKind = 'item' | 'photo' | 'allergy' | 'immunisation' | 'inpatient' | 'outpatient' | 'eraseInpatient' | 'eraseOutpatient';
+
+/**
+ * One unit of a write request, the smallest thing the writer reports on: a TLV item, the photo, one
+ * appended allergy or immunisation record, one visit, one erased visit slot.
+ */
+export interface WriteUnit {
+  kind: WriteUnitKind;
+  /** The file it changes (for an erase: the index file DF03/EF05 or DF03/EF06). */
+  file: FileId;
+  /** Its item numbers: one TLV item, 58/59 or 60/61 of a record, 64–212 or 213–384 of a visit; none for photo and erase. */
+  items: number[];
+  /** allergy / immunisation: its position in addAllergies / addImmunisations. */
+  index?: number;
+  /** inpatient / outpatient / erase: the visit slot. */
+  slot?: number;
+}
+
+/**
+ * Why a unit is uncertain. no-answer: the command that completes it was sent and no answer came back
+ * (card removed, link dropped, timeout), so the card may or may not have executed it. partly-written:
+ * some of its commands were acknowledged, then it stopped (photo or visit data partly new). card-memory-
+ * changed: the card refused it with a status word saying its memory changed anyway (ISO 7816-4 63xx/65xx).
+ */
+export type UncertainReason = 'no-answer' | 'partly-written' | 'card-memory-changed';
+
+export interface UncertainUnit extends WriteUnit {
+  reason: UncertainReason;
+}
+
+/** The details of PARTIAL_WRITE: every unit of the request in exactly one of the three lists. */
+export interface PartialWriteDetails {
+  /** Acknowledged by the card. */
+  written: WriteUnit[];
+  /** Maybe applied, maybe not: read the card back before retrying these. */
+  uncertain: UncertainUnit[];
+  /** Never sent, or refused by the card with its memory unchanged. */
+  notWritten: WriteUnit[];
+  /** The files and item numbers of `written` (an item of several appended records can also be in another list). */
+  writtenFiles: FileId[];
+  writtenItems: number[];
+  /** The item numbers of `uncertain` and `notWritten`. */
+  uncertainItems: number[];
+  notWrittenItems: number[];
+  /** The file being written when the write stopped. */
+  failedFile: FileId | null;
+  /** The code of the error that stopped the write (CARD_REMOVED, CARD_CHANGED, CARD_WRITE_FAILED …). */
+  causeCode: string;
+}
+
 export interface WriteResult {
   /** Files written, in order. */
   files: FileId[];
   /** Item numbers written (TLV items, 58–61 of appended records, 64–384 of written visits). */
   items: number[];
+  /** Every unit of the request, in the order written. */
+  units: WriteUnit[];
   stats: LinkStats;
 }
 
@@ -92,14 +149,57 @@ function layoutBytes(group: ItemFile, size: number, values: ItemValues): Uint8Ar
   return out;
 }
 
-/** One unit of work on the card, all validated already. */
+/** How a step tells the writer what reached the card; a unit it does not report stays "not written". */
+interface UnitReport {
+  written(unit: WriteUnit): void;
+  uncertain(unit: WriteUnit, reason: UncertainReason): void;
+}
+
+/** One piece of work on the card (one file, one DF key), all validated already. */
 interface Step {
   df: DfName;
   file: FileId;
   key: ElementaryFile['updateKey'];
-  items: number[];
-  /** Runs the step; calls done() with the items each completed command made durable. */
-  run(session: CardSession, writer: HealthCardWriter, done: (items: number[]) => void): Promise<void>;
+  units: WriteUnit[];
+  run(session: CardSession, writer: HealthCardWriter, report: UnitReport): Promise<void>;
+}
+
+/** ISO 7816-4: SW1 63 (warning) and 65 (execution error) say the card's non-volatile memory changed. */
+function memoryChanged(sw: number): boolean {
+  const sw1 = sw >> 8;
+  return sw1 === 0x63 || sw1 === 0x65;
+}
+
+/**
+ * After a failed CardSession.run: what became of the commands [from, to) of one unit. 'done' when all
+ * were acknowledged, 'untouched' when none of them can have changed the card.
+ */
+function fate(p: RunProgress, from: number, to: number): 'done' | 'untouched' | UncertainReason {
+  if (p.acknowledged >= to) return 'done';
+  if (p.inFlight > 0 && p.acknowledged + p.inFlight > from) return 'no-answer';
+  if (p.refusedSw !== undefined && p.acknowledged >= from && memoryChanged(p.refusedSw)) return 'card-memory-changed';
+  if (p.acknowledged > from) return 'partly-written';
+  return 'untouched';
+}
+
+/** Runs `commands`; on failure reports each unit by the fate of its command range, then rethrows. */
+async function runUnits(
+  session: CardSession, file: FileId, commands: BatchCommand[], report: UnitReport,
+  ranges: Array<{ unit: WriteUnit; from: number; to: number; completes: boolean; touched?: UncertainReason }>,
+): Promise<void> {
+  const progress: RunProgress = { acknowledged: 0, inFlight: 0 };
+  try {
+    await session.run(file, commands, 'CARD_WRITE_FAILED', progress);
+  } catch (e) {
+    for (const r of ranges) {
+      const f = fate(progress, r.from, r.to);
+      if (f === 'done') { if (r.completes) report.written(r.unit); else report.uncertain(r.unit, 'partly-written'); }
+      else if (f !== 'untouched') report.uncertain(r.unit, f);
+      else if (r.touched) report.uncertain(r.unit, r.touched);
+    }
+    throw e;
+  }
+  for (const r of ranges) if (r.completes) report.written(r.unit);
 }
 
 function updateBinaryCommands(data: Uint8Array, base = 0): BatchCommand[] {
@@ -143,15 +243,29 @@ export class HealthCardWriter {
       const list = byFile.get(ef.id);
       if (!list) continue;
       list.sort((a, b) => a.record - b.record);
+      const records = list.map((l) => ({ ...l, unit: { kind: 'item', file: ef.id, items: [l.item.itemNo] } satisfies WriteUnit }));
       steps.push({
-        df: ef.df, file: ef.id, key: ef.updateKey, items: list.map((l) => l.item.itemNo),
-        run: async (session, writer, done) => {
+        df: ef.df, file: ef.id, key: ef.updateKey, units: records.map((r) => r.unit),
+        run: async (session, writer, report) => {
           await session.run(ef.id, [selectEf(ef)], 'CARD_WRITE_FAILED');
-          for (const l of list) {
-            await writer.authorizer().secureUpdateRecord(session.channel, {
+          for (const l of records) {
+            const update = await writer.authorizer().secureUpdateRecordCommand(session.channel, {
               record: l.record, tlv: l.tlv, stk: KEYS[DEDICATED_FILES[ef.df].smKey].sam, card8: session.requireCard8(), city8: session.requireCity8(),
             });
-            done([l.item.itemNo]);
+            // The one command that changes the card: sent here, so its fate is known exactly.
+            let response: Uint8Array;
+            try {
+              response = await session.channel.transmit(update, { sensitive: 'command' });
+            } catch (e) {
+              if (!neverSent(e)) report.uncertain(l.unit, 'no-answer');
+              throw e;
+            }
+            const sw = statusWord(response);
+            if (sw !== 0x9000) {
+              if (memoryChanged(sw)) report.uncertain(l.unit, 'card-memory-changed');
+              throw new HealthCardError('CARD_WRITE_FAILED', `secure UPDATE RECORD ${l.record} answered ${swHex(sw)}`, { file: ef.id, record: l.record, sw: swHex(sw) });
+            }
+            report.written(l.unit);
           }
         },
       });
@@ -163,24 +277,36 @@ export class HealthCardWriter {
         throw new ItemValueError('ITEM_VALUE_TOO_LONG', `photo of ${photo.length} bytes, 1–${PHOTO_FILE_SIZE - 2} allowed`, { max: PHOTO_FILE_SIZE - 2 });
       }
       const data = photo ? Uint8Array.from([photo.length >> 8, photo.length & 0xff, ...photo]) : Uint8Array.of(0xff, 0xff);
-      steps.push({ df: 'DDF1', file: ef.id, key: ef.updateKey, items: [], run: (s, _w, done) => s.run(ef.id, [selectEf(ef), ...updateBinaryCommands(data)], 'CARD_WRITE_FAILED').then(() => done([])) });
+      const unit: WriteUnit = { kind: 'photo', file: ef.id, items: [] };
+      const commands = [selectEf(ef), ...updateBinaryCommands(data)];
+      steps.push({
+        df: 'DDF1', file: ef.id, key: ef.updateKey, units: [unit],
+        run: (s, _w, report) => runUnits(s, ef.id, commands, report, [{ unit, from: 1, to: commands.length, completes: true }]),
+      });
     }
     const cyclic = (id: 'DF02/EF07' | 'DF02/EF08', records: ItemValues[] | undefined): void => {
       if (!records || records.length === 0) return;
       const ef = elementaryFile(id);
       if (records.length > ef.recordCount!) throw new HealthCardError('ITEM_VALUE_TOO_LONG', `${id} holds ${ef.recordCount} records`, { file: id });
+      const items = itemsOfFile(id).map((d) => d.itemNo);
+      const kind = id === 'DF02/EF07' ? 'allergy' : 'immunisation';
+      const units: WriteUnit[] = records.map((_, index) => ({ kind, file: id, items, index }));
       // Each append becomes record 1: append the oldest first so the first given ends up newest.
       const raws = records.map((r) => layoutBytes(id, ef.recordSize!, r)).reverse();
-      steps.push({
-        df: 'DF02', file: id, key: ef.updateKey, items: itemsOfFile(id).map((d) => d.itemNo),
-        run: (s, _w, done) => s.run(id, [selectEf(ef), ...raws.map((raw) => ({ apdu: command(0x00, 0xdc, 0x00, 0x03, raw) }))], 'CARD_WRITE_FAILED').then(() => done(itemsOfFile(id).map((d) => d.itemNo))),
-      });
+      const commands = [selectEf(ef), ...raws.map((raw) => ({ apdu: command(0x00, 0xdc, 0x00, 0x03, raw) }))];
+      // Command 1 + j appends request record (n - 1 - j).
+      const ranges = units.map((unit, index) => {
+        const at = 1 + (records.length - 1 - index);
+        return { unit, from: at, to: at + 1, completes: true };
+      }).reverse();
+      steps.push({ df: 'DF02', file: id, key: ef.updateKey, units, run: (s, _w, report) => runUnits(s, id, commands, report, ranges) });
     };
     cyclic('DF02/EF07', request.addAllergies);
     cyclic('DF02/EF08', request.addImmunisations);
     const visits = (indexId: 'DF03/EF05' | 'DF03/EF06', group: ItemFile, writes: VisitWrite[] | undefined, erases: number[] | undefined): void => {
       const ids = visitFilesOf(indexId);
       const index = elementaryFile(indexId);
+      const inpatient = indexId === 'DF03/EF05';
       const slotOk = (slot: number): void => {
         if (!Number.isInteger(slot) || slot < 1 || slot > ids.length) throw new HealthCardError('UNKNOWN_ITEM', `no visit slot ${slot} in ${group}`, { file: indexId });
       };
@@ -192,21 +318,27 @@ export class HealthCardWriter {
         data.set(layoutBytes(group, dataLength, w.values));
         if (w.signature !== undefined) data.set(encodeB(w.signature, VISIT_TAIL.signatureLength), dataLength);
         if (w.certificate !== undefined) data.set(encodeB(w.certificate, VISIT_TAIL.certificateLength), dataLength + VISIT_TAIL.signatureLength);
+        const unit: WriteUnit = { kind: inpatient ? 'inpatient' : 'outpatient', file: ef.id, items: itemsOfFile(group).map((d) => d.itemNo), slot: w.slot };
+        const dataCommands = [selectEf(ef), ...updateBinaryCommands(data)];
         steps.push({
-          df: 'DF03', file: ef.id, key: ef.updateKey, items: itemsOfFile(group).map((d) => d.itemNo),
-          run: async (s, _w, done) => {
-            await s.run(ef.id, [selectEf(ef), ...updateBinaryCommands(data)], 'CARD_WRITE_FAILED');
-            // The index flag goes valid only after the data is complete.
-            await s.run(indexId, [selectEf(index), { apdu: command(0x84, 0xd2, w.slot, 0x04, [0x00]) }], 'CARD_WRITE_FAILED');
-            done(itemsOfFile(group).map((d) => d.itemNo));
+          df: 'DF03', file: ef.id, key: ef.updateKey, units: [unit],
+          run: async (s, _w, report) => {
+            await runUnits(s, ef.id, dataCommands, report, [{ unit, from: 1, to: dataCommands.length, completes: false }]);
+            // The index flag goes valid only after the data is complete; until it is acknowledged the
+            // new data is on the card (partly written).
+            await runUnits(s, indexId, [selectEf(index), { apdu: command(0x84, 0xd2, w.slot, 0x04, [0x00]) }], report, [
+              { unit, from: 1, to: 2, completes: true, touched: 'partly-written' },
+            ]);
           },
         });
       }
       for (const slot of erases ?? []) {
         slotOk(slot);
+        const unit: WriteUnit = { kind: inpatient ? 'eraseInpatient' : 'eraseOutpatient', file: indexId, items: [], slot };
+        const commands = [selectEf(index), { apdu: Uint8Array.of(0x84, 0x0c, slot, 0x04, 0x00) }];
         steps.push({
-          df: 'DF03', file: indexId, key: index.updateKey, items: [],
-          run: (s, _w, done) => s.run(indexId, [selectEf(index), { apdu: Uint8Array.of(0x84, 0x0c, slot, 0x04, 0x00) }], 'CARD_WRITE_FAILED').then(() => done([])),
+          df: 'DF03', file: indexId, key: index.updateKey, units: [unit],
+          run: (s, _w, report) => runUnits(s, indexId, commands, report, [{ unit, from: 1, to: 2, completes: true }]),
         });
       }
     };
@@ -221,12 +353,19 @@ export class HealthCardWriter {
     return this.options.authorizer;
   }
 
-  /** Validates everything, then writes; PARTIAL_WRITE when a failure follows a successful write. */
+  /**
+   * Validates everything, then writes. A failure before anything can have changed the card throws its
+   * own error; after that it throws PARTIAL_WRITE (details: PartialWriteDetails) placing every unit of
+   * the request in written, uncertain or notWritten.
+   */
   async write(request: HealthCardWrite): Promise<WriteResult> {
     const steps = this.plan(request);
     this.authorizer();
-    const files: FileId[] = [];
-    const items: number[] = [];
+    const fates = new Map<WriteUnit, 'written' | UncertainReason>();
+    const report: UnitReport = {
+      written: (unit) => void fates.set(unit, 'written'),
+      uncertain: (unit, reason) => void fates.set(unit, reason),
+    };
     let current: Step | undefined;
     try {
       await this.session.identify();
@@ -235,17 +374,82 @@ export class HealthCardWriter {
       for (const step of steps) {
         current = step;
         await this.session.authenticate(step.key);
-        await step.run(this.session, this, (written) => {
-          if (!files.includes(step.file)) files.push(step.file);
-          for (const n of written) if (!items.includes(n)) items.push(n);
-        });
+        await step.run(this.session, this, report);
       }
     } catch (e) {
-      if (files.length === 0 && items.length === 0) throw e;
-      throw new HealthCardError('PARTIAL_WRITE', `write stopped at ${current?.file ?? 'start'} after ${files.length} file(s)`, {
-        writtenFiles: files, writtenItems: items, failedFile: current?.file ?? null, causeCode: isYikaError(e) ? e.code : 'ERROR',
-      }, { cause: e });
+      const details = partialWriteDetails(steps, fates, current?.file ?? null, causeCodeOf(e));
+      if (details.written.length === 0 && details.uncertain.length === 0) throw e;
+      throw new HealthCardError('PARTIAL_WRITE', partialWriteMessage(details), { ...details }, { cause: e });
     }
-    return { files, items, stats: this.session.finishStats() };
+    const units = steps.flatMap((s) => s.units);
+    return { ...writtenFilesAndItems(units), units, stats: this.session.finishStats() };
   }
+}
+
+/** The code that says why: CARD_REMOVED rather than the CARD_WRITE_FAILED wrapped around it. */
+function causeCodeOf(e: unknown): string {
+  let error = e;
+  for (let depth = 0; depth < 4; depth++) {
+    const cause = (error as { cause?: unknown } | undefined)?.cause;
+    if (!(error instanceof HealthCardError) || (error.code !== 'CARD_READ_FAILED' && error.code !== 'CARD_WRITE_FAILED') || !isYikaError(cause)) break;
+    error = cause;
+  }
+  return isYikaError(error) ? error.code : 'ERROR';
+}
+
+function unique<T>(values: T[]): T[] {
+  return [...new Set(values)];
+}
+
+function writtenFilesAndItems(units: WriteUnit[]): { files: FileId[]; items: number[] } {
+  return { files: unique(units.map((u) => u.file)), items: unique(units.flatMap((u) => u.items)) };
+}
+
+function partialWriteDetails(steps: Step[], fates: Map<WriteUnit, 'written' | UncertainReason>, failedFile: FileId | null, causeCode: string): PartialWriteDetails {
+  const written: WriteUnit[] = [];
+  const uncertain: UncertainUnit[] = [];
+  const notWritten: WriteUnit[] = [];
+  for (const unit of steps.flatMap((s) => s.units)) {
+    const f = fates.get(unit);
+    if (f === 'written') written.push({ ...unit });
+    else if (f) uncertain.push({ ...unit, reason: f });
+    else notWritten.push({ ...unit });
+  }
+  const w = writtenFilesAndItems(written);
+  return {
+    written, uncertain, notWritten,
+    writtenFiles: w.files, writtenItems: w.items,
+    uncertainItems: unique(uncertain.flatMap((u) => u.items)), notWrittenItems: unique(notWritten.flatMap((u) => u.items)),
+    failedFile, causeCode,
+  };
+}
+
+const KIND_WORDS: Record<WriteUnitKind, string> = {
+  item: 'item', photo: 'photo', allergy: 'allergy record', immunisation: 'immunisation record',
+  inpatient: 'inpatient visit', outpatient: 'outpatient visit', eraseInpatient: 'inpatient erase', eraseOutpatient: 'outpatient erase',
+};
+
+function describeUnit(u: WriteUnit): string {
+  if (u.kind === 'item') return `item ${u.items[0]}`;
+  if (u.slot !== undefined) return `${KIND_WORDS[u.kind]} slot ${u.slot}`;
+  if (u.index !== undefined) return `${KIND_WORDS[u.kind]} ${u.index + 1}`;
+  return KIND_WORDS[u.kind];
+}
+
+/** For the front desk: what happened and what to do (names units by number only, never values). */
+function partialWriteMessage(d: PartialWriteDetails): string {
+  const list = (units: WriteUnit[]): string => (units.length ? units.map(describeUnit).join(', ') : 'nothing');
+  const parts = [
+    `The write stopped at ${d.failedFile ?? 'the start'} (${d.causeCode}).`,
+    `Written: ${list(d.written)}.`,
+  ];
+  if (d.uncertain.length) parts.push(`Uncertain (sent, but the card's answer was lost or it stopped midway; it may or may not be on the card): ${list(d.uncertain)}.`);
+  parts.push(`Not written: ${list(d.notWritten)}.`);
+  parts.push('Read the card back before retrying, and retry only what is missing:');
+  parts.push(
+    d.uncertain.length
+      ? 'retrying an uncertain allergy or immunisation record, or a visit record written to another slot, adds a duplicate if the first attempt was applied.'
+      : 'retrying an allergy or immunisation record that was written appends it twice.',
+  );
+  return parts.join(' ');
 }

@@ -238,6 +238,20 @@ export class SamAuthorizer {
 
   /** Secure-messaging UPDATE RECORD (CLA 04) of one TLV record in the card's current EF. */
   async secureUpdateRecord(card: CardChannel, params: SecureUpdateParams): Promise<void> {
+    const update = await this.secureUpdateRecordCommand(card, params);
+    const resp = parseResponse(await card.transmit(update, { sensitive: 'command' }));
+    if (resp.sw !== 0x9000) {
+      throw new HealthCardError('CARD_WRITE_FAILED', `secure UPDATE RECORD ${params.record} answered ${swHex(resp.sw)}`, { record: params.record, sw: swHex(resp.sw) });
+    }
+  }
+
+  /**
+   * Everything of a secure-messaging UPDATE RECORD up to the card command itself: GET CHALLENGE on the
+   * card, session keys, encryption and MAC in the SAM. Returns the command APDU (04 DC …), valid for
+   * this challenge only; the caller sends it (with `sensitive: 'command'`), so it knows exactly whether
+   * the one command that changes the card was sent and answered.
+   */
+  async secureUpdateRecordCommand(card: CardChannel, params: SecureUpdateParams): Promise<Uint8Array> {
     if (params.tlv.length > 0xff - 1) throw new HealthCardError('ITEM_VALUE_TOO_LONG', 'TLV too long for one secure-messaging record');
     await this.prepare(params.stk, params.card8, params.city8);
     const r = await this.challenge(card);
@@ -250,9 +264,6 @@ export class SamAuthorizer {
     const lc = encrypted.length + 4;
     const header = Uint8Array.of(0x04, 0xdc, params.record, 0x04, lc);
     const mac = await this.samCipher(0x05, concat(header, encrypted), 4);
-    const resp = parseResponse(await card.transmit(concat(header, encrypted, mac), { sensitive: 'command' }));
-    if (resp.sw !== 0x9000) {
-      throw new HealthCardError('CARD_WRITE_FAILED', `secure UPDATE RECORD ${params.record} answered ${swHex(resp.sw)}`, { record: params.record, sw: swHex(resp.sw) });
-    }
+    return concat(header, encrypted, mac);
   }
 }

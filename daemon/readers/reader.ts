@@ -62,8 +62,9 @@ export interface ReaderSession {
   /** Powers the card on unless it is already powered; returns the ATR. */
   ensurePowered(slot: number): Promise<Uint8Array>;
   /**
-   * A CardChannel to the card in `slot`. It fails with CARD_CHANGED once the card of that slot was
-   * removed or replaced after the channel was made, so no operation ever mixes data of two cards.
+   * A CardChannel to the card in `slot`. Its next transmit fails with CARD_CHANGED (before sending)
+   * once the card of that slot was removed or replaced after the channel was made, so no operation
+   * ever mixes data of two cards; a response that arrived is always returned.
    */
   channel(slot: number, options?: { batch?: boolean }): CardChannel;
 }
@@ -276,6 +277,14 @@ export class Reader {
     s.powerEpoch++;
   }
 
+  /**
+   * The slot's CardChannel. Every transmit first checks that the card of this channel is still the
+   * one in the slot (CARD_CHANGED otherwise, before anything is sent), so no operation ever mixes two
+   * cards. A response the card gave is always returned, even when the card-removed event overtook it
+   * on its way back: the card executed that command (an UPDATE it acknowledged is written), and the
+   * removal is reported by the next transmit. A split batch returns the parts that ran, with
+   * `interrupted`, when the card left between two parts.
+   */
   private channel(slot: number, batch: boolean): CardChannel {
     const state = this.slotState(slot);
     const epoch = state.epoch;
@@ -294,7 +303,6 @@ export class Reader {
         try {
           const response = await ops.transmit(slot, command);
           done(response);
-          check();
           return response;
         } catch (e) {
           done(e as Error);
@@ -307,22 +315,28 @@ export class Reader {
       channel.transmitBatch = async (commands: ReadonlyArray<BatchCommand>, options?: TransmitOptions): Promise<BatchResult> => {
         const responses: Uint8Array[] = [];
         for (let from = 0; from < commands.length; from += device.maxBatch) {
-          check();
-          const ops = this.ops();
-          if (!ops.transmitBatch) throw new ReaderError('READER_OFFLINE', `Reader ${this.id} changed while batching`, { readerId: this.id });
+          let ops: ReturnType<Reader['ops']>;
+          try {
+            check();
+            ops = this.ops();
+            if (!ops.transmitBatch) throw new ReaderError('READER_OFFLINE', `Reader ${this.id} changed while batching`, { readerId: this.id });
+          } catch (e) {
+            // Nothing of this part was sent; the parts before it ran and their answers stand.
+            if (responses.length > 0) return { responses, interrupted: e as Error };
+            throw e;
+          }
           const chunk = commands.slice(from, from + device.maxBatch);
           const dones = chunk.map((c, i) => this.trace.command(slot, c.apdu, options, `batch ${from + i + 1}/${commands.length}`));
           this.count('roundtrip', 1);
           let result: BatchResult;
           try {
-            result = await ops.transmitBatch(slot, chunk);
+            result = await ops.transmitBatch!(slot, chunk);
           } catch (e) {
             dones.forEach((d) => d(e as Error));
             throw e;
           }
           this.count('apdu', result.responses.length);
           result.responses.forEach((r, i) => dones[i](r));
-          check();
           responses.push(...result.responses);
           if (result.stoppedAt !== undefined) return { responses, stoppedAt: from + result.stoppedAt };
         }

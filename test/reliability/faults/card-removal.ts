@@ -1,9 +1,11 @@
 // Card removal before, during and after every APDU of a full read (all 22 files, SAM-authorized) and of
 // a write (three items in three files, UK authorization + secure messaging), for several synthetic
 // cardholders. A read ends in the exact card data or a typed error without partial data. After a
-// failed write the same card goes back in and is read back: every item the error reported as written
-// holds its new value, every other item its old value — except the one APDU in flight when the card
-// left during it ("during": executed, answer lost), which the error reports as a failure.
+// failed write the same card goes back in and is read back: every item the answer reported as written
+// holds its new value; an item reported uncertain (its UPDATE RECORD was sent, the answer lost: the
+// card may or may not have executed it) holds its old or its new value; every other item (reported not
+// written, or not reported at all) holds its old value. A written item the answer did not report as
+// written or uncertain is a wrong result: a retried append would then be applied twice.
 import { startDaemon, type Harness } from '../kit/daemon-harness.ts';
 import { Tally, scaled, type BlockOptions, type BlockResult } from '../kit/outcome.ts';
 import { rng } from '../kit/rng.ts';
@@ -86,28 +88,35 @@ export async function removalDuringWrite(o: BlockOptions): Promise<BlockResult> 
           await reinsert(h, card);
           const now = await readItems(h);
           const what = `write, removal ${when} APDU ${k}/${n} (card seed ${seed})`;
-          const reported = new Set<number>(w.status === 200 ? [16, 22, 25] : ((w.body?.error?.details?.writtenItems as number[] | undefined) ?? []));
           if (w.status !== 200 && !w.body?.error?.code) {
             t.crash(`${what}: ${w.status} untyped`);
             continue;
           }
-          let inFlight = 0;
-          let bad = '';
-          let known: 'K1-write-ack-dropped' | undefined;
-          for (const item of [16, 22, 25]) {
-            if (reported.has(item)) {
-              if (now[item] !== values[item]) bad ||= `item ${item} reported written but reads back its ${now[item] === before[item] ? 'old' : 'other'} value`;
-            } else if (now[item] === values[item] && now[item] !== before[item]) {
-              if (when === 'during') inFlight++;
-              else {
-                bad ||= `item ${item} was written but the answer (${w.status} ${w.body?.error?.code ?? ''}) did not report it`;
-                if (when === 'after' && (w.body?.error?.code === 'CARD_CHANGED' || w.body?.error?.details?.causeCode === 'CARD_CHANGED')) known = 'K1-write-ack-dropped';
-              }
-            } else if (now[item] !== before[item]) bad ||= `item ${item} holds neither its old nor its new value`;
+          const details = w.body?.error?.code === 'PARTIAL_WRITE' ? w.body.error.details : undefined;
+          const reported = new Set<number>(w.status === 200 ? [16, 22, 25] : ((details?.writtenItems as number[] | undefined) ?? []));
+          const uncertain = new Set<number>((details?.uncertainItems as number[] | undefined) ?? []);
+          if (details && !checkPartialWriteShape(details, [16, 22, 25])) {
+            t.wrong(`${what}: PARTIAL_WRITE details do not place each item in exactly one of written / uncertain / notWritten`);
+            continue;
           }
-          if (bad) t.wrong(`${what}: ${bad}`, undefined, known);
+          let applied = 0;
+          let bad = '';
+          for (const item of [16, 22, 25]) {
+            const isNew = now[item] === values[item] && now[item] !== before[item];
+            if (now[item] !== before[item] && now[item] !== values[item]) bad ||= `item ${item} holds neither its old nor its new value`;
+            else if (reported.has(item)) {
+              if (now[item] !== values[item]) bad ||= `item ${item} reported written but reads back its old value`;
+            } else if (uncertain.has(item)) {
+              if (isNew) applied++;
+            } else if (isNew) {
+              bad ||= `item ${item} was written but the answer (${w.status} ${w.body?.error?.code ?? ''}) reported it ${details ? 'not written' : 'nowhere'}`;
+            }
+          }
+          // "after": every APDU sent was answered (the next one is refused before it leaves): nothing is uncertain.
+          if (!bad && when === 'after' && uncertain.size) bad = `items ${[...uncertain].join(', ')} reported uncertain although every APDU sent was answered`;
+          if (bad) t.wrong(`${what}: ${bad}`);
           else if (w.status === 200) t.count('written, reads back');
-          else if (inFlight) t.count(`${w.body.error.code}, in-flight APDU applied (reported as failed)`);
+          else if (uncertain.size) t.count(`${w.body.error.code}, in-flight APDU ${applied ? 'applied' : 'not applied'} and reported uncertain`);
           else t.count(`${w.body.error.code}, read-back matches the report`);
         }
       }
@@ -117,4 +126,15 @@ export async function removalDuringWrite(o: BlockOptions): Promise<BlockResult> 
     }
   }
   return t.done();
+}
+
+/** Every requested item is in exactly one of the three lists, and the flat item lists agree with them. */
+function checkPartialWriteShape(d: any, items: number[]): boolean {
+  const lists = [d.written, d.uncertain, d.notWritten];
+  if (!lists.every(Array.isArray)) return false;
+  const flat = lists.map((l: Array<{ items: number[] }>) => l.flatMap((u) => u.items));
+  const all = flat.flat().sort((a, b) => a - b);
+  if (JSON.stringify(all) !== JSON.stringify([...items].sort((a, b) => a - b))) return false;
+  const same = (a: unknown, b: number[]): boolean => JSON.stringify([...((a as number[]) ?? [])].sort()) === JSON.stringify([...b].sort());
+  return same(d.writtenItems, flat[0]) && same(d.uncertainItems, flat[1]) && same(d.notWrittenItems, flat[2]);
 }

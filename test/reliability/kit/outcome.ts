@@ -85,9 +85,10 @@ export function saveFixture(block: string, seed: number, name: string, data: Uin
  * Failures the suite found in code it does not own, reported to its owner and still counted as wrong
  * results in RELIABILITY.md. The short form inside `npm test` tolerates these ids only.
  */
-export const KNOWN_ISSUES = {
-  'K1-write-ack-dropped': 'daemon/readers/reader.ts channel(): after a successful transmit, check() throws CARD_CHANGED when the card-removed event arrived before the response was handed back; an UPDATE RECORD the card executed and acknowledged (9000) is then never reported by HealthCardWriter (no done() call), so the API answers 409 CARD_CHANGED instead of PARTIAL_WRITE listing the item (or, at the last APDU, PARTIAL_WRITE without the last item). A retry of a cyclic append would append twice.',
-} as const;
+export const KNOWN_ISSUES: Readonly<Record<string, string>> = {
+  // None open. K1 (write acknowledgement dropped after a card removal) was fixed: the reader channel
+  // returns every response the card gave, and PARTIAL_WRITE reports written / uncertain / notWritten.
+};
 
 export interface BlockOptions {
   seed: number;
