@@ -3,6 +3,12 @@
 // when required, frame limits, a bounded request queue), calls the handler one request at a time,
 // and encodes results, errors and unsolicited events.
 //
+// Exactly once (PROTOCOL.md §Loss and retransmission): the host repeats a request whose answer it
+// did not get, with the same id. The session keeps a window of the last maxInFlight request ids; a
+// repeat of an id it still holds gets a `pending` notice at once, a repeat of an answered id gets the
+// same answer again from the window, and an id older than the window is ignored — nothing executes
+// twice. A request held longer than PENDING_NOTICE_MS gets a `pending` notice at that interval.
+//
 //   const session = new DeviceSession(link, reader, { secure: { identity } });
 //   session.emit({ type: 'card.inserted', slot: 1 });
 import { isYikaError } from '../common/yika-error.ts';
@@ -14,6 +20,8 @@ import {
   decodeRequest,
   encodeError,
   encodeEvent,
+  encodePending,
+  encodePingResult,
   encodeResult,
   LIMITS,
   UnknownOperationError,
@@ -24,7 +32,7 @@ import { PROTOCOL_VERSION, type DeviceErrorName, type DeviceEvent, type DeviceHe
 import { BadMessageError } from './protocol-errors.ts';
 import { DeviceHandshake, type DeviceSecureConfig } from './secure/device-handshake.ts';
 import type { SecureRecordLayer } from './secure/record-layer.ts';
-import { DEFAULT_HOST_MAX_FRAME } from './timing.ts';
+import { DEFAULT_HOST_MAX_FRAME, PENDING_NOTICE_MS } from './timing.ts';
 
 export interface DeviceSessionOptions {
   /** Largest frame payload this device accepts (default 66,560; at least 512). */
@@ -37,6 +45,8 @@ export interface DeviceSessionOptions {
   secure?: DeviceSecureConfig;
   /** Sees handler errors that were not DeviceError (they go out as INTERNAL without their message). */
   onInternalError?: (error: unknown, op: WireOperation) => void;
+  /** Interval of `pending` notices for requests held unanswered (default 200 ms; tests only). */
+  pendingNoticeMs?: number;
 }
 
 export interface DeviceSessionCounters extends FrameChannelCounters {
@@ -47,6 +57,19 @@ export interface DeviceSessionCounters extends FrameChannelCounters {
   eventsSent: number;
   eventsDropped: number;
   secureTeardowns: number;
+  /** Repeats of an answered request, answered again from the window (not executed). */
+  repeatsAnswered: number;
+  /** Repeats of a request still queued or executing (answered with a pending notice). */
+  repeatsPending: number;
+  /** Repeats of an id older than the window (ignored). */
+  repeatsStale: number;
+  pendingNotices: number;
+}
+
+/** One request id of the window: held (queued/executing) until `answer` is set. */
+interface WindowEntry {
+  answer?: Uint8Array;
+  timer?: ReturnType<typeof setInterval>;
 }
 
 /** Operations allowed before the secure channel is open on a device that requires it. */
@@ -62,8 +85,25 @@ export class DeviceSession {
   private helloBytes: { request: Uint8Array; result: Uint8Array } | undefined;
   private handshake: DeviceHandshake | undefined;
   private eventSeq = 0;
+  /** Request ids of this connection: the newest, and the window of the last maxInFlight ids. */
+  private newestId: number | undefined;
+  private readonly window = new Map<number, WindowEntry>();
+  /** The plaintext scFinish answer, repeated for a repeated scFinish until the host's first record. */
+  private scFinishAnswer: { id: number; bytes: Uint8Array } | undefined;
   private readonly closeListeners: Array<(reason: LinkCloseReason) => void> = [];
-  private readonly stats = { requests: 0, errorsSent: 0, badRequests: 0, busy: 0, eventsSent: 0, eventsDropped: 0, secureTeardowns: 0 };
+  private readonly stats = {
+    requests: 0,
+    errorsSent: 0,
+    badRequests: 0,
+    busy: 0,
+    eventsSent: 0,
+    eventsDropped: 0,
+    secureTeardowns: 0,
+    repeatsAnswered: 0,
+    repeatsPending: 0,
+    repeatsStale: 0,
+    pendingNotices: 0,
+  };
 
   constructor(
     readonly link: ByteLink,
@@ -85,6 +125,7 @@ export class DeviceSession {
     link.onClose((reason) => {
       this.ready = false;
       this.queue.length = 0;
+      this.resetWindow();
       for (const l of this.closeListeners) l(reason);
     });
   }
@@ -154,14 +195,26 @@ export class DeviceSession {
       this.sendError(id, e instanceof UnknownOperationError ? 'UNKNOWN_OPERATION' : 'BAD_REQUEST', e instanceof BadMessageError ? e.message : undefined);
       return;
     }
-    if (this.channel.secure && !sealed) {
-      // A plaintext request inside the channel: only a new hello (a restarted host) is legitimate.
-      // Either way the channel is gone; the request is then handled under the plaintext rules.
-      this.tearDownChannel(request.op !== 'hello');
+    if (this.channel.secure) {
+      if (sealed) {
+        this.scFinishAnswer = undefined; // the host has switched: it got the scFinish answer
+      } else if (request.op === 'scFinish' && this.scFinishAnswer?.id === request.id) {
+        // The host repeats scFinish: our plaintext answer was lost. Repeat it; the channel stays.
+        this.stats.repeatsAnswered++;
+        this.safeSend(this.scFinishAnswer.bytes, true);
+        return;
+      } else {
+        // A plaintext request inside the channel: only a new hello (a restarted host) is legitimate.
+        // Either way the channel is gone; the request is then handled under the plaintext rules.
+        this.tearDownChannel(request.op !== 'hello');
+      }
     }
     this.stats.requests++;
+    // Exactly once: a repeated id is never executed again (hello excepted: it restarts the connection).
+    if (this.ready && request.op !== 'hello' && this.isRepeat(request.id)) return;
     if (request.op === 'ping' && this.ready) {
       // Answered at once, even while another request executes: keepalive must not wait for a slow card.
+      this.hold(request.id);
       void this.execute(request, bytes);
       return;
     }
@@ -170,8 +223,74 @@ export class DeviceSession {
       this.sendError(request.id, 'BUSY');
       return;
     }
+    if (this.ready && request.op !== 'hello') this.hold(request.id);
     this.queue.push({ req: request, raw: bytes });
     if (!this.executing) void this.drain();
+  }
+
+  // ---- exactly once: the window of request ids ---------------------------------------------------------
+
+  /**
+   * Handles a repeat of an id of this connection: the answer again, a pending notice, or nothing (an
+   * id older than the window). False for a new id. Ids are compared as serial numbers modulo 2^32.
+   */
+  private isRepeat(id: number): boolean {
+    if (this.newestId === undefined) return false;
+    const ahead = (id - this.newestId) >>> 0;
+    if (ahead !== 0 && ahead < 0x8000_0000) return false; // newer than every id so far
+    const entry = this.window.get(id);
+    if (entry?.answer) {
+      this.stats.repeatsAnswered++;
+      this.safeSend(entry.answer);
+      return true;
+    }
+    if (entry) {
+      this.stats.repeatsPending++;
+      this.sendPending(id);
+      return true;
+    }
+    if (((this.newestId - id) >>> 0) < this.maxInFlight) return false; // in the window, never seen (its first frame was lost)
+    this.stats.repeatsStale++;
+    return true;
+  }
+
+  /** Records a new request id as held (queued or executing) and slides the window. */
+  private hold(id: number): void {
+    const entry: WindowEntry = {};
+    const every = this.options.pendingNoticeMs ?? PENDING_NOTICE_MS;
+    entry.timer = setInterval(() => this.sendPending(id), every);
+    entry.timer.unref?.();
+    this.window.set(id, entry);
+    if (this.newestId === undefined || ((id - this.newestId) >>> 0) < 0x8000_0000) this.newestId = id;
+    for (const [old, e] of this.window) {
+      if (((this.newestId - old) >>> 0) >= this.maxInFlight) {
+        clearInterval(e.timer);
+        this.window.delete(old);
+      }
+    }
+  }
+
+  /** The answer to a held id goes out: keep it for repeats (BUSY: the request was not taken; forget it). */
+  private answered(id: number, bytes: Uint8Array, busy: boolean): void {
+    const entry = this.window.get(id);
+    if (!entry) return;
+    clearInterval(entry.timer);
+    entry.timer = undefined;
+    if (busy) this.window.delete(id);
+    else entry.answer = bytes;
+  }
+
+  private sendPending(id: number): void {
+    if (!this.ready || this.link.closed) return;
+    this.stats.pendingNotices++;
+    this.safeSend(encodePending(id));
+  }
+
+  /** A new connection (hello, reset, teardown, link closed): the ids of the old one are forgotten. */
+  private resetWindow(newest?: number): void {
+    for (const e of this.window.values()) clearInterval(e.timer);
+    this.window.clear();
+    this.newestId = newest;
   }
 
   private async drain(): Promise<void> {
@@ -197,7 +316,9 @@ export class DeviceSession {
         case 'scFinish': {
           const layer = this.requireHandshake(req.op).finish(req.args[0]);
           this.sendResult(req.id, 'scFinish', undefined);
-          // Everything after this answer travels in records.
+          // Everything after this answer travels in records. Until the host's first record, a repeated
+          // scFinish (the answer was lost) gets this plaintext answer again.
+          this.scFinishAnswer = { id: req.id, bytes: encodeResult(req.id, 'scFinish', undefined) };
           this.channel.setRecordLayer(layer);
           return;
         }
@@ -225,7 +346,9 @@ export class DeviceSession {
         case 'transmitBatch':
           return this.sendResult(req.id, req.op, await h.transmitBatch(...req.args));
         case 'ping':
-          return this.sendResult(req.id, req.op, await h.ping());
+          await h.ping();
+          // nextEvent lets the host notice events lost at the end of a burst (no later event shows the gap).
+          return this.safeSend(encodePingResult(req.id, this.eventSeq), false, req.id);
         case 'deviceInfo':
           return this.sendResult(req.id, req.op, await h.deviceInfo());
         case 'deviceReset':
@@ -234,7 +357,9 @@ export class DeviceSession {
           // A reset device forgets the connection: the host says hello again.
           this.ready = false;
           this.helloBytes = undefined;
+          this.scFinishAnswer = undefined;
           this.channel.setRecordLayer(null);
+          this.resetWindow();
           return;
       }
     } catch (e) {
@@ -247,7 +372,10 @@ export class DeviceSession {
     this.ready = false;
     this.channel.setRecordLayer(null);
     this.handshake = undefined;
+    this.scFinishAnswer = undefined;
     this.reportedTeardown = false;
+    // A new connection: request ids start over after this one, and events count from 0 again.
+    this.resetWindow(id);
     const version = request.versions.find((v) => this.versions.includes(v));
     if (version === undefined) throw new DeviceError('UNSUPPORTED_VERSION', `this device speaks protocol version ${this.versions.join(', ')}`);
     if (request.maxFrame < MIN_MAX_FRAME) throw new DeviceError('BAD_REQUEST', `maxFrame must be at least ${MIN_MAX_FRAME}`);
@@ -265,6 +393,7 @@ export class DeviceSession {
     this.channel.send(bytes);
     this.helloBytes = { request: raw, result: bytes };
     if (secure) this.handshake = new DeviceHandshake(secure);
+    this.eventSeq = 0;
     this.ready = true;
   }
 
@@ -285,7 +414,9 @@ export class DeviceSession {
       this.stats.secureTeardowns++;
       this.ready = false;
       this.helloBytes = undefined;
+      this.scFinishAnswer = undefined;
       this.reportedTeardown = false;
+      this.resetWindow();
     }
     if (report && !this.reportedTeardown) {
       this.reportedTeardown = true;
@@ -309,7 +440,7 @@ export class DeviceSession {
       this.sendError(id, 'FRAME_TOO_LARGE', `the ${op} result does not fit the negotiated frame size`);
       return;
     }
-    this.safeSend(bytes);
+    this.safeSend(bytes, false, id);
   }
 
   private sendHandlerError(id: number, op: WireOperation, e: unknown): void {
@@ -321,13 +452,18 @@ export class DeviceSession {
 
   private sendError(id: number, name: DeviceErrorName, message?: string): void {
     this.stats.errorsSent++;
-    this.safeSend(encodeError(id, name, message));
+    const bytes = encodeError(id, name, message);
+    if (id !== 0) this.answered(id, bytes, name === 'BUSY');
+    this.safeSend(bytes);
   }
 
-  private safeSend(bytes: Uint8Array): void {
+  /** Sends a message; `answerTo`: it answers that request id (kept in the window for repeats). */
+  private safeSend(bytes: Uint8Array, plain = false, answerTo?: number): void {
+    if (answerTo !== undefined) this.answered(answerTo, bytes, false);
     if (this.link.closed) return;
     try {
-      this.channel.send(bytes);
+      if (plain) this.channel.sendPlain(bytes);
+      else this.channel.send(bytes);
     } catch {
       // The link went away between the check and the write; the close handler cleans up.
     }

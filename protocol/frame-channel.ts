@@ -35,6 +35,10 @@ export class FrameChannel {
   readonly decoder: FrameDecoder;
   readonly encoder: FrameEncoder;
   private recordLayer: RecordProtector | null = null;
+  /** 'receive': records are opened but messages still go out in plaintext (the host between scFinish and its answer). */
+  private recordMode: 'both' | 'receive' = 'both';
+  /** performance.now() of the last bytes received (for the retransmission timer: an answer may be arriving). */
+  lastRxAt = 0;
   private out = { framesOut: 0, bytesOut: 0, recordsIn: 0, recordsOut: 0, recordErrors: 0 };
   private readonly unsubscribe: () => void;
 
@@ -53,13 +57,24 @@ export class FrameChannel {
     return this.recordLayer;
   }
 
+  /** Records both ways (the channel is open). */
   get secure(): boolean {
-    return this.recordLayer !== null;
+    return this.recordLayer !== null && this.recordMode === 'both';
   }
 
-  /** Switch records on (after the handshake) or off (a reset). */
-  setRecordLayer(layer: RecordProtector | null): void {
+  /**
+   * Switch records on (after the handshake) or off (a reset). `receive`: open incoming records with
+   * the layer but keep sending plaintext — the host after sending scFinish, whose answer may be lost
+   * while the device already sends records.
+   */
+  setRecordLayer(layer: RecordProtector | null, mode: 'both' | 'receive' = 'both'): void {
     this.recordLayer = layer;
+    this.recordMode = mode;
+  }
+
+  /** A frame is being received (bytes since the last delimiter). */
+  get receivingFrame(): boolean {
+    return this.decoder.pending > 0;
   }
 
   get counters(): FrameChannelCounters {
@@ -68,13 +83,23 @@ export class FrameChannel {
 
   /** Largest message that fits a frame to the peer, after record overhead. */
   get maxMessage(): number {
-    return this.encoder.maxFrame - (this.recordLayer ? this.recordLayer.overhead : 0);
+    return this.encoder.maxFrame - (this.secure ? this.recordLayer!.overhead : 0);
   }
 
   /** Sends one message (sealed if the channel is open). Throws if the link is closed or it is too big. */
   send(message: Uint8Array): void {
-    const payload = this.recordLayer ? this.recordLayer.seal(message) : message;
-    if (this.recordLayer) this.out.recordsOut++;
+    const sealed = this.secure;
+    const payload = sealed ? this.recordLayer!.seal(message) : message;
+    if (sealed) this.out.recordsOut++;
+    this.write(payload);
+  }
+
+  /** Sends one message in plaintext even while the channel is open (a repeated scFinish answer). */
+  sendPlain(message: Uint8Array): void {
+    this.write(message);
+  }
+
+  private write(payload: Uint8Array): void {
     const frame = this.encoder.encode(payload);
     this.link.write(frame);
     this.out.framesOut++;
@@ -86,6 +111,7 @@ export class FrameChannel {
   }
 
   private receive(bytes: Uint8Array): void {
+    this.lastRxAt = performance.now();
     for (const payload of this.decoder.push(bytes)) {
       if (payload[0] === RECORD_MARKER) {
         if (!this.recordLayer) {

@@ -3,6 +3,13 @@
 // requests in flight (the rest wait in a bounded queue), in-order event delivery, keepalive with
 // dead-peer detection, and the host side of the SM secure channel. When the link drops, every pending
 // request fails with LINK_CLOSED: nothing ever hangs.
+//
+// Loss (PROTOCOL.md §Loss and retransmission): a request without an answer or a `pending` notice
+// within the retransmission timeout (RTO, adaptive from measured round trips) is sent again with the
+// same id — the device answers a repeat without executing it twice — up to maxRetransmits times, with
+// exponential backoff; then it fails with PROTOCOL_TIMEOUT. The operation timeout stays the hard limit.
+// Events carry a sequence number; a gap (or a ping result whose nextEvent is ahead) is reported as an
+// `eventGap` so that the owner can re-read the slot states.
 import { EventEmitter } from 'node:events';
 import type { YikaError } from '../common/yika-error.ts';
 import { DeviceError } from './device-error.ts';
@@ -14,6 +21,8 @@ import {
   decodeResult,
   encodeRequest,
   LIMITS,
+  pingNextEvent,
+  type DeviceToHostMessage,
   type OperationArgs,
   type OperationResults,
   type WireOperation,
@@ -36,10 +45,16 @@ import { runHostHandshake, type HostSecureConfig, type SecureChannelInfo, type S
 import {
   DEFAULT_HOST_MAX_FRAME,
   DEFAULT_KEEPALIVE_MS,
+  DEFAULT_LINE_BYTES_PER_S,
   DEFAULT_MAX_IN_FLIGHT,
   DEFAULT_MAX_QUEUE,
+  DEFAULT_MAX_RETRANSMITS,
   DEFAULT_PING_TIMEOUT_MS,
   DEFAULT_TIMEOUTS_MS,
+  PENDING_NOTICE_MS,
+  RTO_INITIAL_MS,
+  RTO_MAX_MS,
+  RTO_MIN_MS,
 } from './timing.ts';
 
 export interface HostSessionOptions {
@@ -63,12 +78,30 @@ export interface HostSessionOptions {
   trust?: HostSecureConfig;
   /** Aborts open(). */
   signal?: AbortSignal;
+  /** Retransmissions of an unanswered request before it fails with PROTOCOL_TIMEOUT (default 4; 0 = none). */
+  maxRetransmits?: number;
+  /** Bounds of the adaptive retransmission timeout in ms (default 50 … 1000). */
+  rtoMinMs?: number;
+  rtoMaxMs?: number;
+  /** Line rate in bytes/s, to allow for the time a long frame takes on the wire (default 11,520: 115200 bd 8N1). */
+  lineBytesPerSecond?: number;
+  /** Sees every message the device sends, also repeats and pending notices (diagnostics, conformance). */
+  observe?: (message: DeviceToHostMessage) => void;
 }
 
 export interface RequestOptions {
   signal?: AbortSignal;
   /** Overrides the operation's timeout for this call. */
   timeoutMs?: number;
+  /** Conformance testing: send the request a second time at once, as a retransmission would (same id). */
+  repeat?: boolean;
+}
+
+/** Events lost on the line: the next event (or a ping's nextEvent) was `lost` ahead of the expected seq. */
+export interface EventGap {
+  expected: number;
+  received: number;
+  lost: number;
 }
 
 export interface HostSessionCounters extends FrameChannelCounters {
@@ -83,11 +116,23 @@ export interface HostSessionCounters extends FrameChannelCounters {
   unexpectedResponses: number;
   badMessages: number;
   events: number;
-  /** Events whose seq was not the previous one + 1 (lost frames). */
+  /** Events whose seq was not the previous one + 1 (lost frames), also found by a ping's nextEvent. */
   eventGaps: number;
+  /** Events known lost (sum of the gaps). */
+  eventsLost: number;
   pings: number;
   /** Sum and count of round-trip times of answered requests, in ms (mean = sum / responses). */
   roundTripMsTotal: number;
+  /** Requests sent again (same id) because neither an answer nor a pending notice came within the RTO. */
+  retransmits: number;
+  /** Requests that failed because every retransmission went unanswered. */
+  retransmitFailures: number;
+  /** Answers that arrived again for a request already answered (the answer to a retransmission). */
+  duplicateAnswers: number;
+  /** Pending notices received (the device holds a request that takes a while). */
+  pendingNotices: number;
+  /** The current retransmission timeout, ms. */
+  rtoMs: number;
 }
 
 interface Pending {
@@ -104,6 +149,16 @@ interface Pending {
   capture?: WireCapture;
   /** Part of hello/handshake: the only requests sent while the session is (re-)establishing. */
   setup?: boolean;
+  /** The encoded request (sent again, same id, by a retransmission). */
+  bytes?: Uint8Array;
+  /** Retransmission timer, current backoff interval, retransmissions since the last sign of life. */
+  retryTimer?: ReturnType<typeof setTimeout>;
+  retryMs?: number;
+  retries?: number;
+  /** Sent more than once, or a pending notice came: its round trip is no RTT sample (Karn). */
+  noSample?: boolean;
+  /** Send twice at once (conformance). */
+  repeat?: boolean;
 }
 
 /** Receives the exact bytes of one exchange (the secure-channel transcript binds hello's bytes). */
@@ -114,6 +169,10 @@ interface WireCapture {
 
 export interface HostSessionEvents {
   event: [DeviceEvent];
+  /** Events were lost on the line: re-read what they would have told (slot states). */
+  eventGap: [EventGap];
+  /** A request was sent again (`attempt` ≥ 2), or given up after its last retransmission (`gaveUp`). */
+  retransmit: [{ op: WireOperation; attempt: number; gaveUp?: boolean }];
   close: [YikaError];
 }
 
@@ -127,7 +186,18 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
   /** Ids whose caller gave up (timeout, cancel): their late answers are dropped quietly. */
   private readonly abandoned = new Set<number>();
   private nextId = 1;
-  private lastEventSeq: number | undefined;
+  /** The seq the next event should carry (undefined until hello has been answered). */
+  private nextEventSeq: number | undefined;
+  /** Ids answered after a retransmission: a second answer to them is a duplicate, not a stray. */
+  private readonly answeredRepeats = new Set<number>();
+  /** Id of the answered scFinish: its plaintext answer may arrive again after the switch to records. */
+  private scFinishId: number | undefined;
+  /** The device's maxInFlight: every id in flight lies within this many consecutive ids (its window). */
+  private idWindow = 1;
+  /** RTT estimator (RFC 6298): smoothed round trip and its variation, ms. */
+  private srtt: number | undefined;
+  private rttvar = 0;
+  private rto = RTO_INITIAL_MS;
   private lastRx = Date.now();
   private keepaliveTimer?: ReturnType<typeof setInterval>;
   private pinging = false;
@@ -147,8 +217,13 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
     badMessages: 0,
     events: 0,
     eventGaps: 0,
+    eventsLost: 0,
     pings: 0,
     roundTripMsTotal: 0,
+    retransmits: 0,
+    retransmitFailures: 0,
+    duplicateAnswers: 0,
+    pendingNotices: 0,
   };
 
   private constructor(
@@ -160,6 +235,7 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
     this.timeouts = { ...DEFAULT_TIMEOUTS_MS, ...options.timeouts };
     this.maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
     this.maxInFlight = 1; // until hello tells us what the device queues
+    this.rto = Math.min(options.rtoMaxMs ?? RTO_MAX_MS, Math.max(options.rtoMinMs ?? RTO_MIN_MS, RTO_INITIAL_MS));
     this.channel = new FrameChannel(link, maxFrame, {
       onMessage: (bytes, sealed) => this.onMessage(bytes, sealed),
       onRecordError: (e) =>
@@ -210,7 +286,7 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
   }
 
   get counters(): HostSessionCounters {
-    return { ...this.channel.counters, ...this.stats };
+    return { ...this.channel.counters, ...this.stats, rtoMs: Math.round(this.rto) };
   }
 
   get pendingRequests(): number {
@@ -256,7 +332,10 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
   async deviceReset(opts?: RequestOptions): Promise<void> {
     this.establishing = true;
     try {
-      await this.request('deviceReset', [], { ...opts, setup: true });
+      await this.request('deviceReset', [], { ...opts, setup: true }).catch((e: unknown) => {
+        // Our retransmission reached a device that had already reset (its answer was lost): done.
+        if (!(e instanceof DeviceError && e.code === 'NOT_READY')) throw e;
+      });
       // The device answered, then forgot the connection: plaintext and not ready until hello.
       this.channel.setRecordLayer(null);
       this.secureInfo = { state: 'off' };
@@ -304,6 +383,7 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
         signal: opts.signal,
         capture: opts.capture,
         setup: opts.setup,
+        repeat: opts.repeat,
       };
       if (p.signal) {
         p.onAbort = () => this.cancel(p);
@@ -331,7 +411,9 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
   }
 
   private async establishSteps(signal?: AbortSignal): Promise<void> {
-    this.lastEventSeq = undefined;
+    this.nextEventSeq = undefined;
+    this.scFinishId = undefined;
+    this.idWindow = 1;
     const hostMax = this.channel.decoder.maxFrame;
     const helloReq: HelloRequest = { versions: [PROTOCOL_VERSION], maxFrame: hostMax };
     if (this.options.host) helloReq.host = this.options.host.slice(0, LIMITS.maxShortText);
@@ -347,6 +429,7 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
     this.peerHello = hello;
     this.channel.encoder.maxFrame = Math.min(hello.maxFrame, this.channel.decoder.maxFrame, 262_144);
     this.maxInFlight = Math.max(1, Math.min(this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, hello.maxInFlight ?? 1));
+    this.idWindow = hello.maxInFlight ?? 1;
     this.secureInfo = await runHostHandshake({
       policy: this.options.secure ?? 'preferred',
       trust: this.options.trust,
@@ -354,6 +437,8 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
       helloRequestBytes: exchange.sent,
       helloResultBytes: exchange.received,
       request: (op, args) => this.request(op, args, { signal, setup: true }),
+      // From scFinish on the device may already send records (its plaintext answer may be lost).
+      prepareRecords: (layer) => this.channel.setRecordLayer(layer, 'receive'),
       enableRecords: (layer) => this.channel.setRecordLayer(layer),
     });
   }
@@ -369,6 +454,9 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
     while (this.inFlight.size < this.maxInFlight && this.queue.length > 0 && !this.closeError) {
       const next = this.establishing ? this.queue.findIndex((q) => q.setup) : 0;
       if (next < 0) break;
+      // The device keeps the answers of its last maxInFlight ids only: while an older request is
+      // still unanswered (its answer may be lost), a new id must not push it out of that window.
+      if (!this.withinWindow(this.nextId)) break;
       const [p] = this.queue.splice(next, 1);
       const id = this.allocateId();
       let bytes: Uint8Array;
@@ -378,18 +466,107 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
           throw new ProtocolError('PROTOCOL_BAD_FRAME', `the ${p.op} request (${bytes.length} bytes) exceeds the negotiated frame size (${this.channel.maxMessage})`, { op: p.op });
         }
         this.channel.send(bytes);
+        if (p.repeat) this.channel.send(bytes);
       } catch (e) {
         this.finish(p);
         p.reject(e);
         continue;
       }
       p.id = id;
+      p.bytes = bytes;
       p.sentAt = performance.now();
+      p.noSample = p.repeat;
       if (p.capture) p.capture.sent = bytes;
       this.inFlight.set(id, p);
       this.stats.requests++;
       p.timer = setTimeout(() => this.onTimeout(p), p.timeoutMs);
+      p.retries = 0;
+      p.retryMs = this.rto;
+      this.armRetry(p, this.rto + this.wireTimeMs(bytes.length));
     }
+  }
+
+  /** Every id in flight (the oldest first: Map order) lies within the device's window of `id`. */
+  private withinWindow(id: number): boolean {
+    for (const oldest of this.inFlight.keys()) return ((id - oldest) >>> 0) < this.idWindow;
+    return true;
+  }
+
+  // ---- retransmission -------------------------------------------------------------------------------
+
+  /** Time a frame of `n` payload bytes takes on the wire at the configured line rate (ms). */
+  private wireTimeMs(n: number): number {
+    return (n * 1000) / (this.options.lineBytesPerSecond ?? DEFAULT_LINE_BYTES_PER_S);
+  }
+
+  private armRetry(p: Pending, ms: number): void {
+    if (p.retryTimer) clearTimeout(p.retryTimer);
+    if ((this.options.maxRetransmits ?? DEFAULT_MAX_RETRANSMITS) <= 0) return; // no retransmission: the operation timeout decides
+    p.retryTimer = setTimeout(() => this.onRetryTimer(p), ms);
+    p.retryTimer.unref?.();
+  }
+
+  private onRetryTimer(p: Pending): void {
+    p.retryTimer = undefined;
+    if (p.id === undefined || this.inFlight.get(p.id) !== p || this.closeError) return;
+    const interval = p.retryMs ?? this.rto;
+    // A frame is arriving right now (a long answer on a slow line): give it time to finish.
+    if (this.channel.receivingFrame && performance.now() - this.channel.lastRxAt < interval) {
+      this.armRetry(p, interval);
+      return;
+    }
+    const max = this.options.maxRetransmits ?? DEFAULT_MAX_RETRANSMITS;
+    if ((p.retries ?? 0) >= max) {
+      this.finish(p);
+      this.abandon(p);
+      this.stats.timeouts++;
+      this.stats.retransmitFailures++;
+      this.emit('retransmit', { op: p.op, attempt: max + 1, gaveUp: true });
+      p.reject(
+        new ProtocolError('PROTOCOL_TIMEOUT', `the reader did not answer ${p.op} (sent ${max + 1} times, no answer and no pending notice)`, {
+          op: p.op,
+          attempts: max + 1,
+          timeoutMs: p.timeoutMs,
+        }),
+      );
+      this.pump();
+      return;
+    }
+    try {
+      this.channel.send(p.bytes!);
+    } catch {
+      return; // the link closed: the close handler fails the request
+    }
+    p.retries = (p.retries ?? 0) + 1;
+    p.noSample = true;
+    this.stats.retransmits++;
+    this.emit('retransmit', { op: p.op, attempt: p.retries + 1 });
+    p.retryMs = Math.min(interval * 2, this.options.rtoMaxMs ?? RTO_MAX_MS);
+    this.armRetry(p, p.retryMs + this.wireTimeMs(p.bytes!.length));
+  }
+
+  /** The device holds the request (a pending notice): the request arrived; wait for the answer. */
+  private onPending(p: Pending): void {
+    this.stats.pendingNotices++;
+    p.noSample = true;
+    p.retries = 0;
+    p.retryMs = this.rto;
+    // The next notice is due PENDING_NOTICE_MS after this one; allow one of them to be lost.
+    this.armRetry(p, 2 * PENDING_NOTICE_MS + this.rto);
+  }
+
+  /** RFC 6298 estimator; the RTO stays within rtoMinMs … rtoMaxMs. */
+  private sampleRtt(ms: number): void {
+    if (this.srtt === undefined) {
+      this.srtt = ms;
+      this.rttvar = ms / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - ms);
+      this.srtt = 0.875 * this.srtt + 0.125 * ms;
+    }
+    const min = this.options.rtoMinMs ?? RTO_MIN_MS;
+    const max = this.options.rtoMaxMs ?? RTO_MAX_MS;
+    this.rto = Math.min(max, Math.max(min, this.srtt + Math.max(10, 4 * this.rttvar)));
   }
 
   private allocateId(): number {
@@ -402,6 +579,8 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
 
   private finish(p: Pending): void {
     if (p.timer) clearTimeout(p.timer);
+    if (p.retryTimer) clearTimeout(p.retryTimer);
+    p.retryTimer = undefined;
     if (p.signal && p.onAbort) p.signal.removeEventListener('abort', p.onAbort);
     if (p.id !== undefined) this.inFlight.delete(p.id);
   }
@@ -435,34 +614,65 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
 
   private onMessage(bytes: Uint8Array, sealed: boolean): void {
     this.lastRx = Date.now();
+    let msg: DeviceToHostMessage | undefined;
     if (this.channel.secure && !sealed) {
+      // The one plaintext message allowed in the channel: the device's scFinish answer again (its first
+      // copy was delayed or our scFinish was repeated). Anything else is an attack or a broken device.
+      try {
+        msg = decodeDeviceMessage(bytes);
+      } catch {
+        msg = undefined;
+      }
+      if (msg?.kind === 'result' && msg.id === this.scFinishId) {
+        this.stats.duplicateAnswers++;
+        return;
+      }
       this.shutdown(new ProtocolError('SECURE_CHANNEL_REJECTED', 'a plaintext message arrived inside the secure channel'), 'plaintext inside the secure channel');
       return;
     }
-    let msg;
     try {
       msg = decodeDeviceMessage(bytes);
     } catch {
       this.stats.badMessages++;
       return;
     }
+    this.options.observe?.(msg);
     if (msg.kind === 'event') {
       this.stats.events++;
-      if (this.lastEventSeq !== undefined && msg.seq !== ((this.lastEventSeq + 1) >>> 0)) this.stats.eventGaps++;
-      this.lastEventSeq = msg.seq;
+      this.checkEventSeq(msg.seq, true);
       if (this.eventBuffer) this.eventBuffer.push(msg.event);
       else this.emit('event', msg.event);
       return;
     }
     const p = this.inFlight.get(msg.id);
+    if (msg.kind === 'pending') {
+      if (p) this.onPending(p);
+      else this.stats.pendingNotices++;
+      return;
+    }
     if (!p) {
-      if (this.abandoned.delete(msg.id)) this.stats.lateResponses++;
+      if (this.answeredRepeats.has(msg.id)) this.stats.duplicateAnswers++;
+      else if (this.abandoned.delete(msg.id)) this.stats.lateResponses++;
       else this.stats.unexpectedResponses++;
       return;
     }
     this.finish(p);
     this.stats.responses++;
-    this.stats.roundTripMsTotal += performance.now() - (p.sentAt ?? 0);
+    const rtt = performance.now() - (p.sentAt ?? 0);
+    this.stats.roundTripMsTotal += rtt;
+    if (p.noSample) {
+      // Sent more than once: a second answer may still come.
+      this.answeredRepeats.add(msg.id);
+      if (this.answeredRepeats.size > 256) this.answeredRepeats.delete(this.answeredRepeats.values().next().value as number);
+    } else {
+      this.sampleRtt(rtt);
+    }
+    if (p.op === 'hello' && msg.kind === 'result') this.nextEventSeq = 0; // events of this connection count from 0
+    if (p.op === 'scFinish' && msg.kind === 'result') this.scFinishId = msg.id;
+    if (p.op === 'ping' && msg.kind === 'result') {
+      const next = pingNextEvent(msg.fields);
+      if (next !== undefined) this.checkEventSeq(next, false);
+    }
     if (msg.kind === 'error') {
       this.stats.deviceErrors++;
       p.reject(DeviceError.fromWire(msg.wire, msg.message, { op: p.op }));
@@ -477,6 +687,25 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
       }
     }
     this.pump();
+  }
+
+  /**
+   * Compares an event's seq (or a ping's nextEvent) with the seq expected next. Ahead = events lost on
+   * the line: counted and reported (`eventGap`). Behind = an old ping answer repeated: ignored.
+   */
+  private checkEventSeq(seq: number, isEvent: boolean): void {
+    const expected = this.nextEventSeq;
+    if (expected !== undefined) {
+      const ahead = (seq - expected) >>> 0;
+      if (ahead !== 0 && ahead < 0x8000_0000) {
+        this.stats.eventGaps++;
+        this.stats.eventsLost += ahead;
+        if (!this.eventBuffer) this.emit('eventGap', { expected, received: seq, lost: ahead });
+      } else if (ahead !== 0 && !isEvent) {
+        return; // a stale nextEvent
+      }
+    }
+    this.nextEventSeq = isEvent ? (seq + 1) >>> 0 : seq;
   }
 
   private flushEventBuffer(): void {

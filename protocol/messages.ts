@@ -6,6 +6,7 @@
 //   device → host   result   { id, ok: true, ...result fields }
 //                   error    { id, ok: false, code: <wire number>, message? }
 //                   event    { ev: <type>, seq, ...event fields }      (unsolicited, seq increments)
+//                   pending  { id, pending: true }                     (request id arrived, answer follows)
 //
 // Decoding validates every field we know (type and limits) and ignores keys we do not know, which is
 // how later protocol versions add optional fields without breaking v1 peers.
@@ -155,7 +156,12 @@ export interface EventMessage {
   seq: number;
   event: DeviceEvent;
 }
-export type DeviceToHostMessage = ResultMessage | ErrorMessage | EventMessage;
+/** The device has request `id` (queued or executing); its answer will follow (PROTOCOL.md §Loss and retransmission). */
+export interface PendingMessage {
+  kind: 'pending';
+  id: number;
+}
+export type DeviceToHostMessage = ResultMessage | ErrorMessage | EventMessage | PendingMessage;
 
 // ---- msgpack -------------------------------------------------------------------------------------
 // variableMapSize: fixmap for small maps (what C libraries write), records off (plain MessagePack).
@@ -468,6 +474,10 @@ export function decodeDeviceMessage(bytes: Uint8Array): DeviceToHostMessage {
   const m = unpackMap(bytes);
   if (has(m, 'ev')) return { kind: 'event', seq: uint(m, 'seq', 0xffff_ffff), event: decodeEventFields(m) };
   const id = uint(m, 'id', LIMITS.maxId);
+  if (!has(m, 'ok') && has(m, 'pending')) {
+    if (m.pending !== true) bad('pending', 'must be true');
+    return { kind: 'pending', id };
+  }
   const ok = bool(m, 'ok');
   if (ok) return { kind: 'result', id, fields: m };
   const wire = uint(m, 'code', 0xffff);
@@ -511,6 +521,25 @@ export class UnknownOperationError extends BadMessageError {
 export function encodeResult<K extends WireOperation>(id: number, op: K, result: OperationResults[K]): Uint8Array {
   const fields = (CODECS[op] as OpCodec<K>).encodeResult(result);
   return packMap({ id, ok: true, ...fields });
+}
+
+/**
+ * The ping result with the seq the device's next event will carry (`nextEvent`): a host that expected
+ * another number lost events (a frame lost on the line) and re-reads the slot states.
+ */
+export function encodePingResult(id: number, nextEvent: number): Uint8Array {
+  return packMap({ id, ok: true, nextEvent });
+}
+
+/** Reads `nextEvent` of a ping result (undefined when absent or not a uint32). */
+export function pingNextEvent(fields: WireMap): number | undefined {
+  const v = fields.nextEvent;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff_ffff ? v : undefined;
+}
+
+/** A pending notice: request `id` arrived and is queued or executing; its answer will follow. */
+export function encodePending(id: number): Uint8Array {
+  return packMap({ id, pending: true });
 }
 
 export function encodeError(id: number, name: DeviceErrorName, message?: string): Uint8Array {

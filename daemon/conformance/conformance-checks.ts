@@ -45,7 +45,7 @@ const SELECT_MF_NO_DATA = Uint8Array.from([0x00, 0xa4, 0x00, 0x0c, 0x02, 0x3f, 0
 
 function expectError(m: DeviceToHostMessage | undefined, name: string, id: number): string {
   if (!m) throw new CheckFailed(`no answer to request ${id} (expected error ${name})`);
-  if (m.kind === 'event') throw new CheckFailed('an event instead of an answer');
+  if (m.kind === 'event' || m.kind === 'pending') throw new CheckFailed(`a ${m.kind} message instead of an answer`);
   if (m.kind === 'result') throw new CheckFailed(`a result instead of error ${name}`);
   if (m.name !== name) throw new CheckFailed(`error ${m.name ?? m.wire} instead of ${name}`);
   return `${name} (${m.wire})`;
@@ -53,6 +53,7 @@ function expectError(m: DeviceToHostMessage | undefined, name: string, id: numbe
 
 function expectResult(m: DeviceToHostMessage | undefined, what: string): void {
   if (!m) throw new CheckFailed(`no answer to ${what}`);
+  if (m.kind === 'event' || m.kind === 'pending') throw new CheckFailed(`a ${m.kind} message instead of an answer to ${what}`);
   if (m.kind === 'error') throw new CheckFailed(`${what} failed with ${m.name ?? m.wire}`);
 }
 

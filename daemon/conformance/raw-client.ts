@@ -27,7 +27,8 @@ export class RawClient {
           continue;
         }
         this.received.push(m);
-        if (m.kind === 'event') continue;
+        // Events and pending notices are not answers.
+        if (m.kind === 'event' || m.kind === 'pending') continue;
         const i = this.waiters.findIndex((w) => w.id === m.id);
         if (i >= 0) {
           const [w] = this.waiters.splice(i, 1);
@@ -58,7 +59,7 @@ export class RawClient {
   }
 
   waitFor(id: number, timeoutMs: number): Promise<DeviceToHostMessage | undefined> {
-    const seen = this.received.find((m) => m.kind !== 'event' && m.id === id);
+    const seen = this.received.find((m) => (m.kind === 'result' || m.kind === 'error') && m.id === id);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {

@@ -17,6 +17,8 @@ export interface ProtocolConnectOptions {
   signal?: AbortSignal;
   /** Per-operation timeouts (ms), over the protocol defaults and the device-table quirks. */
   timeouts?: HostSessionOptions['timeouts'];
+  /** Line rate in bytes/s (a UART: baud / 10), so that retransmission allows for long frames. */
+  lineBytesPerSecond?: number;
 }
 
 export interface ProtocolConnection {
@@ -25,7 +27,14 @@ export interface ProtocolConnection {
 }
 
 export async function connectProtocolDevice(link: ByteLink, options: ProtocolConnectOptions): Promise<ProtocolConnection> {
-  const session = await HostSession.open(link, { host: 'yikad', secure: options.secure, trust: options.trust, signal: options.signal, timeouts: options.timeouts });
+  const session = await HostSession.open(link, {
+    host: 'yikad',
+    secure: options.secure,
+    trust: options.trust,
+    signal: options.signal,
+    timeouts: options.timeouts,
+    lineBytesPerSecond: options.lineBytesPerSecond,
+  });
   const hello = session.deviceHello;
   const quirks = protocolQuirks(hello.vendor, hello.model, hello.firmware);
   const info = session.secureChannel;
@@ -39,6 +48,20 @@ export async function connectProtocolDevice(link: ByteLink, options: ProtocolCon
     subscribe: (listener) => {
       session.on('event', listener);
       return () => session.off('event', listener);
+    },
+    subscribeGaps: (listener) => {
+      session.on('eventGap', listener);
+      return () => session.off('eventGap', listener);
+    },
+    subscribeLoss: (listener) => {
+      const onRetransmit = (r: { op: string; gaveUp?: boolean }) => listener(r.gaveUp ? { kind: 'gave-up', op: r.op } : { kind: 'retransmit', op: r.op });
+      const onGap = (g: { lost: number }) => listener({ kind: 'event-gap', lost: g.lost });
+      session.on('retransmit', onRetransmit);
+      session.on('eventGap', onGap);
+      return () => {
+        session.off('retransmit', onRetransmit);
+        session.off('eventGap', onGap);
+      };
     },
     close: () => session.close(),
     maxBatch: quirks.maxBatch !== undefined ? Math.min(quirks.maxBatch, hello.maxBatch) : undefined,

@@ -1,7 +1,12 @@
 // A ReaderDevice for anything that speaks reader protocol v1 as ReaderOperations: a HostSession over
 // a serial port, TCP or the in-process link. The hello answer gives the identity, slots and batch size.
-import type { DeviceEvent, DeviceHello, ReaderOperations } from '../../protocol/operations.ts';
-import type { DeviceCardEvent, DeviceKind, ReaderDevice, SecureChannelState } from './reader-device.ts';
+//
+// Lost events: the session reports a gap in the event sequence (a card.removed lost to line noise …).
+// The device then re-reads the slot states and tells the reader model what it missed, as the events
+// it would have had: a card that is gone → card.removed; a new card → card.inserted; a card that was
+// powered and is now only present (removed and inserted again, both events lost) → both.
+import type { CardState, DeviceEvent, DeviceHello, ReaderOperations, SlotStatus } from '../../protocol/operations.ts';
+import type { DeviceCardEvent, DeviceKind, LinkLossNotice, ReaderDevice, SecureChannelState } from './reader-device.ts';
 
 export interface ProtocolDeviceParts {
   kind: DeviceKind;
@@ -13,6 +18,10 @@ export interface ProtocolDeviceParts {
   secure: SecureChannelState;
   /** Subscribes to the session's device events. */
   subscribe(listener: (event: DeviceEvent) => void): () => void;
+  /** Subscribes to gaps in the event sequence (events lost on the line). */
+  subscribeGaps?(listener: () => void): () => void;
+  /** Subscribes to the session's retransmissions (for metrics). */
+  subscribeLoss?(listener: (notice: LinkLossNotice) => void): () => void;
   close(): Promise<void>;
   /** Overrides the batch size (device-table quirks); default hello.maxBatch when hello.batch. */
   maxBatch?: number;
@@ -20,6 +29,78 @@ export interface ProtocolDeviceParts {
 
 export function protocolDevice(p: ProtocolDeviceParts): ReaderDevice {
   const maxBatch = p.maxBatch ?? (p.hello.batch ? p.hello.maxBatch : 0);
+  // What the reader model has been told about each slot, to compare with the states after a gap.
+  const known = new Map<number, CardState>();
+  // Card events per slot, to tell whether one arrived while a resync's slotStatus was under way.
+  const eventCount = new Map<number, number>();
+  const learn = (list: SlotStatus[]) => {
+    for (const s of list) known.set(s.slot, s.card);
+    return list;
+  };
+  const listeners = new Set<(event: DeviceCardEvent) => void>();
+  const deliver = (e: DeviceCardEvent) => {
+    for (const l of listeners) l(e);
+  };
+  let resyncing: Promise<void> | undefined;
+  let again = false;
+
+  const resync = async (): Promise<void> => {
+    const before = new Map(eventCount);
+    let statuses: SlotStatus[];
+    try {
+      statuses = await p.ops.slotStatus();
+    } catch {
+      return; // the link is failing: the session's own error handling takes over
+    }
+    for (const st of statuses) {
+      // A card event of this slot arrived meanwhile: it is newer than anything we could infer.
+      if ((eventCount.get(st.slot) ?? 0) !== (before.get(st.slot) ?? 0)) continue;
+      const was = known.get(st.slot);
+      known.set(st.slot, st.card);
+      if (was === undefined || was === st.card) continue;
+      const gone = st.card === 'absent';
+      if (was === 'absent') deliver({ type: 'card.inserted', slot: st.slot });
+      else if (gone) deliver({ type: 'card.removed', slot: st.slot });
+      else if (was === 'powered') {
+        // Powered by us, now unpowered: the card was pulled and put back (or swapped).
+        deliver({ type: 'card.removed', slot: st.slot });
+        deliver({ type: 'card.inserted', slot: st.slot });
+      }
+    }
+  };
+  const onGap = () => {
+    if (resyncing) {
+      again = true;
+      return;
+    }
+    resyncing = resync().finally(() => {
+      resyncing = undefined;
+      if (again) {
+        again = false;
+        onGap();
+      }
+    });
+  };
+
+  let unsubscribe: (() => void) | undefined;
+  const start = () => {
+    if (unsubscribe) return;
+    const offEvents = p.subscribe((e) => {
+      if (e.type === 'card.inserted' || e.type === 'card.removed') {
+        known.set(e.slot, e.type === 'card.inserted' ? 'present' : 'absent');
+        eventCount.set(e.slot, (eventCount.get(e.slot) ?? 0) + 1);
+      }
+      const mapped = mapEvent(e);
+      if (mapped) deliver(mapped);
+    });
+    const offGaps = p.subscribeGaps?.(onGap);
+    unsubscribe = () => {
+      offEvents();
+      offGaps?.();
+      unsubscribe = undefined;
+    };
+  };
+
   return {
     kind: p.kind,
     key: p.key,
@@ -32,19 +113,33 @@ export function protocolDevice(p: ProtocolDeviceParts): ReaderDevice {
     secure: p.secure,
     maxBatch,
     ops: {
-      slotStatus: (slot) => p.ops.slotStatus(slot),
-      powerOn: (slot) => p.ops.powerOn(slot),
-      powerOff: (slot) => p.ops.powerOff(slot),
+      slotStatus: (slot) =>
+        p.ops.slotStatus(slot).then((list) => {
+          // A full answer is authoritative; one slot's too.
+          return learn(list);
+        }),
+      powerOn: (slot) =>
+        p.ops.powerOn(slot).then((r) => {
+          known.set(slot, 'powered');
+          return r;
+        }),
+      powerOff: (slot) =>
+        p.ops.powerOff(slot).then(() => {
+          if (known.get(slot) === 'powered') known.set(slot, 'present');
+        }),
       transmit: (slot, apdu) => p.ops.transmit(slot, apdu),
       setParams: (slot, params) => p.ops.setParams(slot, params),
       ...(maxBatch > 1 ? { transmitBatch: (slot: number, commands: Parameters<ReaderOperations['transmitBatch']>[1]) => p.ops.transmitBatch(slot, commands) } : {}),
     },
     onEvent(listener) {
-      return p.subscribe((e) => {
-        const mapped = mapEvent(e);
-        if (mapped) listener(mapped);
-      });
+      listeners.add(listener);
+      start();
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) unsubscribe?.();
+      };
     },
+    ...(p.subscribeLoss ? { onLinkLoss: (listener: (n: LinkLossNotice) => void) => p.subscribeLoss!(listener) } : {}),
     close: () => p.close(),
   };
 }

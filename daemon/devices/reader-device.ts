@@ -24,6 +24,9 @@ export type DeviceCardEvent =
   | { type: 'qr.scanned'; text: string }
   | { type: 'error'; code: string; message: string };
 
+/** Loss on a protocol link (PROTOCOL.md §Loss and retransmission), for metrics. */
+export type LinkLossNotice = { kind: 'retransmit'; op: string } | { kind: 'gave-up'; op: string } | { kind: 'event-gap'; lost: number };
+
 export interface SecureChannelState {
   /** What the configuration asked for. */
   policy: 'required' | 'preferred' | 'off';
@@ -47,6 +50,8 @@ export interface ReaderDevice {
   readonly ops: DeviceOperations;
   /** Device-level events; returns an unsubscribe function. */
   onEvent(listener: (event: DeviceCardEvent) => void): () => void;
+  /** Frames lost on the link and recovered (protocol devices); returns an unsubscribe function. */
+  onLinkLoss?(listener: (notice: LinkLossNotice) => void): () => void;
   /** Initial card states (called once after attach). */
   initialStatus?(): Promise<SlotStatus[]>;
   close(): Promise<void>;

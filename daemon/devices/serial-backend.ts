@@ -2,12 +2,18 @@
 // plus, with discovery on, every port whose USB vendor/product id is in the device table.
 // Each port has a watcher: open → hello → attached; on any link error the reader is reported offline
 // and the watcher reconnects with backoff until the port comes back. Nothing needs a daemon restart.
-import { existsSync } from 'node:fs';
-import { openSerialLink } from '../../protocol/link.ts';
+//
+// Discovery: a port is matched by USB vendor/product id (any case, with or without 0x). A discovered
+// device is known to the registry by its USB identity (vendor:product:serial number), not by its
+// path, so a reader that is unplugged and comes back as another ttyACMn keeps its reader id. A port
+// that is also configured (by the same path, or by a symlink to it such as /dev/serial/by-id/…) is
+// not opened a second time: the configured entry wins. The list and open functions are seams for tests.
+import { existsSync, realpathSync } from 'node:fs';
+import { openSerialLink, type ByteLink } from '../../protocol/link.ts';
 import type { HostSecureConfig } from '../../protocol/secure/host-handshake.ts';
 import type { SecurePolicy, SerialPortConfig } from '../config/config-schema.ts';
 import { Backoff } from './backoff.ts';
-import { USB_SERIAL_READERS } from './device-table.ts';
+import { USB_SERIAL_READERS, usbSerialEntry, type UsbSerialEntry } from './device-table.ts';
 import { connectProtocolDevice } from './protocol-connect.ts';
 import type { BackendStatus, DeviceBackend, DeviceSink } from './reader-device.ts';
 
@@ -24,6 +30,39 @@ export interface SerialBackendOptions {
   retryMinMs?: number;
   retryMaxMs?: number;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** Lists serial ports (default: serialport's SerialPort.list(), which needs udevadm). */
+  listPorts?: () => Promise<SerialPortInfo[]>;
+  /** Opens a port (default: serialport through protocol/link.ts). */
+  openLink?: (path: string, options: { baudRate: number }) => Promise<ByteLink>;
+  /** USB serial readers to discover (default: the device table). */
+  usbReaders?: readonly UsbSerialEntry[];
+}
+
+/** What a port list says about a port (serialport's PortInfo, the fields we use). */
+export interface SerialPortInfo {
+  path: string;
+  vendorId?: string;
+  productId?: string;
+  serialNumber?: string;
+  pnpId?: string;
+}
+
+/** The canonical device node of a path (follows /dev/serial/by-id/… symlinks); the path itself if it cannot. */
+function devicePath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * The registry key of a discovered reader: its USB identity when the port reports one (stable across
+ * unplug/replug, also when it comes back under another path), else its path.
+ */
+export function discoveredKey(port: SerialPortInfo, entry: UsbSerialEntry): string {
+  const id = port.serialNumber?.trim() || port.pnpId?.trim();
+  return id ? `usb:${entry.vendorId}:${entry.productId}:${id}` : port.path;
 }
 
 /** serialport's list() spawns udevadm and crashes the process when it is missing. */
@@ -33,6 +72,8 @@ export function udevadmPath(): string | undefined {
 
 interface PortState {
   config: SerialPortConfig;
+  /** The device key the registry knows the reader by: the path, or the USB identity when discovered. */
+  key: string;
   discovered: boolean;
   state: 'connecting' | 'attached' | 'waiting';
   detail?: string;
@@ -50,6 +91,7 @@ export class SerialBackend implements DeviceBackend {
   private discoveryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private discoveryNote: string | undefined;
+  private discovering = false;
 
   constructor(private readonly options: SerialBackendOptions) {}
 
@@ -76,7 +118,7 @@ export class SerialBackend implements DeviceBackend {
     this.stopped = false;
     for (const config of this.options.ports) this.watch(config, false);
     if (this.options.discovery) {
-      if (!udevadmPath()) {
+      if (!this.options.listPorts && !udevadmPath()) {
         this.discoveryNote = 'USB discovery off: udevadm is missing (apt-get install udev)';
         this.options.log?.warn({}, this.discoveryNote);
       } else {
@@ -94,36 +136,71 @@ export class SerialBackend implements DeviceBackend {
     this.ports.clear();
   }
 
+  /** One discovery pass (also run by the timer); exported for tests through `discoverNow`. */
+  async discoverNow(): Promise<void> {
+    await this.discover();
+  }
+
   private async discover(): Promise<void> {
-    if (this.stopped) return;
-    let list: Array<{ path: string; vendorId?: string; productId?: string }>;
+    // One pass at a time: a slow list (udevadm per port) must not pile up behind the timer.
+    if (this.stopped || this.discovering) return;
+    this.discovering = true;
     try {
-      const { SerialPort } = await import('serialport');
-      list = await SerialPort.list();
+      await this.discoverOnce();
+    } finally {
+      this.discovering = false;
+    }
+  }
+
+  private async discoverOnce(): Promise<void> {
+    let list: SerialPortInfo[];
+    try {
+      list = await (this.options.listPorts ?? listSerialPorts)();
     } catch (e) {
       this.discoveryNote = `USB discovery failed: ${(e as Error).message}`;
       return;
     }
+    if (this.stopped) return;
+    this.discoveryNote = undefined;
+    const table = this.options.usbReaders ?? USB_SERIAL_READERS;
+    // Device nodes already watched (configured ports through their symlinks too), and keys in use.
+    const watchedNodes = new Map<string, PortState>();
+    for (const p of this.ports.values()) watchedNodes.set(devicePath(p.config.path), p);
+    const present = new Set<string>();
     for (const port of list) {
-      if (this.ports.has(port.path)) continue;
-      const entry = USB_SERIAL_READERS.find((e) => e.vendorId === port.vendorId?.toLowerCase() && e.productId === port.productId?.toLowerCase());
+      const entry = usbSerialEntry(port.vendorId, port.productId, table);
       if (!entry) continue;
+      const key = discoveredKey(port, entry);
+      present.add(key);
+      const node = devicePath(port.path);
+      const same = watchedNodes.get(node);
+      if (same) continue; // configured, or already discovered at this path
+      // The same reader under a new path (replugged as another ttyACMn): move its watcher over.
+      const moved = [...this.ports.values()].find((p) => p.discovered && p.key === key);
+      if (moved) {
+        if (moved.state === 'attached') continue;
+        await this.unwatch(moved);
+        this.ports.delete(moved.config.path);
+      }
       this.options.log?.info({ path: port.path, device: entry.description }, 'serial reader discovered');
-      this.watch({ path: port.path, baudRate: entry.baudRate, secure: this.options.secure }, true);
+      const p = this.watch({ path: port.path, baudRate: entry.baudRate, secure: this.options.secure }, true, key);
+      watchedNodes.set(node, p);
     }
     // A discovered port that vanished from the bus and is not attached: forget it.
-    for (const p of this.ports.values()) {
-      if (p.discovered && p.state !== 'attached' && !list.some((l) => l.path === p.config.path)) {
+    const listed = new Set(list.map((l) => devicePath(l.path)));
+    for (const p of [...this.ports.values()]) {
+      if (p.discovered && p.state !== 'attached' && !listed.has(devicePath(p.config.path))) {
         await this.unwatch(p);
-        this.ports.delete(p.config.path);
+        if (this.ports.get(p.config.path) === p) this.ports.delete(p.config.path);
       }
     }
   }
 
-  private watch(config: SerialPortConfig, discovered: boolean): void {
-    const p: PortState = { config, discovered, state: 'connecting', backoff: new Backoff(this.options.retryMinMs ?? 250, this.options.retryMaxMs ?? 5000), attachedOnce: false };
+  private watch(config: SerialPortConfig, discovered: boolean, key = config.path): PortState {
+    const p: PortState = { config, key, discovered, state: 'connecting', backoff: new Backoff(this.options.retryMinMs ?? 250, this.options.retryMaxMs ?? 5000), attachedOnce: false };
     this.ports.set(config.path, p);
     void this.connect(p);
+    return p;
   }
 
   private async unwatch(p: PortState): Promise<void> {
@@ -139,19 +216,20 @@ export class SerialBackend implements DeviceBackend {
     p.abort = abort;
     let link;
     try {
-      link = await openSerialLink(p.config.path, { baudRate: p.config.baudRate });
+      link = await (this.options.openLink ?? openSerialLink)(p.config.path, { baudRate: p.config.baudRate });
     } catch (e) {
       return this.retry(p, openFailure(e));
     }
     try {
       const { device, session } = await connectProtocolDevice(link, {
         kind: 'serial',
-        key: p.config.path,
+        key: p.key,
         name: p.config.name,
         secure: p.config.secure,
         trust: this.options.trust,
         signal: abort.signal,
         timeouts: this.options.timeouts,
+        lineBytesPerSecond: p.config.baudRate ? p.config.baudRate / 10 : undefined,
       });
       if (this.stopped || this.ports.get(p.config.path) !== p) {
         await session.close();
@@ -166,7 +244,7 @@ export class SerialBackend implements DeviceBackend {
         p.close = undefined;
         if (this.stopped) return;
         const reason = `${err.code}: ${err.message}`;
-        this.sink?.detached('serial', p.config.path, reason);
+        this.sink?.detached('serial', p.key, reason);
         this.retry(p, reason);
       });
       this.sink?.attached(device);
@@ -186,6 +264,12 @@ export class SerialBackend implements DeviceBackend {
     p.timer = setTimeout(() => void this.connect(p), delay);
     p.timer.unref?.();
   }
+}
+
+/** serialport's list (udevadm must exist: see udevadmPath). */
+async function listSerialPorts(): Promise<SerialPortInfo[]> {
+  const { SerialPort } = await import('serialport');
+  return SerialPort.list();
 }
 
 function openFailure(e: unknown): string {

@@ -27,6 +27,28 @@ export class ReaderRegistry implements DeviceSink {
     m?.describe('yika_apdus_total', 'counter', 'APDUs exchanged with cards, by reader');
     m?.describe('yika_link_roundtrips_total', 'counter', 'Round trips on the reader link (one per transmit, one per batch), by reader');
     m?.describe('yika_readers', 'gauge', 'Readers known to the daemon, by health');
+    m?.describe('yika_protocol_retransmits_total', 'counter', 'Requests sent again on a reader link because the answer did not come within the retransmission timeout (frames lost on the line), by reader');
+    m?.describe('yika_protocol_retransmit_failures_total', 'counter', 'Requests given up after their last retransmission (PROTOCOL_TIMEOUT), by reader');
+    m?.describe('yika_protocol_events_lost_total', 'counter', 'Device events lost on the line (gaps in the event sequence; slot states were re-read), by reader');
+  }
+
+  /** Per device key: stops counting the link losses of the attached device. */
+  private readonly lossSubscriptions = new Map<string, () => void>();
+
+  private countLinkLoss(key: string, reader: Reader, device: ReaderDevice): void {
+    this.lossSubscriptions.get(key)?.();
+    this.lossSubscriptions.delete(key);
+    const m = this.options.metrics;
+    if (!m || !device.onLinkLoss) return;
+    const labels = { reader: reader.id };
+    this.lossSubscriptions.set(
+      key,
+      device.onLinkLoss((n) => {
+        if (n.kind === 'retransmit') m.inc('yika_protocol_retransmits_total', labels);
+        else if (n.kind === 'gave-up') m.inc('yika_protocol_retransmit_failures_total', labels);
+        else m.inc('yika_protocol_events_lost_total', labels, n.lost);
+      }),
+    );
   }
 
   list(): Reader[] {
@@ -68,6 +90,7 @@ export class ReaderRegistry implements DeviceSink {
       this.byId.set(reader.id, reader);
     }
     const r = reader;
+    this.countLinkLoss(key, r, device);
     this.options.log?.info({ readerId: r.id, kind: device.kind, readerName: device.name }, 'reader attached');
     this.options.events.publish({ type: 'reader.attached', readerId: r.id, name: device.name });
     this.options.events.publish({ type: 'reader.health', readerId: r.id, health: 'ok' });
@@ -80,6 +103,8 @@ export class ReaderRegistry implements DeviceSink {
   detached(kind: DeviceKind, key: string, reason: string): void {
     const reader = this.byKey.get(`${kind}:${key}`);
     if (!reader || !reader.online) return;
+    this.lossSubscriptions.get(`${kind}:${key}`)?.();
+    this.lossSubscriptions.delete(`${kind}:${key}`);
     reader.detach(reason);
     this.options.log?.warn({ readerId: reader.id, reason }, 'reader detached');
     this.options.events.publish({ type: 'reader.detached', readerId: reader.id, reason });

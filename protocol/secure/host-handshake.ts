@@ -50,6 +50,8 @@ export interface HostHandshakeContext {
   helloRequestBytes: Uint8Array;
   helloResultBytes: Uint8Array;
   request<K extends WireOperation>(op: K, args: OperationArgs[K]): Promise<OperationResults[K]>;
+  /** Open incoming records with `layer` but keep sending plaintext (between scFinish and its answer). */
+  prepareRecords?(layer: RecordProtector): void;
   enableRecords(layer: RecordProtector): void;
 }
 
@@ -109,8 +111,11 @@ async function handshake(ctx: HostHandshakeContext, trust: HostSecureConfig): Pr
     deviceEphemeral: answer.ephemeral,
   });
   const keys = deriveChannelKeys(kx.key, h);
-  await ctx.request('scFinish', [{ confirm: kx.confirmSelf }]);
   const records = new SecureRecordLayer({ send: keys.hostToDevice, receive: keys.deviceToHost }, trust.rekeyInterval);
+  // The device switches to records once it has answered scFinish. If that plaintext answer is lost, the
+  // records that follow it (events, the answer to our repeated scFinish is plaintext again) must open.
+  ctx.prepareRecords?.(records);
+  await ctx.request('scFinish', [{ confirm: kx.confirmSelf }]);
   ctx.enableRecords(records);
   return {
     state: 'open',

@@ -26,11 +26,15 @@ export async function lineNoise(o: BlockOptions): Promise<BlockResult> {
   const h = await startDaemon({ seed: o.seed });
   try {
     const baseline = (await h.inject('GET', READ)).body.files;
-    // The short form inside npm test stays at rates where a read completes (no protocol timeouts).
-    const rates = o.scale < 0.1 ? [1e-6] : [1e-6, 1e-5, 1e-4, 1e-3, 1e-2];
+    // A lost frame costs a retransmission (PROTOCOL.md §Loss and retransmission), not a 30–60 s
+    // operation timeout, so the short form inside npm test runs a few reads at real noise levels too.
+    const rates = o.scale < 0.1 ? [1e-4, 1e-3] : [1e-6, 1e-5, 1e-4, 1e-3, 1e-2];
+    const metric = (name: string) => h.app.metrics.get(name, { reader: 'sim-1' });
     for (const rate of rates) {
       let slowest = 0;
       const before = { ...t.result.outcomes };
+      const retransmitsBefore = metric('yika_protocol_retransmits_total');
+      const failuresBefore = metric('yika_protocol_retransmit_failures_total');
       await h.sim.injectFault({ fault: 'corrupt-bytes', rate, direction: 'both' });
       const deadline = Date.now() + scaled(o, 15_000, 3000);
       for (let i = 0, n = scaled(o, 40, 4); i < n && Date.now() < deadline; i++) {
@@ -44,7 +48,11 @@ export async function lineNoise(o: BlockOptions): Promise<BlockResult> {
       await recovered(h, baseline, t, `after noise at ${rate}`);
       const recoveryMs = performance.now() - cleared;
       const got = Object.entries(t.result.outcomes).map(([k, v]) => [k, v - (before[k] ?? 0)] as const).filter(([, v]) => v > 0);
-      t.note(`rate ${rate}/byte: ${got.map(([k, v]) => `${v} ${k}`).join(', ')}; slowest read ${(slowest / 1000).toFixed(1)} s; recovery after clearing ${(recoveryMs / 1000).toFixed(1)} s`);
+      const retransmits = metric('yika_protocol_retransmits_total') - retransmitsBefore;
+      const gaveUp = metric('yika_protocol_retransmit_failures_total') - failuresBefore;
+      t.note(
+        `rate ${rate}/byte: ${got.map(([k, v]) => `${v} ${k}`).join(', ')}; ${retransmits} retransmissions, ${gaveUp} requests given up; slowest read ${(slowest / 1000).toFixed(1)} s; recovery after clearing ${(recoveryMs / 1000).toFixed(1)} s`,
+      );
     }
   } finally {
     await h.close();
