@@ -26,7 +26,7 @@ export const HealthCardErrorCode = defineErrorCodes('healthcard', {
   CARD_KEY_BLOCKED: { kind: 'unprocessable', description: 'The card key is blocked (6983) after too many failed authentications.' },
   CARD_FROM_OTHER_PROVINCE: { kind: 'unprocessable', description: "The card's city code is in another province than the SAM serves; the SAM cannot authorise it." },
   CARD_WRITE_FAILED: { kind: 'unprocessable', description: 'A write command was refused by the card.' },
-  PARTIAL_WRITE: { kind: 'unprocessable', description: 'A write failed midway; details list the files and items written before the failure.' },
+  PARTIAL_WRITE: { kind: 'unprocessable', description: 'A write stopped midway. details place every unit of the request in written (acknowledged by the card), uncertain (sent but unanswered, e.g. the card was pulled out: it may or may not be on the card) or notWritten. Read the card back before retrying, and retry only what is missing: a retried allergy or immunisation append (or a visit written to another slot) adds a duplicate if the uncertain one was applied.' },
 });
 
 export type HealthCardErrorCodeName = keyof typeof HealthCardErrorCode;

@@ -14,7 +14,7 @@ import { renderDocsPage } from './docs-page.ts';
 import { toErrorResponse } from './error-map.ts';
 import { registerEventStream } from './events-socket.ts';
 import { OpenApiCollector } from './openapi.ts';
-import { DEFAULT_ERROR_RESPONSES, ERROR_BODY_SCHEMA, HEALTH_REPORT_SCHEMA } from './schemas.ts';
+import { DEFAULT_ERROR_RESPONSES, ERROR_BODY_SCHEMA, HEALTH_REPORT_SCHEMA, PARTIAL_WRITE_DETAILS_SCHEMA, WRITE_ERROR_BODY_SCHEMA, WRITE_UNIT_SCHEMA } from './schemas.ts';
 import { installSecurity } from './security.ts';
 
 declare module 'fastify' {
@@ -48,6 +48,9 @@ export async function buildServer(ctx: ServerContext, options: ApiConfigInput = 
   const collector = new OpenApiCollector();
   app.addSchema(ERROR_BODY_SCHEMA);
   app.addSchema(HEALTH_REPORT_SCHEMA);
+  app.addSchema(WRITE_UNIT_SCHEMA);
+  app.addSchema(PARTIAL_WRITE_DETAILS_SCHEMA);
+  app.addSchema(WRITE_ERROR_BODY_SCHEMA);
   app.addHook('onRoute', (route: RouteOptions) => {
     // Every documented route answers errors in the one shape.
     if (route.schema?.hide || route.websocket || route.method === 'OPTIONS') return;

@@ -124,6 +124,31 @@ export interface HealthCardWriteResult {
   roundTrips: number;
 }
 
+/** One unit of a write request, as PARTIAL_WRITE reports it (schema WriteUnit). */
+export interface WriteUnit {
+  kind: 'item' | 'photo' | 'allergy' | 'immunisation' | 'inpatient' | 'outpatient' | 'eraseInpatient' | 'eraseOutpatient';
+  file: string;
+  items: number[];
+  /** allergy / immunisation: position in addAllergies / addImmunisations. */
+  index?: number;
+  /** inpatient / outpatient / erase: the visit slot. */
+  slot?: number;
+}
+
+/** YikaApiError.details of PARTIAL_WRITE (schema PartialWriteDetails). Read the card back before retrying. */
+export interface PartialWriteDetails {
+  written: WriteUnit[];
+  /** Sent but unanswered (no-answer), partly written, or refused with the card's memory changed: may or may not be on the card. */
+  uncertain: Array<WriteUnit & { reason: 'no-answer' | 'partly-written' | 'card-memory-changed' }>;
+  notWritten: WriteUnit[];
+  writtenFiles: string[];
+  writtenItems: number[];
+  uncertainItems: number[];
+  notWrittenItems: number[];
+  failedFile: string | null;
+  causeCode: string;
+}
+
 /** GET /v1/readers/:id/healthcard/items (JSON). */
 export interface ItemsRead {
   readerId: string;

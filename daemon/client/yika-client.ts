@@ -114,7 +114,8 @@ export class YikaClient {
   }
   /**
    * Writes items ({ 16: 'new address' }) and/or records, visits and the photo. Values are validated
-   * before the card is touched; a failure midway is a PARTIAL_WRITE error whose details say what was written.
+   * before the card is touched; a failure midway is a PARTIAL_WRITE error whose details (PartialWriteDetails)
+   * list every unit as written, uncertain or notWritten: read the card back before retrying.
    */
   writeItems(id: string, items: ItemValues | HealthCardWriteRequest, options: { slot?: number } = {}): Promise<HealthCardWriteResult> {
     const body = isWriteRequest(items) ? items : { items };

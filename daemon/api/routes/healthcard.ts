@@ -174,7 +174,7 @@ export function healthCardRoutes(service: HealthCardService): RouteModule {
         schema: {
           summary: 'Write data items, records and visits',
           description:
-            'Every value is validated (lengths, code tables, dates, ID check digits) before the first command. Authorization with the update keys through the SAM, secure messaging for TLV records. A failure after the first write answers PARTIAL_WRITE with details of what was written.',
+            'Every value is validated (lengths, code tables, dates, ID check digits) before the first command. Authorization with the update keys through the SAM, secure messaging for TLV records. A failure once the card may have changed answers 422 PARTIAL_WRITE whose details (PartialWriteDetails) place every unit of the request (item, photo, appended record, visit, erase) in exactly one of written (acknowledged by the card), uncertain (sent but unanswered, e.g. the card was pulled out: it may or may not be on the card) and notWritten. Read the card back before retrying: a retried allergy or immunisation append, or a visit written to another slot, adds a duplicate if the uncertain first attempt was applied. A failure before anything was sent answers its own error (e.g. 409 CARD_REMOVED): nothing was written.',
           tags: ['health card'],
           params: ID_PARAMS,
           querystring: { type: 'object', additionalProperties: false, properties: { slot: { type: 'integer', minimum: 0, maximum: 255 } } },
@@ -195,6 +195,7 @@ export function healthCardRoutes(service: HealthCardService): RouteModule {
                 roundTrips: { type: 'integer' },
               },
             },
+            422: { $ref: 'WriteError#', description: 'Refused by the card or the SAM, or PARTIAL_WRITE (details: PartialWriteDetails)' },
           },
         },
       },

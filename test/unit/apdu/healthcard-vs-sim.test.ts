@@ -201,5 +201,14 @@ describe('typed failures against the simulated card and SAM', () => {
     const e = await writer.write({ items: { 0x10: '13900000000', 0x22: '20', 0x38: '01' } }).catch((x) => x);
     expect(e.code).toBe('PARTIAL_WRITE');
     expect(e.details).toMatchObject({ writtenFiles: ['DDF1/EF08', 'DF01/EF07'], writtenItems: [0x10, 0x22], failedFile: 'DF02/EF06', causeCode: 'CARD_KEY_BLOCKED' });
+    // A refusal (the key is blocked: nothing was sent for item 0x38) is "not written", never "uncertain".
+    expect(e.details).toMatchObject({
+      written: [{ kind: 'item', file: 'DDF1/EF08', items: [0x10] }, { kind: 'item', file: 'DF01/EF07', items: [0x22] }],
+      uncertain: [],
+      notWritten: [{ kind: 'item', file: 'DF02/EF06', items: [0x38] }],
+      uncertainItems: [],
+      notWrittenItems: [0x38],
+    });
+    expect(e.message).toMatch(/Written: item 16, item 34\. Not written: item 56\. Read the card back before retrying/);
   });
 });

@@ -256,3 +256,60 @@ describe('health-card write: every item reported written, uncertain or not writt
     expect(substances(now)).toEqual(['花粉', ...substances(before)]);
   });
 });
+
+import { HealthCardWriter } from '../../../apdu/healthcard/health-card-writer.ts';
+import { SamAuthorizer } from '../../../apdu/healthcard/sam-authorizer.ts';
+import type { CardChannel } from '../../../apdu/card-channel.ts';
+
+describe('health-card write: partly written units and status words that say the card changed', () => {
+  const seed = 43;
+
+  /** The writer over the reader model without batching (one transmit per command, like many PC/SC readers). */
+  async function unbatched(request: Parameters<HealthCardWriter['write']>[0], wrap: (c: CardChannel) => CardChannel = (c) => c) {
+    const d = await desk();
+    insertCards(d.sim, generateProfile(seed));
+    const sent: string[] = [];
+    const transmit = d.sim.transmit.bind(d.sim);
+    d.sim.transmit = (slot, apdu) => { if (slot === USER) sent.push(Buffer.from(apdu.subarray(0, 2)).toString('hex')); return transmit(slot, apdu); };
+    const run = () => d.reader.session('write', async (s) => {
+      const atr = await s.ensurePowered(USER);
+      await s.ensurePowered(SAM1);
+      const authorizer = new SamAuthorizer(s.channel(SAM1, { batch: false }), { pin: '123456' });
+      return new HealthCardWriter(wrap(s.channel(USER, { batch: false })), { atr, authorizer }).write(request);
+    });
+    return { ...d, sent, run };
+  }
+
+  it('a photo whose first chunks were acknowledged before the card left is uncertain (partly-written)', async () => {
+    const photo = Uint8Array.from({ length: 1000 }, (_, i) => i & 0xff);
+    const twin = await unbatched({ photo });
+    await twin.run();
+    const chunks = twin.sent.flatMap((h, i) => (h === '00d6' ? [i + 1] : []));
+    expect(chunks.length).toBe(8);
+
+    const { run, removeAt } = await unbatched({ photo });
+    await removeAt('after', chunks[2]); // the 3rd chunk is acknowledged, the 4th never leaves
+    const e = await run().catch((x) => x);
+    expect(e).toMatchObject({ code: 'PARTIAL_WRITE', details: { written: [], notWritten: [], causeCode: 'CARD_CHANGED' } });
+    expect(e.details.uncertain).toEqual([{ kind: 'photo', file: 'DDF1/EF07', items: [], reason: 'partly-written' }]);
+  });
+
+  it('an UPDATE RECORD refused with 6581 (memory failure: the card changed) is uncertain, one refused with 6982 is not written', async () => {
+    const answering = (sw: number) => (c: CardChannel): CardChannel => ({
+      transmit: async (apdu, o) => {
+        const r = await c.transmit(apdu, o);
+        return apdu[0] === 0x04 && apdu[1] === 0xdc && apdu[2] === 0x02 ? Uint8Array.of(sw >> 8, sw & 0xff) : r;
+      },
+    });
+    // Items 16 (record 2 of DDF1/EF08) and 22: the first UPDATE RECORD of record 2 gets the status word.
+    const changed = await unbatched({ items: { 16: VALUES[16], 22: VALUES[22] } }, answering(0x6581));
+    const e1 = await changed.run().catch((x) => x);
+    expect(e1).toMatchObject({ code: 'PARTIAL_WRITE', details: { causeCode: 'CARD_WRITE_FAILED', uncertainItems: [16], notWrittenItems: [22] } });
+    expect(e1.details.uncertain[0].reason).toBe('card-memory-changed');
+
+    const refused = await unbatched({ items: { 16: VALUES[16], 22: VALUES[22] } }, answering(0x6982));
+    const e2 = await refused.run().catch((x) => x);
+    // Nothing can have changed: the card's own refusal, not PARTIAL_WRITE.
+    expect(e2).toMatchObject({ code: 'CARD_WRITE_FAILED', details: { sw: '6982' } });
+  });
+});
