@@ -112,7 +112,8 @@ export async function removalDuringWrite(o: BlockOptions): Promise<BlockResult> 
               bad ||= `item ${item} was written but the answer (${w.status} ${w.body?.error?.code ?? ''}) reported it ${details ? 'not written' : 'nowhere'}`;
             }
           }
-          // "after": every APDU sent was answered (the next one is refused before it leaves): nothing is uncertain.
+          // "after": every APDU sent was answered (the next one is refused before it leaves) and this write's
+          // UPDATE RECORDs go one per transmit, never inside a batch: nothing may be reported uncertain.
           if (!bad && when === 'after' && uncertain.size) bad = `items ${[...uncertain].join(', ')} reported uncertain although every APDU sent was answered`;
           if (bad) t.wrong(`${what}: ${bad}`);
           else if (w.status === 200) t.count('written, reads back');
