@@ -45,8 +45,13 @@ export interface DeviceSessionOptions {
   secure?: DeviceSecureConfig;
   /** Sees handler errors that were not DeviceError (they go out as INTERNAL without their message). */
   onInternalError?: (error: unknown, op: WireOperation) => void;
-  /** Interval of `pending` notices for requests held unanswered (default 200 ms; tests only). */
+  /** Interval of `pending` notices for requests held unanswered (default 200 ms; 0 = none, a broken device: tests only). */
   pendingNoticeMs?: number;
+  /**
+   * 'execute' executes a repeated request id again instead of answering it from the window — a
+   * broken device, for testing the conformance suite only. Default 'answer' (PROTOCOL.md).
+   */
+  repeats?: 'answer' | 'execute';
 }
 
 export interface DeviceSessionCounters extends FrameChannelCounters {
@@ -235,7 +240,7 @@ export class DeviceSession {
    * id older than the window). False for a new id. Ids are compared as serial numbers modulo 2^32.
    */
   private isRepeat(id: number): boolean {
-    if (this.newestId === undefined) return false;
+    if (this.newestId === undefined || this.options.repeats === 'execute') return false;
     const ahead = (id - this.newestId) >>> 0;
     if (ahead !== 0 && ahead < 0x8000_0000) return false; // newer than every id so far
     const entry = this.window.get(id);
@@ -258,8 +263,10 @@ export class DeviceSession {
   private hold(id: number): void {
     const entry: WindowEntry = {};
     const every = this.options.pendingNoticeMs ?? PENDING_NOTICE_MS;
-    entry.timer = setInterval(() => this.sendPending(id), every);
-    entry.timer.unref?.();
+    if (every > 0) {
+      entry.timer = setInterval(() => this.sendPending(id), every);
+      entry.timer.unref?.();
+    }
     this.window.set(id, entry);
     if (this.newestId === undefined || ((id - this.newestId) >>> 0) < 0x8000_0000) this.newestId = id;
     for (const [old, e] of this.window) {

@@ -93,8 +93,12 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Overrides the operation's timeout for this call. */
   timeoutMs?: number;
-  /** Conformance testing: send the request a second time at once, as a retransmission would (same id). */
-  repeat?: boolean;
+  /**
+   * Conformance testing: send the request a second time (same id), as a retransmission would — at
+   * once ('at-once': it meets the request still held) or right after its answer arrived ('after-answer':
+   * the device must answer it again from its window). The second answer is seen by `observe`.
+   */
+  repeat?: 'at-once' | 'after-answer';
 }
 
 /** Events lost on the line: the next event (or a ping's nextEvent) was `lost` ahead of the expected seq. */
@@ -157,8 +161,8 @@ interface Pending {
   retries?: number;
   /** Sent more than once, or a pending notice came: its round trip is no RTT sample (Karn). */
   noSample?: boolean;
-  /** Send twice at once (conformance). */
-  repeat?: boolean;
+  /** Send a second time (conformance). */
+  repeat?: 'at-once' | 'after-answer';
 }
 
 /** Receives the exact bytes of one exchange (the secure-channel transcript binds hello's bytes). */
@@ -466,7 +470,7 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
           throw new ProtocolError('PROTOCOL_BAD_FRAME', `the ${p.op} request (${bytes.length} bytes) exceeds the negotiated frame size (${this.channel.maxMessage})`, { op: p.op });
         }
         this.channel.send(bytes);
-        if (p.repeat) this.channel.send(bytes);
+        if (p.repeat === 'at-once') this.channel.send(bytes);
       } catch (e) {
         this.finish(p);
         p.reject(e);
@@ -475,7 +479,7 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
       p.id = id;
       p.bytes = bytes;
       p.sentAt = performance.now();
-      p.noSample = p.repeat;
+      p.noSample = p.repeat !== undefined;
       if (p.capture) p.capture.sent = bytes;
       this.inFlight.set(id, p);
       this.stats.requests++;
@@ -660,6 +664,13 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
     this.stats.responses++;
     const rtt = performance.now() - (p.sentAt ?? 0);
     this.stats.roundTripMsTotal += rtt;
+    if (p.repeat === 'after-answer' && p.bytes) {
+      try {
+        this.channel.send(p.bytes);
+      } catch {
+        // the link closed; nothing to test any more
+      }
+    }
     if (p.noSample) {
       // Sent more than once: a second answer may still come.
       this.answeredRepeats.add(msg.id);

@@ -1,6 +1,7 @@
 // The checks of the conformance suite, in run order. Each check is small and says what it observed.
 // MUST checks are the v1 requirements of PROTOCOL.md; SHOULD checks are recommendations.
 import { DeviceError } from '../../protocol/device-error.ts';
+import { PENDING_NOTICE_MS } from '../../protocol/timing.ts';
 import { FrameEncoder, MAX_MAX_FRAME } from '../../protocol/framing.ts';
 import type { HostSession, HostSessionOptions } from '../../protocol/host-session.ts';
 import { decodeResult, LIMITS, packMap, type DeviceToHostMessage } from '../../protocol/messages.ts';
@@ -40,6 +41,8 @@ export interface ConformanceCheck {
 }
 
 const SELECT_MF = Uint8Array.from([0x00, 0xa4, 0x00, 0x00, 0x02, 0x3f, 0x00]);
+/** GET CHALLENGE, 8 bytes: a different answer every time it is executed (not idempotent). */
+const GET_CHALLENGE = Uint8Array.from([0x00, 0x84, 0x00, 0x00, 0x08]);
 /** SELECT MF without response data (P2 0C): no 61xx even on T=0, so a batch of it runs on. */
 const SELECT_MF_NO_DATA = Uint8Array.from([0x00, 0xa4, 0x00, 0x0c, 0x02, 0x3f, 0x00]);
 
@@ -639,6 +642,94 @@ export const CHECKS: ConformanceCheck[] = [
       await Promise.all(Array.from({ length: n * 3 }, (_, i) => s.slotStatus(h.slots[0].id).then(() => order.push(i))));
       if (order.some((v, i) => v !== i)) throw new CheckFailed('answers out of order');
       return `${n * 3} requests, ${n} in flight`;
+    },
+  },
+  {
+    id: 'ops.repeat-once',
+    title: 'a repeated request id is answered again, not executed again (GET CHALLENGE sent twice with one id → one challenge)',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      plaintextOpsPossible(ctx);
+      const slot = slotWith(ctx, 'present');
+      if (slot === undefined) throw new CheckSkipped('no card in any slot');
+      const seen: DeviceToHostMessage[] = [];
+      const s = await ctx.session({ observe: (m) => seen.push(m) });
+      await s.powerOn(slot);
+      const challenge = (a: Uint8Array) => Buffer.from(a).toString('hex').toUpperCase();
+      const outcomes: string[] = [];
+      const challenges: string[] = [];
+      // The request goes out twice with one id, as a retransmission after a lost answer would: at
+      // once (the repeat meets the request still held: a pending notice, or the answer again) and
+      // after the answer came (the device must answer it again from its window).
+      for (const repeat of ['at-once', 'after-answer'] as const) {
+        seen.length = 0;
+        const sentAt = performance.now();
+        const first = await s.transmit(slot, GET_CHALLENGE, { repeat });
+        const took = performance.now() - sentAt;
+        if (first.length < 3 || hexSw(first) !== '9000') {
+          await s.powerOff(slot);
+          throw new CheckSkipped(`the card answers GET CHALLENGE with ${first.length - 2} bytes and SW ${hexSw(first)} (needs data and 9000)`);
+        }
+        const firstAnswer = seen.find((m) => m.kind === 'result' && m.fields.rapdu instanceof Uint8Array);
+        const id = firstAnswer?.kind === 'result' ? firstAnswer.id : undefined;
+        const answers = () => seen.flatMap((m) => (m.kind === 'result' && m.id === id && m.fields.rapdu instanceof Uint8Array ? [challenge(m.fields.rapdu)] : []));
+        const pending = () => seen.some((m) => m.kind === 'pending' && m.id === id);
+        const done = () => answers().length >= 2 || (repeat === 'at-once' && pending());
+        const deadline = performance.now() + 1000 * ctx.scale;
+        while (!done() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        // A device that executed the repeat again would answer it about one execution later.
+        await new Promise((r) => setTimeout(r, Math.max(100, 2 * took) * ctx.scale));
+        const got = answers();
+        if (got.length > 2) throw new CheckFailed(`${repeat}: request ${id} answered ${got.length} times`);
+        if (got.length === 2 && got[0] !== got[1]) throw new CheckFailed(`${repeat}: the repeat was executed again: two challenges ${got[0]} and ${got[1]} for one id`);
+        if (got.length < 2 && !(repeat === 'at-once' && pending())) {
+          throw new CheckFailed(`${repeat}: the repeat got neither the answer again nor a pending notice (a host whose answer was lost would never get it)`);
+        }
+        outcomes.push(`${repeat}: ${got.length === 2 ? 'the same answer again' : 'pending notice, one answer'}`);
+        challenges.push(got[0]);
+      }
+      const fresh = challenge(await s.transmit(slot, GET_CHALLENGE));
+      await s.powerOff(slot);
+      if (new Set([...challenges, fresh]).size < 3) throw new CheckSkipped('the card gives the same challenge to new requests: a repeat cannot be told from a re-execution');
+      return `${outcomes.join('; ')}; a new request gets a new challenge`;
+    },
+  },
+  {
+    id: 'ops.pending-notice',
+    title: `a request held longer than ${PENDING_NOTICE_MS} ms gets a pending notice at least every ${PENDING_NOTICE_MS} ms until its answer`,
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      plaintextOpsPossible(ctx);
+      if (!h.batch || h.maxBatch < 2) throw new CheckSkipped('a long request needs transmitBatch');
+      const slot = slotWith(ctx, 'present');
+      if (slot === undefined) throw new CheckSkipped('no card in any slot');
+      const notices: number[] = [];
+      // No retransmissions: a repeat would be answered with a notice at once and hide missing periodic ones.
+      const s = await ctx.session({
+        maxRetransmits: 0,
+        timeouts: { transmitBatch: 60_000 * ctx.scale },
+        observe: (m) => {
+          if (m.kind === 'pending') notices.push(performance.now());
+        },
+      });
+      await s.powerOn(slot);
+      const anySw = [{ sw: 0x0000, mask: 0x0000 }];
+      const t0 = performance.now();
+      const r = await s.transmitBatch(slot, Array.from({ length: h.maxBatch }, () => ({ apdu: GET_CHALLENGE, expect: anySw })));
+      const t1 = performance.now();
+      await s.powerOff(slot);
+      const took = t1 - t0;
+      if (took < 2 * PENDING_NOTICE_MS) {
+        throw new CheckSkipped(`${r.responses.length} GET CHALLENGE in one batch took ${took.toFixed(0)} ms: too quick to need pending notices (a slower card or line shows them)`);
+      }
+      const marks = [t0, ...notices.filter((t) => t > t0 && t < t1), t1];
+      let longest = 0;
+      for (let i = 1; i < marks.length; i++) longest = Math.max(longest, marks[i] - marks[i - 1]);
+      const summary = `${marks.length - 2} pending notices during ${took.toFixed(0)} ms, longest silence ${longest.toFixed(0)} ms`;
+      if (longest > 2 * PENDING_NOTICE_MS * ctx.scale) throw new CheckFailed(summary);
+      return summary;
     },
   },
   {

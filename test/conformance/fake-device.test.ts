@@ -1,5 +1,6 @@
 // The conformance suite against a fake device built on DeviceSession: every check must pass on a good
 // device, and the suite must catch a device that breaks a rule.
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runConformance, formatReportTable } from '../../daemon/conformance/index.ts';
@@ -18,6 +19,16 @@ async function against(reader: FakeReader, options: DeviceSessionOptions = {}, t
   return report;
 }
 
+/** A card with a real GET CHALLENGE (8 random bytes) that takes 30 ms per command: a full batch runs ≈ 0.5 s. */
+class ChallengeReader extends FakeReader {
+  override async transmit(slot: number, apdu: Uint8Array): Promise<Uint8Array> {
+    if (apdu[1] !== 0x84) return super.transmit(slot, apdu);
+    await super.transmit(slot, Uint8Array.of(0x00, 0xb0, 0x00, 0x00, 0x00)); // powered checks
+    await new Promise((r) => setTimeout(r, 30));
+    return Uint8Array.of(...randomBytes(8), 0x90, 0x00);
+  }
+}
+
 const failures = (r: Awaited<ReturnType<typeof against>>) => r.results.filter((x) => x.status === 'fail').map((x) => `${x.id}: ${x.detail}`);
 
 describe('conformance suite against the fake device', () => {
@@ -25,7 +36,8 @@ describe('conformance suite against the fake device', () => {
     const report = await against(new FakeReader());
     expect(failures(report)).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(report.results.filter((r) => r.status === 'skip').map((r) => r.id)).toEqual(['secure.required', 'secure.handshake', 'secure.tampered-record', 'secure.replayed-record', 'secure.plaintext-inside']);
+    // The fake card has no GET CHALLENGE and answers at once: the loss checks have nothing to observe (see below).
+    expect(report.results.filter((r) => r.status === 'skip').map((r) => r.id)).toEqual(['ops.repeat-once', 'ops.pending-notice', 'secure.required', 'secure.handshake', 'secure.tampered-record', 'secure.replayed-record', 'secure.plaintext-inside']);
     expect(formatReportTable(report)).toMatch(/CONFORMANT/);
   });
 
@@ -34,7 +46,7 @@ describe('conformance suite against the fake device', () => {
     expect(failures(report)).toEqual([]);
     expect(report.results.find((r) => r.id === 'secure.required')?.status).toBe('pass');
     expect(report.results.find((r) => r.id === 'secure.tampered-record')?.status).toBe('pass');
-    expect(report.skipped).toBe(0);
+    expect(report.results.filter((r) => r.status === 'skip').map((r) => r.id)).toEqual(['ops.repeat-once', 'ops.pending-notice']);
   });
 
   it('skips plaintext operations with a hint when a required channel cannot be opened', async () => {
@@ -82,6 +94,26 @@ describe('conformance suite against the fake device', () => {
     const report = await against(reader);
     expect(failures(report)).toEqual(['ops.batch-t0-stop: slot 0x11: 2 responses (6102, 6102), stoppedAt undefined: the batch ran on past 61xx']);
     expect(report.ok).toBe(false);
+  });
+
+  it('passes the loss checks on a device whose card has GET CHALLENGE and takes its time, also inside the secure channel', async () => {
+    for (const options of [{}, { secure: { identity: testDeviceIdentity('FAKE-0001'), require: true } }]) {
+      const report = await against(new ChallengeReader(), options);
+      const loss = report.results.filter((r) => r.id === 'ops.repeat-once' || r.id === 'ops.pending-notice');
+      expect(loss.map((r) => `${r.id} ${r.status}`)).toEqual(['ops.repeat-once pass', 'ops.pending-notice pass']);
+      expect(failures(report)).toEqual([]);
+    }
+  });
+
+  it('catches a device that executes a repeated request id again (two challenges for one id)', async () => {
+    const report = await against(new ChallengeReader(), { repeats: 'execute' });
+    expect(failures(report)).toEqual([expect.stringMatching(/^ops\.repeat-once: at-once: the repeat was executed again: two challenges [0-9A-F]+ and [0-9A-F]+ for one id$/)]);
+    expect(report.ok).toBe(false);
+  });
+
+  it('catches a device that stays silent while a long request runs (no pending notices)', async () => {
+    const report = await against(new ChallengeReader(), { pendingNoticeMs: 0 });
+    expect(failures(report)).toEqual([expect.stringMatching(/^ops\.pending-notice: 0 pending notices during \d+ ms, longest silence \d+ ms$/)]);
   });
 
   it('catches a device whose ping is slow', async () => {

@@ -1,6 +1,7 @@
 // The real target of the conformance suite: `yika-sim --pty` in its own process on one end of a socat
 // PTY pair, and `yika conformance --port` (the CLI, real serialport) on the other. Every check must
-// pass, the secure-channel ones included (the simulator requires the channel, with its TEST-ONLY CA).
+// pass, the secure-channel ones included (the simulator requires the channel, with its TEST-ONLY CA),
+// and the loss checks (a repeated id answered once, pending notices during a long batch).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -39,7 +40,8 @@ describe.skipIf(!haveSocat)('conformance suite against yika-sim over a socat PTY
 
   it('passes every check (yika conformance --port … --test-ca --json)', async () => {
     pair = await startSocatPair();
-    sim = await startSimProcess(['--pty', pair.a, '--secure', 'required', '--no-stdin', '--seed', '5']);
+    // Real-time card timing (--speed 1): a batch of GET CHALLENGE runs long enough for pending notices.
+    sim = await startSimProcess(['--pty', pair.a, '--secure', 'required', '--no-stdin', '--seed', '5', '--speed', '1']);
     const result = await runCli(['conformance', '--port', pair.b, '--test-ca', '--json']);
     let report: { ok: boolean; failed: number; skipped: number; results: Array<{ id: string; status: string; detail?: string }>; device: { serial: string } };
     try {

@@ -5,14 +5,23 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Sm2PrivateKey, sm2KeyExchange, sm2SignWithK, toHex } from '../../../crypto/index.ts';
 import { FrameEncoder } from '../../../protocol/framing.ts';
-import { encodeError, encodeEvent, encodeRequest, encodeResult, LIMITS, unpackMap } from '../../../protocol/messages.ts';
+import { encodeError, encodeEvent, encodePending, encodePingResult, encodeRequest, encodeResult, LIMITS, unpackMap } from '../../../protocol/messages.ts';
 import { DEVICE_ERRORS, type DeviceErrorName } from '../../../protocol/operations.ts';
 import { deriveChannelKeys, KX_KEY_LENGTH, transcriptHash } from '../../../protocol/secure/channel-keys.ts';
 import { encodeCertificateBody } from '../../../protocol/secure/device-certificate.ts';
 import { SecureRecordLayer } from '../../../protocol/secure/record-layer.ts';
 import { testCaKey, testDeviceIdentity, testHostKey, TEST_CA_ID, TEST_NOT_AFTER, TEST_NOT_BEFORE } from '../../../protocol/secure/test-ca.ts';
 import { CHECKS } from '../../../daemon/conformance/conformance-checks.ts';
-import { DEFAULT_KEEPALIVE_MS, DEFAULT_PING_TIMEOUT_MS, DEFAULT_TIMEOUTS_MS } from '../../../protocol/timing.ts';
+import {
+  DEFAULT_KEEPALIVE_MS,
+  DEFAULT_MAX_RETRANSMITS,
+  DEFAULT_PING_TIMEOUT_MS,
+  DEFAULT_TIMEOUTS_MS,
+  PENDING_NOTICE_MS,
+  RTO_INITIAL_MS,
+  RTO_MAX_MS,
+  RTO_MIN_MS,
+} from '../../../protocol/timing.ts';
 
 export const PROTOCOL_MD = fileURLToPath(new URL('../../../PROTOCOL.md', import.meta.url));
 
@@ -51,7 +60,7 @@ const SELECT_MF = Uint8Array.from([0x00, 0xa4, 0x00, 0x00, 0x02, 0x3f, 0x00]);
 export function workedExamples(): string {
   const parts: string[] = [];
   parts.push(example('1. ping request (host → device), id 1', encodeRequest(1, 'ping', [])));
-  parts.push(example('2. ping result (device → host)', encodeResult(1, 'ping', undefined)));
+  parts.push(example('2. ping result (device → host); nextEvent: the seq of its next event (none sent yet)', encodePingResult(1, 0)));
   const helloReq = encodeRequest(2, 'hello', [{ versions: [1], maxFrame: 66560, host: 'yikad' }]);
   parts.push(example('3. hello request', helloReq));
   const helloRes = encodeResult(2, 'hello', {
@@ -82,6 +91,7 @@ export function workedExamples(): string {
   );
   parts.push(example('11. event: card inserted in slot 0x01 (seq 0)', encodeEvent(0, { type: 'card.inserted', slot: 1 })));
   parts.push(example('12. error for an unparseable request (id 0)', encodeError(0, 'BAD_REQUEST')));
+  parts.push(example(`12a. pending notice: request 4 is held (queued or executing) ${PENDING_NOTICE_MS} ms after it arrived, or was repeated meanwhile`, encodePending(4)));
 
   // A complete handshake with fixed ephemeral keys and a fixed CA signature nonce, so every byte is reproducible.
   const hostKey = testHostKey();
@@ -136,6 +146,9 @@ export function workedExamples(): string {
   );
   parts.push(example('19. first record host → device: transmit SELECT MF (id 8), seq 0', firstRecord, 'record = C1 ‖ seq ‖ SM4-CTR ciphertext ‖ HMAC-SM3 tag (16)'));
   parts.push(example('20. first record device → host: its result 90 00, seq 0', answerRecord));
+  // A retransmission inside the channel: the same message in a new record (the next seq), never a copy of the old record.
+  parts.push(example('21. record 20 was lost: the host sends request 8 again — the same message (same id) in a new record, seq 1', hostRecords.seal(encodeRequest(8, 'transmit', [1, SELECT_MF]))));
+  parts.push(example('22. the device answers the repeat from its window without executing it again: the same message in a new record, seq 1', deviceRecords.seal(encodeResult(8, 'transmit', Uint8Array.of(0x90, 0x00)))));
   return parts.join('\n\n');
 }
 
@@ -171,6 +184,15 @@ export function timingTable(): string {
     ...t,
     '',
     `Keepalive: the host sends \`ping\` after ${DEFAULT_KEEPALIVE_MS} ms without any frame from an idle device; no answer within ${DEFAULT_PING_TIMEOUT_MS} ms → the device is declared dead and the link is closed.`,
+    '',
+    '| loss and retransmission (9.1) | value |',
+    '|---|---|',
+    `| retransmission timeout (RTO), host | SRTT + 4·RTTVAR of measured round trips, within ${RTO_MIN_MS} … ${RTO_MAX_MS} ms (${RTO_INITIAL_MS} ms before the first measurement), plus the request's time on the wire |`,
+    `| backoff | the timer doubles with each retransmission, up to ${RTO_MAX_MS} ms |`,
+    `| retransmissions, host | up to ${DEFAULT_MAX_RETRANSMITS} (${DEFAULT_MAX_RETRANSMITS + 1} sends in all), then \`PROTOCOL_TIMEOUT\`; the operation timeout above stays the hard limit |`,
+    `| pending notices, device | for a request held ${PENDING_NOTICE_MS} ms, then every ${PENDING_NOTICE_MS} ms until it is answered; at once for a repeat of a held request |`,
+    `| host timer after a pending notice | 2 × ${PENDING_NOTICE_MS} ms + RTO |`,
+    '| answers a device keeps for repeats | the last `maxInFlight` request ids (its window) |',
     '',
     '| field | limit |',
     '|---|---|',
