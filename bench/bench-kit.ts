@@ -45,6 +45,56 @@ export function opsPerSecond(fn: () => void, options: { runs?: number; minMs?: n
   return median(rates);
 }
 
+/**
+ * Like opsPerSecond, but per CPU-second of this process (user + system time of all its threads, from
+ * process.cpuUsage) instead of per wall-clock second: the divisor `openssl speed` uses by default (user
+ * time), and one that time slices taken by other processes on a shared machine do not inflate.
+ */
+export function opsPerCpuSecond(fn: () => void, options: { runs?: number; minMs?: number; batch?: number } = {}): number {
+  const runs = options.runs ?? 5;
+  const minUs = (options.minMs ?? 300) * 1000;
+  const batch = options.batch ?? 1;
+  for (let i = 0; i < Math.max(batch, 10); i++) fn(); // warm-up
+  const rates: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    let ops = 0;
+    const start = process.cpuUsage();
+    let used = 0;
+    do {
+      for (let i = 0; i < batch; i++) fn();
+      ops += batch;
+      const d = process.cpuUsage(start);
+      used = d.user + d.system;
+    } while (used < minUs);
+    rates.push((ops * 1e6) / used);
+  }
+  return median(rates);
+}
+
+/**
+ * Several operations measured together, per CPU-second each: they run in alternating chunks of `chunk`
+ * calls (the order rotating, so that none always pays for the garbage of another) until each has used
+ * `minMs` of CPU time. A shared machine's changing load then hits them alike and their ratio holds.
+ */
+export function interleavedOpsPerCpuSecond(fns: Array<() => void>, options: { minMs?: number; chunk?: number } = {}): number[] {
+  const minUs = (options.minMs ?? 1000) * 1000;
+  const chunk = options.chunk ?? 20;
+  for (const fn of fns) for (let i = 0; i < chunk; i++) fn(); // warm-up
+  const ops = fns.map(() => 0);
+  const used = fns.map(() => 0);
+  for (let round = 0; used.some((u) => u < minUs); round++) {
+    for (let k = 0; k < fns.length; k++) {
+      const j = (k + round) % fns.length;
+      const start = process.cpuUsage();
+      for (let i = 0; i < chunk; i++) fns[j]();
+      const d = process.cpuUsage(start);
+      used[j] += d.user + d.system;
+      ops[j] += chunk;
+    }
+  }
+  return ops.map((n, j) => (n * 1e6) / used[j]);
+}
+
 /** Async variant of opsPerSecond. */
 export async function opsPerSecondAsync(fn: () => Promise<unknown>, options: { runs?: number; minMs?: number } = {}): Promise<number> {
   const runs = options.runs ?? 5;

@@ -15,9 +15,10 @@ import {
   decodeRawSignature,
   encodeDerSignature,
   encodeRawSignature,
+  sm2SignatureRawToDer,
   type Sm2SignatureValues,
 } from './sm2-signature-encoding.ts';
-import { computeZa, sm2IdBytes, type Sm2Id } from './sm2-za.ts';
+import { computeZa, DEFAULT_SM2_ID, sm2IdBytes, type Sm2Id } from './sm2-za.ts';
 import { sm3 } from './sm3.ts';
 import { decryptPkcs8, encryptPkcs8, type Pkcs8Cipher } from './sm2-key-encryption.ts';
 
@@ -119,12 +120,13 @@ export class Sm2PublicKey {
 
   /** @internal the cached ZA itself, never handed to callers outside this module. */
   cachedZa(id?: Sm2Id): Uint8Array {
-    const idBytes = sm2IdBytes(id);
-    // '-' never occurs in hex, so the default ID cannot collide with an explicit one
-    const cacheKey = id === undefined ? '-' : toHex(idBytes);
+    // '-' never occurs in hex, so the default ID cannot collide with an explicit one. The default ID
+    // passed explicitly (as the QR verifier does) is the same bytes: no UTF-8 encoding, no hex key.
+    const isDefault = id === undefined || id === DEFAULT_SM2_ID;
+    const cacheKey = isDefault ? '-' : toHex(sm2IdBytes(id));
     let za = this.#zaCache.get(cacheKey);
     if (!za) {
-      za = computeZa(this.curve, this.point, idBytes);
+      za = computeZa(this.curve, this.point, sm2IdBytes(isDefault ? undefined : id));
       if (this.#zaCache.size < 16) this.#zaCache.set(cacheKey, za);
     }
     return za;
@@ -140,6 +142,12 @@ export class Sm2PublicKey {
     requireBytes(message, 'signed message');
     const za = this.cachedZa(options.id);
     if (!(signature instanceof Uint8Array)) return false;
+    if (options.format !== 'der' && usesNative(this.curve)) {
+      // Raw r‖s straight to DER, no BigInt: OpenSSL itself refuses r or s outside [1, n−1] and
+      // r + s ≡ 0 (mod n) (SM2_R_BAD_SIGNATURE → false), the checks signatureInRange does below.
+      if (signature.length !== 2 * this.curve.size) return false;
+      return nativeVerify(this.nativeKey(), za, message, sm2SignatureRawToDer(signature, this.curve.size));
+    }
     let sig: Sm2SignatureValues;
     try {
       sig = options.format === 'der' ? decodeDerSignature(signature) : decodeRawSignature(signature, this.curve.size);

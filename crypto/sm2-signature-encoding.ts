@@ -40,9 +40,34 @@ export function decodeDerSignature(der: Uint8Array): Sm2SignatureValues {
   }
 }
 
-/** Raw r‖s (64 bytes) → DER. */
-export function sm2SignatureRawToDer(raw: Uint8Array): Uint8Array {
-  return encodeDerSignature(decodeRawSignature(raw));
+/**
+ * Raw r‖s (2 × `size` bytes) → DER, straight from the bytes (no BigInt round trip): each half becomes a
+ * minimal INTEGER (leading zero bytes dropped, one 0x00 added before a high bit). Same output as
+ * encodeDerSignature(decodeRawSignature(raw)); verification runs it on every cold QR code.
+ */
+export function sm2SignatureRawToDer(raw: Uint8Array, size = 32): Uint8Array {
+  if (!(raw instanceof Uint8Array) || raw.length !== 2 * size) {
+    throw new CryptoSignatureEncodingError(`raw SM2 signature must be ${2 * size} bytes`, { length: raw?.length ?? null });
+  }
+  let r = 0;
+  while (r < size - 1 && raw[r] === 0) r++;
+  let s = size;
+  while (s < 2 * size - 1 && raw[s] === 0) s++;
+  const rLen = size - r + (raw[r] & 0x80 ? 1 : 0);
+  const sLen = 2 * size - s + (raw[s] & 0x80 ? 1 : 0);
+  const body = 2 + rLen + 2 + sLen;
+  if (rLen > 127 || sLen > 127 || body > 127) return encodeDerSignature(decodeRawSignature(raw, size)); // long-form lengths: not for SM2's 32-byte values
+  const out = new Uint8Array(2 + body);
+  out[0] = 0x30;
+  out[1] = body;
+  out[2] = 0x02;
+  out[3] = rLen;
+  out.set(raw.subarray(r, size), 4 + rLen - (size - r)); // a high-bit pad byte stays 0x00
+  const so = 4 + rLen;
+  out[so] = 0x02;
+  out[so + 1] = sLen;
+  out.set(raw.subarray(s, 2 * size), so + 2 + sLen - (2 * size - s));
+  return out;
 }
 
 /** DER → raw r‖s (64 bytes). Throws CRYPTO_BAD_SIGNATURE_ENCODING if r or s does not fit in 32 bytes. */

@@ -78,12 +78,19 @@ export function bytesToDigits(bytes: Uint8Array): string {
   return out;
 }
 
-/** Parses `len` decimal digits at `off` as a Number (exact for len ≤ 15). */
+/** Parses `len` decimal digits at `off` as a Number (exact for len ≤ 15); −1 if one is not 0–9. */
 function parseDecimal(s: string, off: number, len: number): number {
   let v = 0;
-  for (let i = off; i < off + len; i++) v = v * 10 + (s.charCodeAt(i) - 48);
+  for (let i = off; i < off + len; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
   return v;
 }
+
+/** A digit string with a character other than 0–9 (only from decodeDigits). */
+const NOT_A_DIGIT = 'not a digit';
 
 /**
  * Decodes EHC1 digits (already charset-checked) into bytes, or null when a group is out of range or
@@ -91,15 +98,38 @@ function parseDecimal(s: string, off: number, len: number): number {
  * into a 32-bit high part and a 24-bit low part with exact double arithmetic.
  */
 export function digitsToBytes(digits: string): Uint8Array | null {
-  const full = Math.floor(digits.length / 17);
-  const tailBytes = BYTES_FOR_REMAINDER[digits.length % 17];
+  const r = decodeFrom(digits, 0);
+  return r === NOT_A_DIGIT ? null : r;
+}
+
+/**
+ * The verifier's one pass over a normalised text ("EHC1:" + digits): charset check and decoding
+ * together. Gives the body, or the code checkDigits then digitsToBytes would give (BAD_CHARSET before
+ * TOO_SHORT before BAD_ENCODING).
+ */
+export function decodeDigits(normalised: string): { ok: true; body: Uint8Array } | { ok: false; code: QrResultCode } {
+  const n = normalised.length - EHC1_PREFIX.length;
+  if (n > 0 && BYTES_FOR_REMAINDER[n % 17] >= 0) {
+    const body = decodeFrom(normalised, EHC1_PREFIX.length);
+    if (body === NOT_A_DIGIT) return { ok: false, code: 'BAD_CHARSET' };
+    return body ? { ok: true, body } : { ok: false, code: 'BAD_ENCODING' };
+  }
+  const checked = checkDigits(normalised); // an impossible length: which error comes first
+  return checked.ok ? { ok: false, code: 'BAD_ENCODING' } : checked;
+}
+
+function decodeFrom(text: string, start: number): Uint8Array | null | typeof NOT_A_DIGIT {
+  const length = text.length - start;
+  const full = Math.floor(length / 17);
+  const tailBytes = BYTES_FOR_REMAINDER[length % 17];
   if (tailBytes < 0) return null;
   const out = new Uint8Array(full * 7 + tailBytes);
   let o = 0;
   for (let g = 0; g < full; g++) {
-    const off = g * 17;
-    const hi = parseDecimal(digits, off, 9); // < 10^9
-    const lo = parseDecimal(digits, off + 9, 8); // < 10^8
+    const off = start + g * 17;
+    const hi = parseDecimal(text, off, 9); // < 10^9
+    const lo = parseDecimal(text, off + 9, 8); // < 10^8
+    if (hi < 0 || lo < 0) return NOT_A_DIGIT;
     // value = hi·10^8 + lo, with hi = a·2^24 + b
     const a = Math.floor(hi / 16777216);
     const b = hi - a * 16777216;
@@ -117,7 +147,8 @@ export function digitsToBytes(digits: string): Uint8Array | null {
     out[o++] = low24 & 0xff;
   }
   if (tailBytes > 0) {
-    let v = parseDecimal(digits, full * 17, DIGITS_FOR_BYTES[tailBytes]); // < 10^15: exact
+    let v = parseDecimal(text, start + full * 17, DIGITS_FOR_BYTES[tailBytes]); // < 10^15: exact
+    if (v < 0) return NOT_A_DIGIT;
     if (v >= 256 ** tailBytes) return null;
     for (let i = tailBytes - 1; i >= 0; i--) {
       out[o + i] = v % 256;

@@ -21,7 +21,7 @@ import {
   CryptoSignatureEncodingError,
   CryptoKeyError,
 } from '../../../crypto/index.ts';
-import { encodeDerSignature } from '../../../crypto/sm2-signature-encoding.ts';
+import { decodeRawSignature, encodeDerSignature } from '../../../crypto/sm2-signature-encoding.ts';
 
 // GB/T 32918.5 (GM/T 0003.5) annex example, recommended curve, default ID.
 const P256 = {
@@ -226,6 +226,18 @@ describe('signature encodings', () => {
       expect(toHex(sm2SignatureDerToRaw(der))).toBe(toHex(raw));
     }
     expect(toHex(sm2SignatureRawToDer(rawSig(1n, 0x80n)))).toBe('3007020101020200' + '80');
+  });
+
+  it('raw → DER from the bytes equals the BigInt encoder (zeros, leading zeros, high bits, random)', () => {
+    const values = [0n, 1n, 0x7fn, 0x80n, 0xffn, 0x100n, 1n << 247n, (1n << 248n) - 1n, 1n << 255n, n - 1n, (1n << 256n) - 1n];
+    // pseudo-random 256-bit values, shifted so that every length from 32 bytes down to 1 occurs
+    for (let i = 0; i < 256; i++) values.push(BigInt('0x' + toHex(sm3(utf8(`v${i}`)))) >> BigInt(i));
+    for (const r of values) {
+      for (const s of [values[(Number(r % 13n) + 3) % values.length], 1n, 0x80n << 8n]) {
+        const raw = rawSig(r, s);
+        expect(toHex(sm2SignatureRawToDer(raw)), `${r} ${s}`).toBe(toHex(encodeDerSignature(decodeRawSignature(raw))));
+      }
+    }
   });
 
   it('rejects malformed DER with CRYPTO_BAD_SIGNATURE_ENCODING', () => {

@@ -1,7 +1,7 @@
 // The EHC1 text layer: digit groups by hand-computed vectors, every final-group length, the range
 // rule (one digit string per byte string), prefix normalisation and legacy recognition.
 import { describe, expect, it } from 'vitest';
-import { bytesToDigits, checkDigits, digitCountForBytes, digitsToBytes, normaliseText } from '../../../qr/ehc1-text.ts';
+import { bytesToDigits, checkDigits, decodeDigits, digitCountForBytes, digitsToBytes, normaliseText } from '../../../qr/ehc1-text.ts';
 import { parseClaims, encodeClaims } from '../../../qr/ehc1-body.ts';
 
 const b = (...x: number[]): Uint8Array => Uint8Array.from(x);
@@ -84,6 +84,20 @@ describe('EHC1 text normalisation', () => {
     expect(checkDigits('EHC1:')).toEqual({ ok: false, code: 'TOO_SHORT' });
     expect(checkDigits('EHC1:1234')).toEqual({ ok: false, code: 'BAD_ENCODING' });
     expect(checkDigits('EHC1:123')).toEqual({ ok: true, digits: '123' });
+  });
+
+  it('decodeDigits (one pass) gives what checkDigits then digitsToBytes give', () => {
+    const valid = bytesToDigits(Uint8Array.from({ length: 150 }, (_, i) => (i * 37) & 0xff));
+    const texts = ['', '1', '123', '1234', '12a', '-123', '１２３', '256', '255', '99999999999999999', '72057594037927935', valid, valid.slice(0, -1)];
+    for (const at of [0, 5, 16, 17, valid.length - 1]) for (const ch of ['a', ' ', '/', ':', '\u0660']) texts.push(valid.slice(0, at) + ch + valid.slice(at + 1));
+    for (const t of texts) {
+      const text = 'EHC1:' + t;
+      const checked = checkDigits(text);
+      const expected = !checked.ok ? checked : digitsToBytes(checked.digits) ?? { ok: false, code: 'BAD_ENCODING' };
+      const got = decodeDigits(text);
+      if (expected instanceof Uint8Array) expect(got, t).toEqual({ ok: true, body: expected });
+      else expect(got, t).toEqual(expected);
+    }
   });
 });
 
