@@ -244,8 +244,9 @@ export class Reader {
 
   /**
    * Chooses T=1 (PPS) when the card offers it and the device lets the host choose: T=1 carries whole
-   * responses, so batched commands never leave a 61xx answer waiting for a GET RESPONSE that a later
-   * command of the batch would make impossible. T=0-only cards (SAMs) stay on T=0.
+   * responses, so a batch does not stop at every 61xx for a GET RESPONSE (fewer link round trips).
+   * Correctness does not depend on it: on T=0 a device stops a batch at 61xx/6Cxx and the host repairs
+   * and resumes (PROTOCOL.md, transmitBatch). T=0-only cards (SAMs) stay on T=0.
    */
   private async preferT1(slot: number, result: PowerOnResult): Promise<PowerOnResult> {
     const ops = this.device?.ops;
