@@ -1,12 +1,16 @@
 // Writes the Resident Health Card: every value is encoded and validated before the first command;
 // then per DF: EXTERNAL AUTHENTICATE with the file's update key (HEALTHCARD-SECURITY.md key table),
 // secure-messaging UPDATE RECORD for TLV items, cyclic appends (00 DC 00 03) for allergies and
-// immunisations, UPDATE BINARY in 0x80 chunks for the photo and visit files, with the DF03 index flag
-// set after the visit data (84 D2) or erased (84 0C). A failure once the card may have changed raises
-// PARTIAL_WRITE reporting every unit of the request (an item, the photo, one appended record, one
-// visit, one erase) as exactly one of: written (the card acknowledged it), uncertain (the command that
-// completes it was sent and no answer came back, or part of it reached the card) or not written
-// (never sent, or refused by the card with its memory unchanged).
+// immunisations, UPDATE BINARY in 0x80 chunks for the photo and visit files.
+// Units that take several commands are journaled so that a write cut short at any APDU never leaves
+// mixed old/new data that reads as valid:
+// - a visit: clear the slot's DF03 index flag (84 0C: FF, the slot reads "no record"), write the
+//   visit file, set the flag valid (84 D2 … 00) last;
+// - the photo: its 2-byte length prefix to FF FF first (reads "no photo"), the body, the length last.
+// A failure once the card may have changed raises PARTIAL_WRITE reporting every unit of the request (an
+// item, the photo, one appended record, one visit, one erase) as exactly one of: written (the card
+// acknowledged it), uncertain (the command that completes it was sent and no answer came back, or part
+// of it reached the card) or not written (never sent, or refused by the card with its memory unchanged).
 
 import { neverSent, type BatchCommand, type CardChannel } from '../card-channel.ts';
 import { command } from '../command-apdu.ts';
@@ -71,8 +75,11 @@ export interface WriteUnit {
 /**
  * Why a unit is uncertain. no-answer: the command that completes it was sent and no answer came back
  * (card removed, link dropped, timeout), so the card may or may not have executed it. partly-written:
- * some of its commands were acknowledged, then it stopped (photo or visit data partly new). card-memory-
- * changed: the card refused it with a status word saying its memory changed anyway (ISO 7816-4 63xx/65xx).
+ * some of its commands were acknowledged, then it stopped: a visit slot then reads invalid (its index
+ * flag was cleared first), the photo reads as none (its length prefix was set to FF FF first). card-
+ * memory-changed: the card refused it with a status word saying its memory changed anyway (ISO 7816-4
+ * 63xx/65xx). Whatever the reason, an uncertain visit reads back old, invalid or new (never mixed data
+ * marked valid), an uncertain photo old, none or new.
  */
 export type UncertainReason = 'no-answer' | 'partly-written' | 'card-memory-changed';
 
@@ -172,20 +179,22 @@ function memoryChanged(sw: number): boolean {
 
 /**
  * After a failed CardSession.run: what became of the commands [from, to) of one unit. 'done' when all
- * were acknowledged, 'untouched' when none of them can have changed the card.
+ * were acknowledged, 'untouched' when none of them can have changed the card. A unit of several
+ * commands whose first ones were acknowledged is 'partly-written', unless only its completing command
+ * (the last) is left and got no answer ('no-answer').
  */
 function fate(p: RunProgress, from: number, to: number): 'done' | 'untouched' | UncertainReason {
   if (p.acknowledged >= to) return 'done';
-  if (p.inFlight > 0 && p.acknowledged + p.inFlight > from) return 'no-answer';
+  const inFlight = p.inFlight > 0 && p.acknowledged + p.inFlight > from;
   if (p.refusedSw !== undefined && p.acknowledged >= from && memoryChanged(p.refusedSw)) return 'card-memory-changed';
-  if (p.acknowledged > from) return 'partly-written';
-  return 'untouched';
+  if (p.acknowledged > from) return inFlight && p.acknowledged === to - 1 ? 'no-answer' : 'partly-written';
+  return inFlight ? 'no-answer' : 'untouched';
 }
 
 /** Runs `commands`; on failure reports each unit by the fate of its command range, then rethrows. */
 async function runUnits(
-  session: CardSession, file: FileId, commands: BatchCommand[], report: UnitReport,
-  ranges: Array<{ unit: WriteUnit; from: number; to: number; completes: boolean; touched?: UncertainReason }>,
+  session: CardSession, file: FileId | ((commandIndex: number) => FileId), commands: BatchCommand[], report: UnitReport,
+  ranges: Array<{ unit: WriteUnit; from: number; to: number }>,
 ): Promise<void> {
   const progress: RunProgress = { acknowledged: 0, inFlight: 0 };
   try {
@@ -193,23 +202,27 @@ async function runUnits(
   } catch (e) {
     for (const r of ranges) {
       const f = fate(progress, r.from, r.to);
-      if (f === 'done') { if (r.completes) report.written(r.unit); else report.uncertain(r.unit, 'partly-written'); }
+      if (f === 'done') report.written(r.unit);
       else if (f !== 'untouched') report.uncertain(r.unit, f);
-      else if (r.touched) report.uncertain(r.unit, r.touched);
     }
     throw e;
   }
-  for (const r of ranges) if (r.completes) report.written(r.unit);
+  for (const r of ranges) report.written(r.unit);
 }
 
+/** UPDATE BINARY of `data` at offset `base`, in chunks that end on 0x80 boundaries. */
 function updateBinaryCommands(data: Uint8Array, base = 0): BatchCommand[] {
   const out: BatchCommand[] = [];
-  for (let off = 0; off < data.length; off += BINARY_CHUNK) {
-    const at = base + off;
-    out.push({ apdu: command(0x00, 0xd6, at >> 8, at & 0xff, data.subarray(off, off + BINARY_CHUNK)) });
+  for (let at = base; at < base + data.length;) {
+    const end = Math.min(base + data.length, (Math.floor(at / BINARY_CHUNK) + 1) * BINARY_CHUNK);
+    out.push({ apdu: command(0x00, 0xd6, at >> 8, at & 0xff, data.subarray(at - base, end - base)) });
+    at = end;
   }
   return out;
 }
+
+/** The photo's length prefix meaning "no photo" (unwritten): readers treat the file as empty. */
+const NO_PHOTO = Uint8Array.of(0xff, 0xff);
 
 function selectEf(ef: ElementaryFile): BatchCommand {
   return { apdu: command(0x00, 0xa4, 0x00, 0x00, [ef.fid >> 8, ef.fid & 0xff]) };
@@ -276,12 +289,20 @@ export class HealthCardWriter {
       if (photo && (photo.length === 0 || photo.length + 2 > PHOTO_FILE_SIZE)) {
         throw new ItemValueError('ITEM_VALUE_TOO_LONG', `photo of ${photo.length} bytes, 1–${PHOTO_FILE_SIZE - 2} allowed`, { max: PHOTO_FILE_SIZE - 2 });
       }
-      const data = photo ? Uint8Array.from([photo.length >> 8, photo.length & 0xff, ...photo]) : Uint8Array.of(0xff, 0xff);
       const unit: WriteUnit = { kind: 'photo', file: ef.id, items: [] };
-      const commands = [selectEf(ef), ...updateBinaryCommands(data)];
+      // Journaled by the length prefix: FF FF (no photo) first, then the body, then the length. A write
+      // cut short reads back as the old photo (nothing reached the card), no photo, or the new photo.
+      const commands = photo
+        ? [
+          selectEf(ef),
+          ...updateBinaryCommands(NO_PHOTO),
+          ...updateBinaryCommands(photo, 2),
+          ...updateBinaryCommands(Uint8Array.of(photo.length >> 8, photo.length & 0xff)),
+        ]
+        : [selectEf(ef), ...updateBinaryCommands(NO_PHOTO)];
       steps.push({
         df: 'DDF1', file: ef.id, key: ef.updateKey, units: [unit],
-        run: (s, _w, report) => runUnits(s, ef.id, commands, report, [{ unit, from: 1, to: commands.length, completes: true }]),
+        run: (s, _w, report) => runUnits(s, ef.id, commands, report, [{ unit, from: 1, to: commands.length }]),
       });
     }
     const cyclic = (id: 'DF02/EF07' | 'DF02/EF08', records: ItemValues[] | undefined): void => {
@@ -297,7 +318,7 @@ export class HealthCardWriter {
       // Command 1 + j appends request record (n - 1 - j).
       const ranges = units.map((unit, index) => {
         const at = 1 + (records.length - 1 - index);
-        return { unit, from: at, to: at + 1, completes: true };
+        return { unit, from: at, to: at + 1 };
       }).reverse();
       steps.push({ df: 'DF02', file: id, key: ef.updateKey, units, run: (s, _w, report) => runUnits(s, id, commands, report, ranges) });
     };
@@ -319,17 +340,18 @@ export class HealthCardWriter {
         if (w.signature !== undefined) data.set(encodeB(w.signature, VISIT_TAIL.signatureLength), dataLength);
         if (w.certificate !== undefined) data.set(encodeB(w.certificate, VISIT_TAIL.certificateLength), dataLength + VISIT_TAIL.signatureLength);
         const unit: WriteUnit = { kind: inpatient ? 'inpatient' : 'outpatient', file: ef.id, items: itemsOfFile(group).map((d) => d.itemNo), slot: w.slot };
-        const dataCommands = [selectEf(ef), ...updateBinaryCommands(data)];
+        // Journaled by the index flag: clear it (the slot reads "no record"), write the data, set it
+        // valid last. Cut short, the slot reads old-and-valid (nothing reached the card), invalid, or
+        // new-and-valid: never mixed data marked valid.
+        const commands = [
+          selectEf(index), { apdu: Uint8Array.of(0x84, 0x0c, w.slot, 0x04, 0x00) },
+          selectEf(ef), ...updateBinaryCommands(data),
+          selectEf(index), { apdu: command(0x84, 0xd2, w.slot, 0x04, [0x00]) },
+        ];
+        const fileAt = (i: number): FileId => (i >= 2 && i < commands.length - 2 ? ef.id : indexId);
         steps.push({
           df: 'DF03', file: ef.id, key: ef.updateKey, units: [unit],
-          run: async (s, _w, report) => {
-            await runUnits(s, ef.id, dataCommands, report, [{ unit, from: 1, to: dataCommands.length, completes: false }]);
-            // The index flag goes valid only after the data is complete; until it is acknowledged the
-            // new data is on the card (partly written).
-            await runUnits(s, indexId, [selectEf(index), { apdu: command(0x84, 0xd2, w.slot, 0x04, [0x00]) }], report, [
-              { unit, from: 1, to: 2, completes: true, touched: 'partly-written' },
-            ]);
-          },
+          run: (s, _w, report) => runUnits(s, fileAt, commands, report, [{ unit, from: 1, to: commands.length }]),
         });
       }
       for (const slot of erases ?? []) {
@@ -338,7 +360,7 @@ export class HealthCardWriter {
         const commands = [selectEf(index), { apdu: Uint8Array.of(0x84, 0x0c, slot, 0x04, 0x00) }];
         steps.push({
           df: 'DF03', file: indexId, key: index.updateKey, units: [unit],
-          run: (s, _w, report) => runUnits(s, indexId, commands, report, [{ unit, from: 1, to: 2, completes: true }]),
+          run: (s, _w, report) => runUnits(s, indexId, commands, report, [{ unit, from: 1, to: 2 }]),
         });
       }
     };

@@ -16,7 +16,13 @@ export async function freshCard(h: Harness, seed: number): Promise<SimCard> {
 
 /** Puts the same card object (with whatever was written to it) back. */
 export async function reinsert(h: Harness, card: SimCard): Promise<void> {
+  // A removal "after" the operation's last APDU fires one event-loop turn after that answer
+  // (SimulatedReader: the card-detect interrupt follows the response), possibly after the API answered:
+  // let it happen now, or it would take out the card put back here (the same object).
+  await new Promise((r) => setImmediate(r));
   await h.sim.injectFault({ fault: 'clear' });
+  h.sim.removeCard(1);
+  await h.until('card absent', () => h.app.registry.get('sim-1').toJSON().slots[0].card === 'absent');
   h.sim.insertCard(1, card);
   await h.until('card present', () => h.app.registry.get('sim-1').toJSON().slots[0].card === 'present');
 }
