@@ -36,9 +36,20 @@ export interface ApduResult {
   data: string;
 }
 
+/**
+ * The answer of a raw APDU batch: one response per command that ran. Fewer responses than commands
+ * means it stopped early, and one of the two others says why.
+ */
 export interface BatchResult {
   responses: ApduResult[];
+  /** Index of the command whose status word stopped the batch (unexpected, or 61xx/6Cxx). */
   stoppedAt?: number;
+  /**
+   * The card was removed or replaced (or the reader went away) before the command at index
+   * `responses.length` was sent: that one and the later ones never reached the card. The responses
+   * are what the card did. (When nothing ran, the call fails with YikaApiError instead.)
+   */
+  interrupted?: { code: string; message: string };
 }
 
 /** One data item as the daemon decodes it. */

@@ -95,6 +95,11 @@ export class YikaClient {
   apdu(id: string, slot: number, apdu: string, options: { sensitive?: 'command' | 'response' | 'both' } = {}): Promise<ApduResult> {
     return this.request('POST', `/v1/readers/${enc(id)}/slots/${slot}/apdu`, { apdu, ...options });
   }
+  /**
+   * Several raw APDUs under one lock; stops at the first unexpected status word. Compare
+   * `responses.length` with the commands sent: `stoppedAt` or `interrupted` (the card left between
+   * commands; the responses are what ran) says why it stopped early.
+   */
   apduBatch(id: string, slot: number, commands: Array<{ apdu: string; expect?: Array<{ sw: string; mask?: string }> }>): Promise<BatchResult> {
     return this.request('POST', `/v1/readers/${enc(id)}/slots/${slot}/batch`, { commands });
   }

@@ -6,6 +6,7 @@ import type { BatchCommand } from '../../../apdu/card-channel.ts';
 import { transmitBatch } from '../../../apdu/batch.ts';
 import type { ReaderRegistry } from '../../readers/reader-registry.ts';
 import { ReaderError } from '../../readers/reader-errors.ts';
+import { isYikaError } from '../../../common/yika-error.ts';
 
 // ---- JSON schemas (request and response) --------------------------------------------------------
 
@@ -92,6 +93,11 @@ export function parseApduHex(text: string, where: string): Uint8Array {
 function apduResult(response: Uint8Array): { response: string; sw: string; data: string } {
   const hex = Buffer.from(response).toString('hex').toUpperCase();
   return { response: hex, sw: hex.slice(-4), data: hex.slice(0, -4) };
+}
+
+/** Why a batch was cut short, as the API's error shape names it (code and message only: no details). */
+function interruption(e: Error): { code: string; message: string } {
+  return isYikaError(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: 'the batch was interrupted' };
 }
 
 interface PowerBody {
@@ -186,6 +192,8 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
       {
         schema: {
           summary: 'Send several APDUs under one lock (one link round trip when the reader batches); stops at the first unexpected status word',
+          description:
+            'Answers 200 with one response per command that ran, in order. Fewer responses than commands means the batch stopped early: `stoppedAt` (a status word stopped it) or `interrupted` (the card was removed or replaced, or the reader went away, before the next command was sent: the responses are what the card did, the commands after them never reached it). When nothing could run (no card, the card already gone) the answer is the error, as for one APDU (e.g. 409 CARD_REMOVED). A card pulled out during a command (sent, its answer lost) is the error too: that command may or may not have run, and a batching reader fails its whole batch part (PROTOCOL.md transmitBatch).',
           tags: ['readers'],
           params: SLOT_PARAMS,
           body: {
@@ -222,7 +230,18 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
             200: {
               type: 'object',
               required: ['responses'],
-              properties: { responses: { type: 'array', items: APDU_RESULT }, stoppedAt: { type: 'integer', description: 'Index of the command whose status word stopped the batch (unexpected, or 61xx/6Cxx)' } },
+              properties: {
+                responses: { type: 'array', items: APDU_RESULT, description: 'One per command that ran, in order' },
+                stoppedAt: { type: 'integer', description: 'Index of the command whose status word stopped the batch (unexpected, or 61xx/6Cxx)' },
+                interrupted: {
+                  type: 'object',
+                  required: ['code', 'message'],
+                  additionalProperties: false,
+                  description:
+                    'Present when the batch was cut short before the command at index responses.length was sent (card removed or replaced, reader offline): that command and the later ones never reached the card; the responses are those of the commands that ran. code is an error code of the catalogue (CARD_CHANGED, NO_CARD, READER_OFFLINE …).',
+                  properties: { code: { type: 'string' }, message: { type: 'string' } },
+                },
+              },
             },
           },
         },
@@ -237,9 +256,14 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
         return reader.session('apdu batch', async (s) => {
           // The reader's batch, or one transmit per command with the same stop rules (apdu/batch.ts).
           const result = await transmitBatch(s.channel(slot), commands);
-          // A batch cut short by a failure (card pulled, reader gone) answers with that error, as before.
-          if ('interrupted' in result && result.interrupted) throw result.interrupted;
-          return { responses: result.responses.map(apduResult), ...(result.stoppedAt !== undefined ? { stoppedAt: result.stoppedAt } : {}) };
+          // Cut short before anything ran: the error, as for one APDU.
+          if (result.interrupted && result.responses.length === 0) throw result.interrupted;
+          return {
+            responses: result.responses.map(apduResult),
+            ...(result.stoppedAt !== undefined ? { stoppedAt: result.stoppedAt } : {}),
+            // Cut short after some commands ran (the card left between two parts): their answers stand.
+            ...(result.interrupted ? { interrupted: interruption(result.interrupted) } : {}),
+          };
         });
       },
     );

@@ -27,10 +27,16 @@ export async function run(args: string[]): Promise<number> {
     const out: Record<string, unknown> = {};
     if (power) out.power = await api.power(id, slot, 'reset');
     const result = apdus.length === 1 ? { responses: [await api.apdu(id, slot, apdus[0])] } : await api.apduBatch(id, slot, apdus.map((a) => ({ apdu: a })));
-    if (c.json) return printJson({ ...out, ...result }), 0;
+    const interrupted = 'interrupted' in result ? result.interrupted : undefined;
+    // Cut short by the card leaving: the answers that came back are printed, and the exit code says it failed.
+    if (c.json) return printJson({ ...out, ...result }), interrupted ? 1 : 0;
     if (out.power) print(`ATR ${(out.power as { atr?: string }).atr ?? '?'}`);
     print(table(['#', 'COMMAND', 'SW', 'DATA'], result.responses.map((r, i) => [i + 1, apdus[i], r.sw, r.data || '—'])));
     if ('stoppedAt' in result && result.stoppedAt !== undefined) print(`stopped at command ${result.stoppedAt + 1} (status word not 9000)`);
+    if (interrupted) {
+      process.stderr.write(`yika: ${interrupted.code}: ${interrupted.message}; commands ${result.responses.length + 1}–${apdus.length} were not sent\n`);
+      return 1;
+    }
     return 0;
   }, c.json);
 }
