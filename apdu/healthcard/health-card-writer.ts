@@ -331,6 +331,13 @@ export class HealthCardWriter {
       const slotOk = (slot: number): void => {
         if (!Number.isInteger(slot) || slot < 1 || slot > ids.length) throw new HealthCardError('UNKNOWN_ITEM', `no visit slot ${slot} in ${group}`, { file: indexId });
       };
+      // One request touches a slot once: a write and an erase (or two writes) of the same slot would
+      // leave the outcome to the order of the steps, which the caller cannot see.
+      const seen = new Set<number>();
+      for (const slot of [...(writes ?? []).map((w) => w.slot), ...(erases ?? [])]) {
+        if (seen.has(slot)) throw new HealthCardError('ITEM_VALUE_INVALID', `visit slot ${slot} of ${group} appears twice in one write request`, { file: indexId, slot });
+        seen.add(slot);
+      }
       for (const w of writes ?? []) {
         slotOk(w.slot);
         const ef = elementaryFile(ids[w.slot - 1]);

@@ -126,6 +126,9 @@ describe('HealthCardWriter against the simulated card', () => {
     await expect(writer.write({ items: { 0x0b: 'x'.repeat(31) } })).rejects.toMatchObject({ code: 'ITEM_VALUE_TOO_LONG' });
     await expect(writer.write({ items: { 100: 'x' } })).rejects.toMatchObject({ code: 'UNKNOWN_ITEM' });
     await expect(writer.write({ inpatient: [{ slot: 4, values: {} }] })).rejects.toMatchObject({ code: 'UNKNOWN_ITEM' });
+    await expect(writer.write({ inpatient: [{ slot: 2, values: {} }], eraseInpatient: [2] })).rejects.toMatchObject({ code: 'ITEM_VALUE_INVALID', details: { slot: 2 } });
+    await expect(writer.write({ outpatient: [{ slot: 1, values: {} }, { slot: 1, values: {} }] })).rejects.toMatchObject({ code: 'ITEM_VALUE_INVALID', details: { slot: 1 } });
+    await expect(writer.write({ eraseOutpatient: [3, 3] })).rejects.toMatchObject({ code: 'ITEM_VALUE_INVALID' });
     expect(sent).toEqual([]);
   });
 });
