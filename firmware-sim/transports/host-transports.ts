@@ -163,7 +163,22 @@ export async function ptyTransport(endpoint: DeviceEndpoint, options: PtyTranspo
     }
     endpoint.attach(link);
     plugged = true;
+    // With an external socat, the line can go away under us. serialport does not always report the
+    // hangup of a PTY whose master closed (a read of the hung-up end may return 0 bytes, which it just
+    // retries), so the simulator probes the line once a second with an empty frame (a lone 0x00, which
+    // every receiver ignores): a write to a hung-up PTY fails, the link closes, and we reopen.
+    const probe = options.hostPath
+      ? undefined
+      : setInterval(() => {
+          try {
+            if (!link.closed) link.write(Uint8Array.of(0x00));
+          } catch {
+            // closed meanwhile: the close handler takes over
+          }
+        }, 1000);
+    probe?.unref();
     link.onClose((reason) => {
+      clearInterval(probe);
       if (plugged && reason.by !== 'local') reopenLater();
     });
   };

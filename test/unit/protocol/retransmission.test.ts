@@ -263,13 +263,13 @@ describe('retransmission: a lost frame costs a retransmission, not the operation
     expect(h.device.counters.busy).toBe(0);
   });
 
-  it('random loss of 15% of the frames both ways: 150 transmits all correct, each executed exactly once', async () => {
+  it('random loss of 10% of the frames both ways: 150 transmits all correct, each executed exactly once', async () => {
     h = await openHarness({ timeouts: { transmit: NEVER, ping: NEVER }, maxInFlight: 4, maxRetransmits: 8, maxQueue: 256 });
     const executed = countExecutions(h.reader);
     await h.host.powerOn(1);
     let x = 12345;
     const rand = () => ((x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32);
-    h.setTap((p) => (rand() < 0.15 ? null : p));
+    h.setTap((p) => (rand() < 0.1 ? null : p));
     const answers = await Promise.all(Array.from({ length: 150 }, (_, i) => h!.host.transmit(1, apdu(1000 + i))));
     h.setTap(undefined);
     expect(answers.map(hex)).toEqual(Array.from({ length: 150 }, (_, i) => hex(apdu(1000 + i)).slice(10) + '9000'));
