@@ -1,7 +1,9 @@
 // CRC-32/ISO-HDLC (the zlib / Ethernet / PNG CRC): reflected polynomial 0xEDB88320, init and final
 // XOR 0xFFFFFFFF. Check value: crc32("123456789") = 0xCBF43926.
-// Table-driven, slicing-by-8: eight 256-entry tables let the loop consume 8 bytes per step, which
-// keeps the frame codec well above the wire speed of any serial line (a plain byte table is ~3× slower).
+// The codec uses zlib's native crc32 (Node >= 20.15, so always present under our engines): about 7x
+// the JS loop on large inputs and cheaper per call on frames. crc32Portable is the table-driven
+// reference a firmware author can read (and the tests cross-check both).
+import { crc32 as zlibCrc32 } from 'node:zlib';
 
 const TABLES: Uint32Array[] = buildTables();
 
@@ -26,6 +28,11 @@ const [T0, T1, T2, T3, T4, T5, T6, T7] = TABLES;
 
 /** CRC-32/ISO-HDLC of bytes[start, end). `previous` continues a running CRC (pass the last result). */
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, previous = 0): number {
+  return zlibCrc32(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), previous);
+}
+
+/** The same CRC in plain JS, slicing-by-8 (eight 256-entry tables, 8 bytes per step). */
+export function crc32Portable(bytes: Uint8Array, start = 0, end = bytes.length, previous = 0): number {
   let c = ~previous;
   let i = start;
   const end8 = end - ((end - start) & 7);
