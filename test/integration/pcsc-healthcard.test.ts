@@ -1,7 +1,9 @@
 // The whole daemon reading the simulated Resident Health Card as a PC/SC card: the simulator's card
 // (slot 0x01) on vpcd's first reader and its SAM (slot 0x11) on the second, pcscd in between, the
 // daemon's PC/SC backend mapping both to one logical reader — every file read with SAM authorization,
-// equal to the generated profile; an item written and read back; a card removal seen as an event.
+// equal to the generated profile; an item written and read back; every writable item, the photo,
+// appends and every visit slot written, then slots erased, all read back (test/support/write-everything.ts);
+// a card removal seen as an event.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type YikaApp } from '../../daemon/app.ts';
 import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts';
@@ -9,6 +11,7 @@ import { loadPcsclite } from '../../daemon/devices/pcsc-backend.ts';
 import { createLogger } from '../../daemon/logging/logger.ts';
 import { createSimulator, type Simulator, type VpcdClient } from '../../firmware-sim/index.ts';
 import { pcscUnavailableReason, startPcscd, type PcscdHandle } from '../support/pcscd.ts';
+import { writeEverything } from '../support/write-everything.ts';
 
 const reason = pcscUnavailableReason() ?? (loadPcsclite().factory ? undefined : 'the pcsclite addon is not built');
 if (reason) console.warn(`SKIPPED pcsc-healthcard tests: ${reason}`);
@@ -81,6 +84,15 @@ describe.skipIf(!!reason)('daemon reads the simulated health card through pcscd 
     const r = await fetch(`${url}/v1/readers/pcsc-1/healthcard/items?ids=17&format=pipe`);
     expect(await r.text()).toBe('13912345678');
   }, 60_000);
+
+  it('writes every writable item, the photo, appends and every visit slot through PC/SC, then erases some; read back equal', async () => {
+    const report = await writeEverything(url, 'pcsc-1', { seed: 2, log: (l) => console.log(l) });
+    expect(report.tlvItems).toHaveLength(57);
+    expect(report.notWritable).toEqual([]);
+    expect(report.unchangedByDesign.every((n) => n === 1 || n === 2)).toBe(true);
+    expect(report.visitItems).toBe(3 * 149 + 5 * 172);
+    expect(app.registry.get('pcsc-1').toJSON().slots.map((s) => s.card)).not.toContain('absent');
+  }, 180_000);
 
   it('sees the card leave and answers NO_CARD', async () => {
     sim.removeCard(0x01);
