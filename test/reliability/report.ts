@@ -8,6 +8,7 @@ import type { SoakSample } from './load/load.ts';
 const n = (x: number) => x.toLocaleString('en-US');
 
 function outcomes(r: BlockResult): string {
+  if (r.skipped) return `**SKIPPED**: ${r.skipped}`.replace(/\|/g, '\\|');
   return Object.entries(r.outcomes)
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${n(v)} ${k}`)
@@ -24,6 +25,8 @@ export function renderReport(results: BlockResult[], meta: { command: string; mo
   lines.push(`- Command: \`${meta.command}\` (${meta.mode}), base seed ${meta.seed}; started ${meta.startedAt.toISOString()}, ${Math.round(meta.seconds)} s`);
   lines.push(`- Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`);
   lines.push(`- Total: **${n(total((r) => r.runs))} runs, ${n(total((r) => r.wrong))} wrong results (${n(known)} from known issues), ${n(total((r) => r.crashes))} crashes**`);
+  const skipped = results.filter((r) => r.skipped);
+  if (skipped.length) lines.push(`- **Skipped (did not run here, not passed)**: ${skipped.map((r) => `${r.name} — ${r.skipped}`).join('; ')}`);
   lines.push('- Wrong result = accepted or returned something incorrect (a corrupted frame delivered, a mutated QR code accepted, a read with other data, a write applied but not reported). Crash = an untyped error, a 500, a hang or no recovery. Both must be 0.');
   lines.push('- Replay a block with its seed: `node --import tsx test/reliability/run.ts --only <block> --seed <seed>`; failing inputs are saved under `test/fixtures/fuzz/`.', '');
   for (const section of ['Fuzzing', 'Faults', 'Load', 'Security'] as const) {

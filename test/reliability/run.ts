@@ -46,7 +46,8 @@ for (const [i, block] of blocks.entries()) {
     r = { section: 'Faults', name: block.id, seed, runs: 1, outcomes: {}, wrong: 0, crashes: 1, known: {}, ms: 0, failures: [`CRASH the block itself threw: ${(e as Error).stack ?? e}`], notes: [] };
   }
   results.push(r);
-  console.log(`${r.runs} runs, ${r.wrong} wrong${Object.keys(r.known).length ? ' (known issues)' : ''}, ${r.crashes} crashes, ${(r.ms / 1000).toFixed(1)} s`);
+  if (r.skipped) console.log(`SKIPPED: ${r.skipped}`);
+  else console.log(`${r.runs} runs, ${r.wrong} wrong${Object.keys(r.known).length ? ' (known issues)' : ''}, ${r.crashes} crashes, ${(r.ms / 1000).toFixed(1)} s`);
   for (const f of r.failures.slice(0, 3)) console.log(`    ${f}`);
 }
 let soak: SoakSample[] | undefined;

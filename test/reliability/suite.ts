@@ -9,6 +9,7 @@ import { fuzzConfigFiles } from './fuzz/config-files.ts';
 import { removalDuringRead, removalDuringWrite } from './faults/card-removal.ts';
 import { lineNoise, muteAndSlowCards, unplugDuringRead } from './faults/link-and-card.ts';
 import { redisOutage } from './faults/redis-outage.ts';
+import { pcscdRestart } from './faults/pcscd-restart.ts';
 import { concurrentLoad } from './load/load.ts';
 import { apiRefusals, logPrivacyScan, secureChannelTampering } from './security/security.ts';
 import type { BlockOptions, BlockResult } from './kit/outcome.ts';
@@ -35,6 +36,8 @@ export const BLOCKS: Block[] = [
   { id: 'load', run: concurrentLoad },
   { id: 'secure-channel', run: secureChannelTampering },
   { id: 'api-refusals', run: apiRefusals },
+  // Appended (not next to the other faults) so that the seeds of the blocks before it stay as they were.
+  { id: 'pcscd-restart', run: pcscdRestart },
   { id: 'log-scan', run: logPrivacyScan },
 ];
 

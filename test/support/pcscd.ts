@@ -1,4 +1,5 @@
-// Test helper: one real pcscd per machine. Only tests under test/integration/pcsc-* may use it.
+// Test helper: one real pcscd per machine. Only tests under test/integration/pcsc-*, the benches and the
+// reliability block pcscd-restart (test/reliability/faults/pcscd-restart.ts) may use it.
 // - A lock file serialises test files that run in parallel forks (stale locks of dead pids are taken over).
 // - pcscd runs in the foreground as our child (optionally inside a network namespace whose loopback
 //   routes have `quickack 1`, which removes vpcd's ≈ 44 ms Nagle/delayed-ACK stall per message).
@@ -89,8 +90,11 @@ function foreignPcscdRunning(): boolean {
 export interface PcscdHandle {
   /** The namespace pcscd runs in (when quickack was asked for and available). */
   netns?: string;
-  /** Stops pcscd (SIGTERM, waits for exit). The lock stays held until release(). */
-  stop(): Promise<void>;
+  /**
+   * Stops pcscd (SIGTERM by default; SIGKILL for a crash, after which the stale socket and pid file
+   * are removed) and waits for exit. The lock stays held until release().
+   */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts pcscd again after stop() (e.g. to test a pcscd restart). */
   restart(): Promise<void>;
   /** Stops pcscd if running and releases the machine-wide lock. */
@@ -233,17 +237,28 @@ export async function startPcscd(options: { quickack?: boolean; cardsInProcess?:
     await sleep(300);
   };
 
-  const stop = async (): Promise<void> => {
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> => {
     const c = child;
     child = undefined;
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise<void>((r) => c.once('exit', () => r()));
-    c.kill('SIGTERM');
+    c.kill(signal);
     const t = setTimeout(() => c.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(t);
-    // pgrep: make sure no pcscd remains (ip netns exec forwards the signal to its child)
+    // pgrep: make sure no pcscd remains (ip netns exec execs pcscd in place: same pid)
     for (let i = 0; i < 100 && foreignPcscdRunning(); i++) await sleep(50);
+    // A killed pcscd leaves its socket and pid file: start() waits for the socket to appear, so a
+    // stale one would let it return before the new pcscd listens.
+    if (signal === 'SIGKILL' || existsSync(PCSCD_SOCKET)) {
+      for (const f of [PCSCD_SOCKET, '/run/pcscd/pcscd.pid']) {
+        try {
+          unlinkSync(f);
+        } catch {
+          // not there
+        }
+      }
+    }
   };
 
   const relays = new Map<number, Promise<{ host: string; port: number }>>();

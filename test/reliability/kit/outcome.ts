@@ -19,6 +19,8 @@ export interface BlockResult {
   /** First failures (no cardholder data): what went wrong and the fixture that replays it. */
   failures: string[];
   notes: string[];
+  /** Set when the block could not run here (missing tool, no root …): why. Never a pass. */
+  skipped?: string;
 }
 
 export const FUZZ_FIXTURES = new URL('../../fixtures/fuzz/', import.meta.url).pathname;
@@ -53,6 +55,12 @@ export class Tally {
     this.result.runs++;
     this.result.crashes++;
     this.fail(`CRASH ${what}`, input);
+  }
+
+  /** The block cannot run here: reported as SKIPPED with the reason (not as a pass). */
+  skip(reason: string): void {
+    this.result.skipped = reason;
+    this.note(`SKIPPED: ${reason}`);
   }
 
   note(text: string): void {
