@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import type { PowerOnResult, SlotStatus } from '../../protocol/operations.ts';
 import { DeviceError } from '../../protocol/device-error.ts';
+import { LinkClosedError } from '../../protocol/protocol-errors.ts';
 import { Backoff } from './backoff.ts';
 import { pcscMapping, splitPcscName } from './device-table.ts';
 import type { BackendStatus, DeviceBackend, DeviceCardEvent, DeviceSink, ReaderDevice } from './reader-device.ts';
@@ -57,7 +58,7 @@ export function loadPcsclite(): { factory?: PcscFactory; error?: string } {
 }
 
 /** Maps a pcsclite error message (it carries the PC/SC return code) to a device error. */
-export function pcscError(err: unknown, slot: number): DeviceError {
+export function pcscError(err: unknown, slot: number): DeviceError | LinkClosedError {
   const text = String((err as Error)?.message ?? err);
   const details = { slot };
   if (/0x80100069|removed/i.test(text)) return new DeviceError('CARD_REMOVED', 'The card was removed during the operation', details);
@@ -65,7 +66,11 @@ export function pcscError(err: unknown, slot: number): DeviceError {
     return /0x80100066|unresponsive/i.test(text) ? new DeviceError('CARD_MUTE', 'The card does not respond', details) : new DeviceError('NO_CARD', 'No card in the slot', details);
   }
   if (/not connected|0x80100068|reset/i.test(text)) return new DeviceError('CARD_NOT_POWERED', 'The card is not powered (or was reset by another application)', details);
-  if (/0x8010001D|0x80100017|Service not available|unavailable/i.test(text)) return new DeviceError('INTERNAL', 'pcscd or the reader became unavailable', details);
+  // pcscd stopped or the reader vanished: the reader is offline (503), not the card at fault and not an
+  // internal error. LINK_CLOSED, like a pulled serial cable: a command in flight may have reached the card.
+  if (/0x8010001D|0x80100017|0x8010002E|0x8010002F|0x80100009|Service not available|unavailable|No readers|Unknown reader/i.test(text)) {
+    return new LinkClosedError('pcscd or the reader became unavailable during the exchange', details);
+  }
   return new DeviceError('CARD_PROTOCOL_ERROR', 'PC/SC transmission error', details);
 }
 

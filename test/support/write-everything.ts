@@ -235,7 +235,11 @@ export async function writeEverything(baseUrl: string, readerId: string, options
   ];
   const inReal = realisticVisits(candidates, 'inpatient');
   const outReal = realisticVisits(candidates, 'outpatient');
-  const inpatient = Array.from({ length: INPATIENT_VISIT_COUNT }, (_, i) => ({ slot: i + 1, values: fullVisit('DF03/EE', i + 1, inReal[i]) }));
+  // Odd inpatient slots also carry the record's signature and certificate (hex); the others none (FF).
+  const tail = (slot: number) => slot % 2 === 1
+    ? { signature: Buffer.alloc(64, 0x10 + slot).toString('hex').toUpperCase(), certificate: Buffer.alloc(190, 0x20 + slot).toString('hex').toUpperCase() }
+    : {};
+  const inpatient = Array.from({ length: INPATIENT_VISIT_COUNT }, (_, i) => ({ slot: i + 1, values: fullVisit('DF03/EE', i + 1, inReal[i]), ...tail(i + 1) }));
   const outpatient = Array.from({ length: OUTPATIENT_VISIT_COUNT }, (_, i) => ({ slot: i + 1, values: fullVisit('DF03/ED', i + 1, outReal[i]) }));
   for (const v of inpatient) expect(v.values).not.toEqual(before.inpatient[v.slot - 1]);
   for (const v of outpatient) expect(v.values).not.toEqual(before.outpatient[v.slot - 1]);
@@ -253,9 +257,8 @@ export async function writeEverything(baseUrl: string, readerId: string, options
     immunisations: [...addImmunisations, ...before.immunisations].slice(0, IMMUNISATION_RECORD_COUNT),
     inpatient: inpatient.map((v) => v.values),
     outpatient: outpatient.map((v) => v.values),
-    // The API has no signature/certificate fields: a visit written through it has none (FF).
     tails: Object.fromEntries([
-      ...inpatient.map((v) => [`DF03/EE0${v.slot}`, { signature: null, certificate: null }]),
+      ...inpatient.map((v) => [`DF03/EE0${v.slot}`, { signature: v.signature ?? null, certificate: v.certificate ?? null }]),
       ...outpatient.map((v) => [`DF03/ED0${v.slot}`, { signature: null, certificate: null }]),
     ]),
   };

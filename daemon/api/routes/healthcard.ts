@@ -75,7 +75,12 @@ const VISIT_WRITE = {
   type: 'object',
   required: ['slot', 'values'],
   additionalProperties: false,
-  properties: { slot: { type: 'integer', minimum: 1, maximum: 5 }, values: ITEM_VALUES },
+  properties: {
+    slot: { type: 'integer', minimum: 1, maximum: 5 },
+    values: ITEM_VALUES,
+    signature: { type: 'string', pattern: '^[0-9A-Fa-f]{128}$', description: 'the visit record\'s 64-byte signature, hex (absent: FF)' },
+    certificate: { type: 'string', pattern: '^[0-9A-Fa-f]{380}$', description: 'the 190-byte certificate, hex (absent: FF)' },
+  },
 } as const;
 
 const WRITE_BODY = {
