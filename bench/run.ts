@@ -2,7 +2,8 @@
 // not steal each other's cores) and rewrites BENCHMARKS.md with the machine, the commands, the
 // medians and each figure's ratio to its anchor measured in the same run.
 // `npm run bench -- crypto qr` runs only the named sections (and does not rewrite BENCHMARKS.md).
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import type { BenchSection } from './bench-kit.ts';
@@ -25,6 +26,21 @@ function machine(): string[] {
   ];
 }
 
+/**
+ * Each section runs in a fresh node process: sharing one V8 heap, earlier sections left call sites
+ * (Buffer vs Uint8Array) polymorphic and slowed later ones by up to 45% (frame codec: 296k vs 537k/s).
+ * A section module may return several tables (card: the in-process read, then PC/SC).
+ */
+function runSectionInChild(name: string): BenchSection[] {
+  const out = join(mkdtempSync(join(os.tmpdir(), 'yika-bench-')), 'section.json');
+  const script = `const m = await import(${JSON.stringify(new URL(`./${name}.ts`, import.meta.url).href)});` +
+    `(await import('node:fs')).writeFileSync(${JSON.stringify(out)}, JSON.stringify([await m.run()].flat()));`;
+  execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const sections = JSON.parse(readFileSync(out, 'utf8')) as BenchSection[];
+  rmSync(dirname(out), { recursive: true, force: true });
+  return sections;
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const chosen = only.length ? SECTIONS.filter((s) => only.includes(s)) : [...SECTIONS];
@@ -37,9 +53,7 @@ async function main(): Promise<void> {
       continue;
     }
     process.stderr.write(`bench: ${name} …\n`);
-    // A section module may return several tables (card: the in-process read, then PC/SC).
-    const mod = (await import(file.href)) as { run: () => Promise<BenchSection | BenchSection[]> };
-    for (const section of [await mod.run()].flat()) {
+    for (const section of runSectionInChild(name)) {
       results.push(section);
       process.stdout.write(formatSection(section) + '\n');
     }
