@@ -27,8 +27,8 @@ function machine(): string[] {
 }
 
 /**
- * Each section runs in a fresh node process: sharing one V8 heap, earlier sections left call sites
- * (Buffer vs Uint8Array) polymorphic and slowed later ones by up to 45% (frame codec: 296k vs 537k/s).
+ * Each section runs in a fresh node process, so no section inherits another's heap, JIT state or
+ * worker threads, and a section's figures match `npm run bench -- <section>`.
  * A section module may return several tables (card: the in-process read, then PC/SC).
  */
 function runSectionInChild(name: string): BenchSection[] {
