@@ -12,19 +12,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { socatAvailable, startSocatPair, type SocatPair } from '../support/socat.ts';
+import { until } from '../support/until.ts';
 
 const haveSocat = socatAvailable();
 if (!haveSocat) console.warn('SKIPPED daemon-pty tests: socat is not installed (apt-get install socat)');
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.skipIf(!haveSocat)('daemon ↔ yika-sim over a socat PTY pair', () => {
   let pair: SocatPair;

@@ -6,21 +6,12 @@ import { createApp, type YikaApp } from '../../daemon/app.ts';
 import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts';
 import { createLogger } from '../../daemon/logging/logger.ts';
 import { socatAvailable, startSocatPair, type SocatPair } from '../support/socat.ts';
+import { until } from '../support/until.ts';
 import { writeEverything } from '../support/write-everything.ts';
 import { startSimProcess, type SimProcess } from './sim-process.ts';
 
 const haveSocat = socatAvailable();
 if (!haveSocat) console.warn('SKIPPED write-everything-pty tests: socat is not installed (apt-get install socat)');
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.skipIf(!haveSocat)('daemon ↔ yika-sim over a socat PTY pair: write everything, read it back', () => {
   let pair: SocatPair;

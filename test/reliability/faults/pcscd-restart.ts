@@ -12,7 +12,7 @@ import { loadConfig, parseDaemonFlags } from '../../../daemon/config/load-config
 import { loadPcsclite } from '../../../daemon/devices/pcsc-backend.ts';
 import { createSimulator, type Simulator } from '../../../firmware-sim/index.ts';
 import { pcscUnavailableReason, startPcscd, type PcscdHandle } from '../../support/pcscd.ts';
-import { SUITE_SAM_PIN, startDaemon, typedError, until, watchProfile } from '../kit/daemon-harness.ts';
+import { injectJson, SUITE_SAM_PIN, startDaemon, typedError, until, watchProfile, type Reply } from '../kit/daemon-harness.ts';
 import { suiteLogs } from '../kit/log-capture.ts';
 import { Tally, scaled, type BlockOptions, type BlockResult } from '../kit/outcome.ts';
 import { rng } from '../kit/rng.ts';
@@ -40,19 +40,7 @@ export function pcscdRestartSkipReason(): string | undefined {
   return addon.factory ? undefined : (addon.error ?? 'the pcsclite addon is not built');
 }
 
-type Reply = { status: number; body: any; text: string };
-
-function inject(app: YikaApp, url: string): Promise<Reply> {
-  return app.server.inject({ method: 'GET', url }).then((res) => {
-    let body: any;
-    try {
-      body = JSON.parse(res.body);
-    } catch {
-      body = undefined;
-    }
-    return { status: res.statusCode, body, text: res.body };
-  });
-}
+const inject = (app: YikaApp, url: string): Promise<Reply> => injectJson(app, 'GET', url);
 
 /** The reply, or 'hang' when it has not come within `ms`. */
 function bounded<T>(p: Promise<T>, ms: number): Promise<T | 'hang'> {

@@ -21,7 +21,7 @@ suiteLogs.watch(SUITE_SAM_PIN, 'SAM PIN');
 export interface Harness {
   app: YikaApp;
   sim: Simulator;
-  inject(method: string, url: string, payload?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string }>;
+  inject(method: string, url: string, payload?: unknown, headers?: Record<string, string>): Promise<Reply>;
   until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
 }
@@ -50,26 +50,31 @@ export async function startDaemon(options: { seed: number; sim?: SimulatorOption
     app,
     sim,
     until,
-    async inject(method, url, payload, headers = {}) {
-      const res = await app.server.inject({
-        method: method as 'GET',
-        url,
-        headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
-        payload: payload === undefined ? undefined : typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload),
-      });
-      let body: any;
-      try {
-        body = JSON.parse(res.body);
-      } catch {
-        body = undefined;
-      }
-      return { status: res.statusCode, body, text: res.body };
-    },
+    inject: (method, url, payload, headers) => injectJson(app, method, url, payload, headers),
     async close() {
       await app.close();
       await sim.close();
     },
   };
+}
+
+export type Reply = { status: number; body: any; text: string };
+
+/** One request through fastify inject; a JSON payload is serialised, a JSON answer parsed (else body undefined). */
+export async function injectJson(app: YikaApp, method: string, url: string, payload?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  const res = await app.server.inject({
+    method: method as 'GET',
+    url,
+    headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    payload: payload === undefined ? undefined : typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload),
+  });
+  let body: any;
+  try {
+    body = JSON.parse(res.body);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.statusCode, body, text: res.body };
 }
 
 /** A typed API error: the one error shape of the API with an UPPER_SNAKE code. */

@@ -11,6 +11,10 @@ import { compareVersions, normaliseUsbId, parseFirmwareVersion, protocolQuirks, 
 import { EventBus } from '../../../daemon/events/event-bus.ts';
 import { ReaderRegistry } from '../../../daemon/readers/reader-registry.ts';
 import type { ByteLink } from '../../../protocol/link.ts';
+import { until as poll } from '../../support/until.ts';
+
+/** Discovery here runs on in-process links: short waits, tight polling. */
+const until = (what: string, condition: () => boolean, ms = 3000) => poll(what, condition, ms, 10);
 
 interface UsbDevice {
   serial: string;
@@ -103,14 +107,6 @@ async function start(bus: FakeUsbBus, options: Partial<SerialBackendOptions> = {
     await bus.close();
   });
   return { registry, backend };
-}
-
-async function until(what: string, condition: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const onlineIds = (registry: ReaderRegistry) => registry.list().filter((r) => r.online).map((r) => r.id).sort();
