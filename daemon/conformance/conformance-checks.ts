@@ -86,6 +86,14 @@ function plaintextOpsPossible(ctx: CheckContext): void {
   if (ctx.hello?.secureChannel === 'required' && !ctx.canSecure) throw new CheckSkipped('the device requires the secure channel: give its vendor CA key');
 }
 
+/** The hello of a device that batches and whose operations this run can reach (else the check is skipped). */
+function needBatch(ctx: CheckContext): DeviceHello {
+  const h = needHello(ctx);
+  plaintextOpsPossible(ctx);
+  if (!h.batch) throw new CheckSkipped('the device does not announce batch');
+  return h;
+}
+
 function slotWith(ctx: CheckContext, card: 'present' | 'absent'): number | undefined {
   const contact = ctx.hello?.slots.filter((s) => s.kind !== 'sam').map((s) => s.id) ?? [];
   const statuses = ctx.slots ?? [];
@@ -561,9 +569,7 @@ export const CHECKS: ConformanceCheck[] = [
     title: 'transmitBatch executes in order and stops at an unexpected status word',
     level: 'must',
     async run(ctx) {
-      const h = needHello(ctx);
-      plaintextOpsPossible(ctx);
-      if (!h.batch) throw new CheckSkipped('the device does not announce batch');
+      const h = needBatch(ctx);
       if (h.maxBatch < 3) throw new CheckSkipped(`maxBatch ${h.maxBatch} < 3`);
       const slot = slotWith(ctx, 'present');
       if (slot === undefined) throw new CheckSkipped('no card in any slot');
@@ -582,9 +588,7 @@ export const CHECKS: ConformanceCheck[] = [
     title: 'transmitBatch stops at a 61xx answer of a T=0 card whatever expect says, keeping its data for GET RESPONSE',
     level: 'must',
     async run(ctx) {
-      const h = needHello(ctx);
-      plaintextOpsPossible(ctx);
-      if (!h.batch) throw new CheckSkipped('the device does not announce batch');
+      const h = needBatch(ctx);
       if (h.maxBatch < 2) throw new CheckSkipped(`maxBatch ${h.maxBatch} < 2`);
       const s = await ctx.session();
       const t0 = await t0Slot(s, h, ctx.slots ?? []);
@@ -614,9 +618,7 @@ export const CHECKS: ConformanceCheck[] = [
     title: 'a batch longer than maxBatch is refused with BATCH_TOO_LONG',
     level: 'must',
     async run(ctx) {
-      const h = needHello(ctx);
-      plaintextOpsPossible(ctx);
-      if (!h.batch) throw new CheckSkipped('the device does not announce batch');
+      const h = needBatch(ctx);
       if (h.maxBatch >= LIMITS.maxBatch) throw new CheckSkipped('maxBatch is the protocol maximum');
       const slot = slotWith(ctx, 'present') ?? h.slots[0].id;
       const s = await ctx.session();
