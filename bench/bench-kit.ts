@@ -24,8 +24,23 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Runs fn in batches for at least minMs per run, `runs` times; returns the median rate in ops/s. */
-export function opsPerSecond(fn: () => void, options: { runs?: number; minMs?: number; batch?: number } = {}): number {
+type RateOptions = { runs?: number; minMs?: number; batch?: number };
+
+/** Milliseconds elapsed since a start mark, by wall clock or by this process's CPU time. */
+const wallClock = () => {
+  const start = performance.now();
+  return () => performance.now() - start;
+};
+const cpuClock = () => {
+  const start = process.cpuUsage();
+  return () => {
+    const d = process.cpuUsage(start);
+    return (d.user + d.system) / 1000;
+  };
+};
+
+/** Runs fn in batches for at least minMs per run on `clock`, `runs` times; the median rate per second. */
+function rate(fn: () => void, clock: () => () => number, options: RateOptions): number {
   const runs = options.runs ?? 5;
   const minMs = options.minMs ?? 300;
   const batch = options.batch ?? 1;
@@ -33,16 +48,21 @@ export function opsPerSecond(fn: () => void, options: { runs?: number; minMs?: n
   const rates: number[] = [];
   for (let r = 0; r < runs; r++) {
     let ops = 0;
-    const start = performance.now();
-    let elapsed = 0;
+    const elapsed = clock();
+    let ms = 0;
     do {
       for (let i = 0; i < batch; i++) fn();
       ops += batch;
-      elapsed = performance.now() - start;
-    } while (elapsed < minMs);
-    rates.push((ops * 1000) / elapsed);
+      ms = elapsed();
+    } while (ms < minMs);
+    rates.push((ops * 1000) / ms);
   }
   return median(rates);
+}
+
+/** Runs fn in batches for at least minMs per run, `runs` times; returns the median rate in ops/s. */
+export function opsPerSecond(fn: () => void, options: RateOptions = {}): number {
+  return rate(fn, wallClock, options);
 }
 
 /**
@@ -50,25 +70,8 @@ export function opsPerSecond(fn: () => void, options: { runs?: number; minMs?: n
  * process.cpuUsage) instead of per wall-clock second: the divisor `openssl speed` uses by default (user
  * time), and one that time slices taken by other processes on a shared machine do not inflate.
  */
-export function opsPerCpuSecond(fn: () => void, options: { runs?: number; minMs?: number; batch?: number } = {}): number {
-  const runs = options.runs ?? 5;
-  const minUs = (options.minMs ?? 300) * 1000;
-  const batch = options.batch ?? 1;
-  for (let i = 0; i < Math.max(batch, 10); i++) fn(); // warm-up
-  const rates: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    let ops = 0;
-    const start = process.cpuUsage();
-    let used = 0;
-    do {
-      for (let i = 0; i < batch; i++) fn();
-      ops += batch;
-      const d = process.cpuUsage(start);
-      used = d.user + d.system;
-    } while (used < minUs);
-    rates.push((ops * 1e6) / used);
-  }
-  return median(rates);
+export function opsPerCpuSecond(fn: () => void, options: RateOptions = {}): number {
+  return rate(fn, cpuClock, options);
 }
 
 /**
