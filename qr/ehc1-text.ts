@@ -22,7 +22,8 @@ const BYTES_FOR_REMAINDER: number[] = (() => {
   return t;
 })();
 
-const LEGACY = /^[0-9A-Fa-f]{64}:/;
+// The national platform's opaque codes: static `<64 hex>:1`, dynamic `<64 hex>:0:<32 hex>` (qr/code-kind.ts).
+const LEGACY = /^[0-9A-Fa-f]{64}:(?:1|0:[0-9A-Fa-f]{32})$/;
 const OTHER_VERSION = /^EHC\d+:/i;
 
 export type TextOutcome = { ok: true; digits: string } | { ok: false; code: QrResultCode };

@@ -1,5 +1,6 @@
 // Public API of the qr leaf: the EHC1 format, issuing, the trust bundle, the verifier and its stores.
 export * from './result-codes.ts';
+export { classifyCode, isResidentIdNumber, idCheckCharacter, maskCode, QR_KINDS, PAYMENT_SCHEMES, SENSITIVE_KINDS, type QrKind, type PaymentScheme, type CodeKind } from './code-kind.ts';
 export { EHC1_PREFIX, MAX_TEXT_LENGTH, normaliseText, bytesToDigits, digitsToBytes, encodeEhc1Text, digitCountForBytes } from './ehc1-text.ts';
 export {
   EHC1_VERSION,

@@ -13,6 +13,7 @@ import {
   type CodeType,
   type Ehc1Claims,
 } from './ehc1-body.ts';
+import { classifyCode, maskCode, SENSITIVE_KINDS, type PaymentScheme, type QrKind } from './code-kind.ts';
 import { decodeDigits, normaliseText } from './ehc1-text.ts';
 import { QR_RESULT_DESCRIPTIONS, type QrResultCode, type QrWarningCode } from './result-codes.ts';
 import { ResultCache, type CacheStats } from './result-cache.ts';
@@ -43,6 +44,12 @@ export interface QrVerifyResult {
   cached: boolean;
   /** True when this is the repeat of a scan at the same terminal within the bounce window. */
   bounce: boolean;
+  /** What kind of code the text is (QR.md §13): ehc1, ehc-online, insurance, payment, id-number, unknown. */
+  kind: QrKind;
+  /** Payment codes: the scheme whose documented format matched (wechat, alipay, unionpay). */
+  scheme: PaymentScheme | null;
+  /** Payment, insurance and ID texts: a masked form (the text itself is never kept, logged or sent in events). */
+  masked: string | null;
 }
 
 export interface QrClaimsView {
@@ -108,6 +115,16 @@ interface SignatureWork {
 }
 
 const NEGATIVE_TTL_MS = 5_000;
+const SCHEME_NAMES: Record<PaymentScheme, string> = { wechat: 'WeChat Pay', alipay: 'Alipay', unionpay: 'UnionPay' };
+/** What the desk should do with a code that is not a health code (the page shows the same in Chinese). */
+const KIND_MESSAGES: Record<QrKind, (scheme: PaymentScheme | null) => string> = {
+  ehc1: () => QR_RESULT_DESCRIPTIONS.NOT_EHC1,
+  'ehc-online': () => QR_RESULT_DESCRIPTIONS.LEGACY_ONLINE_ONLY,
+  insurance: () => 'A medical-insurance electronic voucher (医保电子凭证), not a health code: use it at the medical-insurance terminal or HIS insurance step.',
+  payment: (s) => `A ${s ? SCHEME_NAMES[s] : 'payment'} payment code, not a health code: use it only for payment (Yika does not keep it).`,
+  'id-number': () => 'A resident ID number, not a health code: find the patient by ID number, or ask for the health card.',
+  unknown: () => QR_RESULT_DESCRIPTIONS.NOT_EHC1,
+};
 const VALID_DYNAMIC = 'Valid dynamic health code.';
 const VALID_STATIC = 'Valid static health code.';
 const pad2 = (n: number): string => (n < 10 ? '0' + n : '' + n);
@@ -257,7 +274,7 @@ export class Verifier {
   /** Normalise → bounce → cache → charset → decode → version → trust list → header → claims. */
   private begin(rawText: string, options: VerifyOptions, nowMs: number): Pending {
     const norm = normaliseText(rawText);
-    if (!norm.ok) return { kind: 'result', result: this.fail(norm.code, null, nowMs) };
+    if (!norm.ok) return { kind: 'result', result: this.notEhc1(rawText, norm.code, nowMs) };
     const text = norm.text;
     if (options.terminal !== undefined && this.bounces.size) {
       const b = this.bounces.get(options.terminal + '\n' + text);
@@ -519,7 +536,21 @@ export class Verifier {
       warnings,
       cached,
       bounce: false,
+      kind: 'ehc1',
+      scheme: null,
+      masked: null,
     };
+  }
+
+  /** A text the EHC1 layer refused before decoding: says what kind of code it is, and what to do with it. */
+  private notEhc1(rawText: string, code: QrResultCode, nowMs: number): QrVerifyResult {
+    const c = code === 'TOO_LONG' ? { kind: 'unknown' as const, scheme: null } : classifyCode(rawText);
+    const message = code === 'NOT_EHC1' ? KIND_MESSAGES[c.kind](c.scheme) : undefined;
+    const r = this.fail(code, null, nowMs, message);
+    r.kind = c.kind;
+    r.scheme = c.scheme;
+    r.masked = SENSITIVE_KINDS.has(c.kind) ? maskCode(rawText) : null;
+    return r;
   }
 
   private fail(code: QrResultCode, v: Verdict | null, nowMs: number, message?: string, warnings: QrWarningCode[] = [], cached = false): QrVerifyResult {

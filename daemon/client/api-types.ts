@@ -191,6 +191,12 @@ export interface QrVerifyResult {
   warnings: string[];
   cached: boolean;
   bounce: boolean;
+  /** What kind of code the text is (QR.md §13). */
+  kind: 'ehc1' | 'ehc-online' | 'insurance' | 'payment' | 'id-number' | 'unknown';
+  /** Payment codes: the scheme. */
+  scheme: 'wechat' | 'alipay' | 'unionpay' | null;
+  /** Payment, insurance and ID texts: masked. */
+  masked: string | null;
   /** Set on results of a reader's scanner: GET /v1/qr/scans/:scanId gives the full result for two minutes. */
   scanId?: string;
 }

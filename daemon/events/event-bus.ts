@@ -2,7 +2,11 @@
 // resume from the last sequence number it saw and miss nothing recent.
 import type { DeliveredEvent, YikaEvent, YikaEventType } from './event-types.ts';
 
-export type EventListener = (event: DeliveredEvent) => void;
+/**
+ * `transient`: extra fields for this live delivery only (a scanned payment code for a subscriber that
+ * asked for it with the API token). Never kept in the history, so a resume never replays them.
+ */
+export type EventListener = (event: DeliveredEvent, transient?: Readonly<Record<string, unknown>>) => void;
 
 export interface Subscription {
   unsubscribe(): void;
@@ -15,14 +19,14 @@ export class EventBus {
 
   constructor(private readonly historySize = 1000) {}
 
-  publish(event: YikaEvent): DeliveredEvent {
+  publish(event: YikaEvent, transient?: Readonly<Record<string, unknown>>): DeliveredEvent {
     const delivered = { ...event, seq: ++this.seq, at: new Date().toISOString() } as DeliveredEvent;
     this.history.push(delivered);
     if (this.history.length > this.historySize) this.history.shift();
     for (const l of [...this.listeners]) {
       if (l.types && !l.types.has(delivered.type)) continue;
       try {
-        l.fn(delivered);
+        l.fn(delivered, transient);
       } catch {
         // A faulty subscriber must not stop delivery to the others; it is dropped.
         this.listeners.delete(l);

@@ -80,6 +80,8 @@ export class QrService {
   private total = 0;
   private readonly recent = new Map<string, RecentScan>();
   private scanSeq = 0;
+  /** Settles when the last scan's event is published (keeps qr.scanned in scan order). */
+  private publishTail: Promise<void> = Promise.resolve();
   private readonly events?: EventBus;
   private readonly metrics?: Metrics;
   private readonly log: QrServiceLogger;
@@ -172,10 +174,23 @@ export class QrService {
    * minutes, and publish `qr.scanned` with the result minus the card id.
    */
   async scanned(text: string, context: QrVerifyContext & { readerId: string }): Promise<QrVerifyResult & { scanId: string }> {
-    const result = await this.verify(text, context);
+    // Verifications run concurrently (a cold EHC1 code takes longer than a NOT_EHC1 text), but
+    // their qr.scanned events are published in scan order: each waits for the one scanned before it.
     const scanId = `${context.readerId}-${++this.scanSeq}`;
-    this.rememberScan(scanId, result);
-    this.events?.publish({ type: 'qr.scanned', readerId: context.readerId, result: { scanId, ...publicView(result) } });
+    const verifying = this.verify(text, context);
+    const previous = this.publishTail;
+    const published = (async () => {
+      const result = await verifying;
+      await previous;
+      this.rememberScan(scanId, result);
+      this.events?.publish({ type: 'qr.scanned', readerId: context.readerId, result: { scanId, ...publicView(result) } }, sensitiveText(result, text));
+      return result;
+    })();
+    this.publishTail = published.then(
+      () => undefined,
+      () => undefined,
+    );
+    const result = await published;
     return { ...result, scanId };
   }
 
@@ -244,6 +259,14 @@ function parseAnchor(hex: string): Sm2PublicKey {
   } catch (e) {
     throw new QrError('QR_KEY_INVALID', 'qr: a trust anchor is not an SM2 public key in hex (04‖x‖y)', undefined, { cause: e });
   }
+}
+
+/**
+ * The scanned text of a payment, insurance or ID code, handed to the event bus as a transient part of
+ * the event: never kept in its history, sent only to subscribers that asked with the API token.
+ */
+function sensitiveText(result: QrVerifyResult, text: string): { text: string } | undefined {
+  return result.masked !== null ? { text: text.trim() } : undefined;
 }
 
 /** A result without the card id: for events, logs and pages that need the outcome only. */

@@ -3,6 +3,7 @@
 // or not — is a 200 with { ok, code, … }; HTTP errors are for malformed requests and operator actions.
 import type { FastifyInstance } from 'fastify';
 import type { RouteModule } from '../../context.ts';
+import { PAYMENT_SCHEMES, QR_KINDS } from '../../../qr/code-kind.ts';
 import { QR_RESULT_CODES, QR_WARNING_CODES, QrError } from '../../../qr/result-codes.ts';
 import type { QrService } from '../../services/qr-service.ts';
 
@@ -10,7 +11,7 @@ const NULLABLE_STRING = { type: ['string', 'null'] } as const;
 
 export const QR_RESULT_SCHEMA = {
   type: 'object',
-  required: ['ok', 'code', 'message', 'type', 'key', 'kid', 'claims', 'issuedAt', 'expiresAt', 'bundleSeq', 'bundleAge', 'warnings', 'cached', 'bounce'],
+  required: ['ok', 'code', 'message', 'type', 'key', 'kid', 'claims', 'issuedAt', 'expiresAt', 'bundleSeq', 'bundleAge', 'warnings', 'cached', 'bounce', 'kind', 'scheme', 'masked'],
   properties: {
     ok: { type: 'boolean', description: 'true only for code VALID' },
     code: { type: 'string', enum: [...QR_RESULT_CODES] },
@@ -35,7 +36,11 @@ export const QR_RESULT_SCHEMA = {
     warnings: { type: 'array', items: { type: 'string', enum: [...QR_WARNING_CODES] } },
     cached: { type: 'boolean' },
     bounce: { type: 'boolean', description: 'A repeat of the same scan at the same terminal within seconds' },
+    kind: { type: 'string', enum: [...QR_KINDS], description: 'What kind of code the text is (QR.md §13), also when it is not a health code' },
+    scheme: { type: ['string', 'null'], enum: [...PAYMENT_SCHEMES, null], description: 'Payment codes: the scheme (wechat, alipay, unionpay)' },
+    masked: { ...NULLABLE_STRING, description: 'Payment, insurance and ID texts: masked (the text is never kept, logged or sent in events)' },
     scanId: { type: 'string' },
+    text: { type: 'string', description: 'Only in qr.scanned events to a subscriber that asked with reveal=codes and the API token: the scanned payment/insurance/ID text' },
   },
 } as const;
 

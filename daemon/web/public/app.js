@@ -321,6 +321,12 @@
     $('qr-mark').textContent = r.ok ? '✓' : kind === 'online' ? '⟳' : '✗';
     $('qr-verdict').textContent = t('qr.' + kind);
     $('qr-reason').textContent = I.qrMessage(r.code, r.message) + (r.ok ? '' : ' (' + r.code + ')');
+    // Not a health code: say what it is and what the desk does with it (a payment code shows masked only).
+    box.setAttribute('data-kind', r.kind || '');
+    if (r.kind && r.kind !== 'ehc1') {
+      var scheme = r.scheme ? t('qr.scheme.' + r.scheme) : '';
+      $('qr-reason').textContent = t('qr.kind.' + r.kind, { scheme: scheme }) + (r.masked ? ' ' + r.masked : '') + t('qr.sep') + t('qr.do.' + r.kind);
+    }
     var extra = $('qr-extra');
     extra.textContent = '';
     var parts = [];

@@ -59,6 +59,34 @@ describe('sample scan texts (TEST-ONLY demo issuer)', async () => {
     expect(new Set(bad.slice(0, 3).map((r) => r.code)).size).toBe(3);
   });
 
+  it('covers every code kind: each sample gets its own code, kind and scheme (legacy is LEGACY_ONLINE_ONLY)', async () => {
+    const { SAMPLE_KINDS } = await import('../../../firmware-sim/qr-scanner/sample-codes.ts');
+    const now = Math.floor(Date.now() / 1000);
+    const trust = new TrustStore({ anchors: [demoAnchorPublicKey()], now: () => now });
+    await trust.install(buildDemoTrustBundle(now));
+    const v = new Verifier({ trust, nowMs: () => now * 1000 });
+    const seen: Record<string, [string, string, string | null]> = {};
+    for (const k of SAMPLE_KINDS) {
+      const r = await v.verify(sampleScanText(k, now));
+      seen[k] = [r.code, r.kind, r.scheme];
+    }
+    expect(seen).toEqual({
+      ehc1: ['VALID', 'ehc1', null],
+      'ehc1-static': ['VALID', 'ehc1', null],
+      'ehc1-expired': ['EXPIRED', 'ehc1', null],
+      'ehc1-revoked': ['CARD_REVOKED', 'ehc1', null],
+      'ehc1-tampered': ['BAD_SIGNATURE', 'ehc1', null],
+      legacy: ['LEGACY_ONLINE_ONLY', 'ehc-online', null],
+      'legacy-dynamic': ['LEGACY_ONLINE_ONLY', 'ehc-online', null],
+      insurance: ['NOT_EHC1', 'insurance', null],
+      wechat: ['NOT_EHC1', 'payment', 'wechat'],
+      alipay: ['NOT_EHC1', 'payment', 'alipay'],
+      unionpay: ['NOT_EHC1', 'payment', 'unionpay'],
+      'id-number': ['NOT_EHC1', 'id-number', null],
+      garbage: ['NOT_EHC1', 'unknown', null],
+    });
+  });
+
   it('the sample command scans without echoing the payload', async () => {
     const { createSimulator } = await import('../../../firmware-sim/index.ts');
     const { parseCommandLine } = await import('../../../firmware-sim/control/sim-commands.ts');
