@@ -1,12 +1,10 @@
 // The three value encodings of WS 537 (shared/domain/health-card.md §3), to and from the string form the
-// hospital API uses: an → text (ASCII/GBK, right-padded 00), cn → digits (packed BCD, right-padded F),
+// hospital API uses: an → text (GB 18030 one- and two-byte codes = GBK, right-padded 00; gb18030-text.ts), cn → digits (packed BCD, right-padded F),
 // b → uppercase hex. A field whose bytes are all FF was never written and decodes to null.
 
-import iconv from 'iconv-lite';
 import { HealthCardError, ItemValueError } from './health-card-errors.ts';
 import type { ItemFormat } from './data-items.ts';
-
-const gbkDecoder = new TextDecoder('gbk', { fatal: true });
+import { decodeCardText, encodeCardText } from './gb18030-text.ts';
 
 function isUnwritten(bytes: Uint8Array): boolean {
   return bytes.length > 0 && bytes.every((b) => b === 0xff);
@@ -24,11 +22,7 @@ export function decodeAn(bytes: Uint8Array, itemNo?: number): string | null {
   if (isUnwritten(bytes)) return null;
   const end = bytes.indexOf(0x00);
   const text = end < 0 ? bytes : bytes.subarray(0, end);
-  try {
-    return gbkDecoder.decode(text);
-  } catch (cause) {
-    throw new HealthCardError('CARD_DATA_MALFORMED', `${label(itemNo)}: text is not valid GBK`, where(itemNo), { cause });
-  }
+  return decodeCardText(text, itemNo);
 }
 
 export function decodeCn(bytes: Uint8Array, itemNo?: number): string | null {
@@ -66,18 +60,8 @@ export function fromHex(hex: string, itemNo?: number): Uint8Array {
   return out;
 }
 
-/** GBK bytes of a text; throws ITEM_VALUE_NOT_GBK when a character has no GBK code (or is NUL). */
-export function encodeGbk(text: string, itemNo?: number): Uint8Array {
-  const bytes = new Uint8Array(iconv.encode(text, 'gbk'));
-  // iconv-lite silently substitutes '?' for unencodable characters: detect that by decoding back.
-  if (text.includes('\0') || iconv.decode(Buffer.from(bytes), 'gbk') !== text) {
-    throw new ItemValueError('ITEM_VALUE_NOT_GBK', `${label(itemNo)}: text has characters GBK cannot encode`, where(itemNo));
-  }
-  return bytes;
-}
-
 export function encodeAn(value: string, length: number, itemNo?: number): Uint8Array {
-  const bytes = encodeGbk(value, itemNo);
+  const bytes = encodeCardText(value, itemNo);
   if (bytes.length > length) {
     throw new ItemValueError('ITEM_VALUE_TOO_LONG', `${label(itemNo)}: ${bytes.length} bytes, at most ${length}`, { ...where(itemNo), length, max: length });
   }

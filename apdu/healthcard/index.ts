@@ -2,6 +2,7 @@
 export * from './file-map.ts';
 export * from './data-items.ts';
 export * from './codecs.ts';
+export * from './gb18030-text.ts';
 export * from './validation.ts';
 export * from './health-card-errors.ts';
 export * from './card-session.ts';

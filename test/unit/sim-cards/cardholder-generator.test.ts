@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeGbk } from '../../../apdu/healthcard/codecs.ts';
+import { encodeCardText } from '../../../apdu/healthcard/gb18030-text.ts';
 import { isCityCodeShape, isValidDate } from '../../../apdu/healthcard/validation.ts';
 import { createHealthCard } from '../../../firmware-sim/cards/index.ts';
 import {
@@ -45,7 +45,7 @@ describe('the synthetic cardholder generator', () => {
       const p = generateProfile(seed);
       const name = p.items[11] as string;
       expect(name.length).toBeGreaterThanOrEqual(2);
-      expect(encodeGbk(name).length).toBe(name.length * 2);
+      expect(encodeCardText(name).length).toBe(name.length * 2);
       expect(p.items[16]).toMatch(/^1[3-9]\d{9}$/);
       for (const tag of [6, 7, 14]) expect(isValidDate(p.items[tag] as string), `item ${tag}`).toBe(true);
       const dates = (p.immunisations ?? []).map((i) => i[61] as string);
