@@ -60,7 +60,7 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
   }
   const e = (err ?? {}) as FastifyLikeError;
   if (Array.isArray(e.validation)) {
-    const issues = e.validation.slice(0, 10).map((v) => `${e.validationContext ?? 'request'}${v.instancePath ?? ''} ${v.message ?? 'is invalid'}`.trim());
+    const issues = e.validation.slice(0, 10).map((v) => `${e.validationContext ?? 'request'}${v.instancePath ?? ''} ${validationMessage(v)}`.trim());
     return {
       status: 400,
       body: { error: { code: ApiErrorCode.BAD_REQUEST, message: `Invalid request: ${issues[0]}`, details: { issues } } },
@@ -75,6 +75,13 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
     return { status: 400, body: { error: { code: ApiErrorCode.BAD_REQUEST, message: 'The request is malformed.' } } };
   }
   return { status: 500, body: { error: { code: ApiErrorCode.INTERNAL, message: 'Internal error in the daemon; see its log.' } } };
+}
+
+/** ajv's message, naming the key for an unknown property (keys are the client's own field names, never values). */
+function validationMessage(v: NonNullable<FastifyLikeError['validation']>[number]): string {
+  const key = v.params?.additionalProperty;
+  if (v.keyword === 'additionalProperties' && typeof key === 'string') return `has an unknown key "${key.slice(0, 40)}"`;
+  return v.message ?? 'is invalid';
 }
 
 function fastifyMessage(code: keyof typeof ApiErrorCode): string {

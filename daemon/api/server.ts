@@ -42,6 +42,10 @@ export async function buildServer(ctx: ServerContext, options: ApiConfigInput = 
     },
     return503OnClosing: true,
     forceCloseConnections: true,
+    // Fastify's default removeAdditional drops unknown keys silently: a write with a misplaced or
+    // misspelt key would answer 200 with nothing written. Unknown keys are a 400 instead (every body
+    // and query schema says additionalProperties: false).
+    ajv: { customOptions: { removeAdditional: false } },
     frameworkErrors: (err, _request, reply) => void reply.code((err.statusCode ?? 400) as never).send({ error: { code: ApiErrorCode.BAD_REQUEST, message: `Malformed request URL (${err.code}): bad percent-encoding or a path segment too long` } } as never),
   });
 

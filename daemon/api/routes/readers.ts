@@ -278,6 +278,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
           description: 'format=text: the diffable lines; format=replay&slot=1: one slot as a transcript for apdu/ReplayChannel (a test fixture).',
           querystring: {
             type: 'object',
+            additionalProperties: false,
             properties: {
               format: { enum: ['json', 'text', 'replay'] },
               timing: { type: 'boolean' },
