@@ -63,7 +63,7 @@ export function fromHex(hex: string, itemNo?: number): Uint8Array {
 export function encodeAn(value: string, length: number, itemNo?: number): Uint8Array {
   const bytes = encodeCardText(value, itemNo);
   if (bytes.length > length) {
-    throw new ItemValueError('ITEM_VALUE_TOO_LONG', `${label(itemNo)}: ${bytes.length} bytes, at most ${length}`, { ...where(itemNo), length, max: length });
+    throw new ItemValueError('ITEM_VALUE_TOO_LONG', `${label(itemNo)}: ${bytes.length} bytes, at most ${length}`, { ...where(itemNo), length: bytes.length, max: length });
   }
   const out = new Uint8Array(length);
   out.set(bytes);
@@ -75,7 +75,7 @@ export function encodeCn(value: string, length: number, itemNo?: number): Uint8A
     throw new ItemValueError('ITEM_VALUE_BAD_DIGIT', `${label(itemNo)}: only digits 0–9 are allowed`, where(itemNo));
   }
   if (value.length > 2 * length) {
-    throw new ItemValueError('ITEM_VALUE_TOO_LONG', `${label(itemNo)}: ${value.length} digits, at most ${2 * length}`, { ...where(itemNo), max: 2 * length });
+    throw new ItemValueError('ITEM_VALUE_TOO_LONG', `${label(itemNo)}: ${value.length} digits, at most ${2 * length}`, { ...where(itemNo), length: value.length, max: 2 * length });
   }
   const out = new Uint8Array(length).fill(0xff);
   for (let i = 0; i < value.length; i++) {
@@ -89,7 +89,7 @@ export function encodeCn(value: string, length: number, itemNo?: number): Uint8A
 export function encodeB(value: string, length: number, itemNo?: number): Uint8Array {
   const bytes = fromHex(value, itemNo);
   if (bytes.length > length) {
-    throw new ItemValueError('ITEM_VALUE_TOO_LONG', `${label(itemNo)}: ${bytes.length} bytes, at most ${length}`, { ...where(itemNo), max: length });
+    throw new ItemValueError('ITEM_VALUE_TOO_LONG', `${label(itemNo)}: ${bytes.length} bytes, at most ${length}`, { ...where(itemNo), length: bytes.length, max: length });
   }
   if (bytes.length !== length) {
     throw new ItemValueError('ITEM_VALUE_BAD_LENGTH', `${label(itemNo)}: ${bytes.length} bytes, exactly ${length} needed`, { ...where(itemNo), length });

@@ -13,6 +13,14 @@ import {
 export type ItemFormat = 'an' | 'cn' | 'b';
 
 /**
+ * What a value must be beyond its encoding, checked by the writer before any APDU
+ * (health-card-writer.ts checkItemValue): 'text' GBK text without control characters; 'phone' digits
+ * with an optional leading + and single - or space separators; 'digits' (cn); 'date' YYYYMMDD;
+ * 'dateTime' YYYYMMDDhhmmss; 'hex' (b); and the code tables 'sex', 'ethnicity', 'idNumber', 'cityCode'.
+ */
+export type ValueType = 'text' | 'phone' | 'digits' | 'date' | 'dateTime' | 'hex' | 'sex' | 'ethnicity' | 'idNumber' | 'cityCode';
+
+/**
  * Where an item lives. TLV items name their file; record-based raw items name a "file group":
  * 'DF02/EF07' (each allergy record), 'DF02/EF08' (each immunisation record), 'DF03/EF05' / 'DF03/EF06'
  * (each index record), 'DF03/EE' (each of EE01–EE03), 'DF03/ED' (each of ED01–ED05).
@@ -26,6 +34,8 @@ export interface DataItem {
   nameZh: string;
   file: ItemFile;
   format: ItemFormat;
+  /** What the value must be (checked before writing). */
+  valueType: ValueType;
   /** Value length in bytes. */
   length: number;
   /** TLV items: the tag (= itemNo). */
@@ -429,11 +439,27 @@ export const FIRST_INPATIENT_ITEM = 64;
 export const FIRST_OUTPATIENT_ITEM = 213;
 export const LAST_ITEM = 384;
 
+/** Code-table items by number; every other item's type follows from its format, name and length. */
+const CODED_ITEMS: Readonly<Record<number, ValueType>> = { 0x08: 'idNumber', 0x0c: 'sex', 0x0d: 'ethnicity', 0x0f: 'idNumber', 0x39: 'cityCode' };
+
+function valueTypeOf(itemNo: number, field: string, format: ItemFormat, length: number): ValueType {
+  const coded = CODED_ITEMS[itemNo];
+  if (coded) return coded;
+  if (format === 'b') return 'hex';
+  if (format === 'cn') {
+    if (length === 4 && /Date$/.test(field)) return 'date';
+    if (length === 7 && /DateTime$/.test(field)) return 'dateTime';
+    return 'digits';
+  }
+  return /phone\d?$/i.test(field) ? 'phone' : 'text';
+}
+
 function buildCatalogue(): DataItem[] {
-  const items: DataItem[] = TLV_ITEMS.map(([itemNo, field, nameZh, file, format]) => ({
+  type Row = Omit<DataItem, 'valueType'>;
+  const rows: Row[] = TLV_ITEMS.map(([itemNo, field, nameZh, file, format]) => ({
     itemNo, field, nameZh, file, format, length: TLV_ITEM_LENGTHS[itemNo], tag: itemNo,
   }));
-  items.push(
+  rows.push(
     { itemNo: 58, field: 'allergySubstance', nameZh: '过敏物质名称', file: 'DF02/EF07', format: 'an', length: 20, offset: 0 },
     { itemNo: 59, field: 'allergyReaction', nameZh: '过敏反应', file: 'DF02/EF07', format: 'an', length: 100, offset: 20 },
     { itemNo: 60, field: 'vaccineName', nameZh: '免疫接种名称', file: 'DF02/EF08', format: 'an', length: 20, offset: 0 },
@@ -444,13 +470,13 @@ function buildCatalogue(): DataItem[] {
   const addLayout = (layout: readonly LayoutRow[], file: ItemFile, first: number): void => {
     let offset = 0;
     layout.forEach(([field, nameZh, format, length], i) => {
-      items.push({ itemNo: first + i, field, nameZh, file, format, length, offset });
+      rows.push({ itemNo: first + i, field, nameZh, file, format, length, offset });
       offset += length;
     });
   };
   addLayout(INPATIENT_LAYOUT, 'DF03/EE', FIRST_INPATIENT_ITEM);
   addLayout(OUTPATIENT_LAYOUT, 'DF03/ED', FIRST_OUTPATIENT_ITEM);
-  return items;
+  return rows.map((r) => ({ ...r, valueType: valueTypeOf(r.itemNo, r.field, r.format, r.length) }));
 }
 
 /** Every data item 1–384, ordered by item number. */

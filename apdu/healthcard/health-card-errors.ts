@@ -10,6 +10,7 @@ export const HealthCardErrorCode = defineErrorCodes('healthcard', {
   ITEM_VALUE_BAD_DIGIT: { kind: 'bad_request', description: 'A numeric (cn) value contains something other than the digits 0–9.' },
   ITEM_VALUE_BAD_HEX: { kind: 'bad_request', description: 'A binary (b) value is not an even-length hexadecimal string.' },
   ITEM_VALUE_NOT_GBK: { kind: 'bad_request', description: 'A text (an) value contains a character without a GBK (one- or two-byte GB 18030) code, a private-use code point or NUL; details.codePoint names it (e.g. U+20000) and details.index its position. See docs/HEALTHCARD-SECURITY.md.' },
+  PHOTO_NOT_JPEG: { kind: 'bad_request', description: 'The photo is not a JPEG file (it must start with the SOI marker FF D8 FF and end with EOI FF D9); nothing was written.' },
   ITEM_VALUE_INVALID: { kind: 'bad_request', description: 'A value fails its code table or check (sex, date, ID check digit, city code …).' },
   UNKNOWN_ITEM: { kind: 'bad_request', description: 'No such data item number (valid: 1–384) or file.' },
   CARD_DATA_MALFORMED: { kind: 'unprocessable', description: 'The card returned data that does not decode (bad BCD, bad GBK, wrong TLV tag or length).' },

@@ -25,7 +25,7 @@ import {
 } from './file-map.ts';
 import { HealthCardError, ItemValueError } from './health-card-errors.ts';
 import { CardSession, type CardSessionOptions, type LinkStats, type RunProgress } from './card-session.ts';
-import { isCityCodeShape, isValidDate, isValidDateTime, isValidIdNumber, isValidSexCode } from './validation.ts';
+import { isCityCodeShape, isJpeg, isPlainText, isValidDate, isValidDateTime, isValidIdNumber, isValidPhone, isValidSexCode } from './validation.ts';
 
 export interface VisitWrite {
   /** Slot 1–3 (EE01–EE03) or 1–5 (ED01–ED05). */
@@ -119,20 +119,22 @@ export interface WriteResult {
 
 export type HealthCardWriterOptions = CardSessionOptions;
 
-/** Code-table and shape checks beyond the encoding (returns a reason, or undefined when fine). */
+/** The check of each value type beyond the encoding (returns a reason, or undefined when fine). */
 export function checkItemValue(item: DataItem, value: string): string | undefined {
-  switch (item.itemNo) {
-    case 0x0c: return isValidSexCode(value) ? undefined : 'sex must be a GB/T 2261.1 code (00, 01, 02, 09)';
-    case 0x08: case 0x0f: return isValidIdNumber(value) ? undefined : 'not a valid GB 11643 ID number (check digit, date, division code)';
-    case 0x39: return isCityCodeShape(value) ? undefined : 'city code must be a 6-digit GB/T 2260 code';
-    case 0x0d: {
+  switch (item.valueType) {
+    case 'sex': return isValidSexCode(value) ? undefined : 'sex must be a GB/T 2261.1 code (00, 01, 02, 09)';
+    case 'idNumber': return isValidIdNumber(value) ? undefined : 'not a valid GB 11643 ID number (check digit, date, division code)';
+    case 'cityCode': return isCityCodeShape(value) ? undefined : 'city code must be a 6-digit GB/T 2260 code';
+    case 'ethnicity': {
       const n = Number(value);
       return /^\d{2}$/.test(value) && ((n >= 1 && n <= 56) || n === 97 || n === 98) ? undefined : 'ethnicity must be a GB 3304 code (01–56, 97, 98)';
     }
+    case 'date': return isValidDate(value) ? undefined : 'not a valid date YYYYMMDD';
+    case 'dateTime': return isValidDateTime(value) ? undefined : 'not a valid date-time YYYYMMDDhhmmss';
+    case 'phone': return isValidPhone(value) ? undefined : 'a phone number holds digits, an optional leading + and - or space separators only';
+    case 'text': return isPlainText(value) ? undefined : 'text must not contain control characters';
+    case 'digits': case 'hex': return undefined; // the encoding already refuses anything else
   }
-  if (item.format === 'cn' && item.length === 4 && /Date$/.test(item.field)) return isValidDate(value) ? undefined : 'not a valid date YYYYMMDD';
-  if (item.format === 'cn' && item.length === 7 && /DateTime$/.test(item.field)) return isValidDateTime(value) ? undefined : 'not a valid date-time YYYYMMDDhhmmss';
-  return undefined;
 }
 
 /** Encodes and checks one value; throws ItemValueError naming the item. */
@@ -287,8 +289,9 @@ export class HealthCardWriter {
       const ef = elementaryFile('DDF1/EF07');
       const photo = request.photo;
       if (photo && (photo.length === 0 || photo.length + 2 > PHOTO_FILE_SIZE)) {
-        throw new ItemValueError('ITEM_VALUE_TOO_LONG', `photo of ${photo.length} bytes, 1–${PHOTO_FILE_SIZE - 2} allowed`, { max: PHOTO_FILE_SIZE - 2 });
+        throw new ItemValueError('ITEM_VALUE_TOO_LONG', `photo of ${photo.length} bytes, 1–${PHOTO_FILE_SIZE - 2} allowed`, { length: photo.length, max: PHOTO_FILE_SIZE - 2 });
       }
+      if (photo && !isJpeg(photo)) throw new ItemValueError('PHOTO_NOT_JPEG', 'the photo is not a JPEG file (it must start with FF D8 FF and end with FF D9)', { length: photo.length });
       const unit: WriteUnit = { kind: 'photo', file: ef.id, items: [] };
       // Journaled by the length prefix: FF FF (no photo) first, then the body, then the length. A write
       // cut short reads back as the old photo (nothing reached the card), no photo, or the new photo.

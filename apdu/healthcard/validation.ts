@@ -58,3 +58,22 @@ export const SEX_CODES: Readonly<Record<string, string>> = { '00': 'unknown', '0
 export function isValidSexCode(hex: string): boolean {
   return Object.hasOwn(SEX_CODES, hex.toUpperCase());
 }
+
+/** A phone number as the card stores it: digits, an optional leading +, single - or space separators. */
+export function isValidPhone(s: string): boolean {
+  return /^\+?[0-9]+(?:[- ][0-9]+)*$/.test(s);
+}
+
+/** Text for an `an` item: no control characters (C0, DEL, C1), which no card field holds. */
+export function isPlainText(s: string): boolean {
+  return !/[\u0000-\u001f\u007f-\u009f]/.test(s);
+}
+
+/**
+ * A JPEG file: starts with the SOI marker and a segment marker (FF D8 FF) and ends with EOI (FF D9).
+ * The card's photo file holds a JPEG; anything else would be shown as a broken picture by every reader.
+ */
+export function isJpeg(bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  return n >= 5 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff && bytes[n - 2] === 0xff && bytes[n - 1] === 0xd9;
+}

@@ -25,7 +25,7 @@ export function scrubValue(value: unknown, sensitive: ReadonlySet<string> = SENS
   if (depth > 6) return '[…]';
   if (value instanceof Uint8Array) return `[${value.length} bytes]`;
   if (Array.isArray(value)) return value.slice(0, 100).map((v) => scrubValue(v, sensitive, depth + 1));
-  if (value instanceof Error) return value;
+  if (value instanceof Error) return scrubError(value, sensitive, depth);
   const out: Record<string, unknown> = {};
   let n = 0;
   for (const k in value) {
@@ -33,5 +33,23 @@ export function scrubValue(value: unknown, sensitive: ReadonlySet<string> = SENS
     if (n++ >= 200) break;
     out[k] = sensitive.has(k) ? REDACTED : scrubValue((value as Record<string, unknown>)[k], sensitive, depth + 1);
   }
+  return out;
+}
+
+/**
+ * An Error as a plain object: name, message and stack scrubbed, its own properties (code, details …)
+ * scrubbed and redacted by key like any object, and its cause the same way. Never the Error itself:
+ * a logger would print its message and properties as they are.
+ */
+function scrubError(e: Error, sensitive: ReadonlySet<string>, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { type: e.name, message: scrubText(e.message) };
+  if (e.stack) out.stack = scrubText(e.stack);
+  let n = 0;
+  for (const k of Object.keys(e)) {
+    if (n++ >= 200) break;
+    if (k === 'message' || k === 'stack') continue;
+    out[k] = sensitive.has(k) ? REDACTED : scrubValue((e as unknown as Record<string, unknown>)[k], sensitive, depth + 1);
+  }
+  if (e.cause !== undefined && !('cause' in out)) out.cause = scrubValue(e.cause, sensitive, depth + 1);
   return out;
 }

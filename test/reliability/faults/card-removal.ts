@@ -14,6 +14,7 @@ import { Tally, scaled, type BlockOptions, type BlockResult } from '../kit/outco
 import { rng } from '../kit/rng.ts';
 import { generateProfile } from '../../../firmware-sim/personalisation/index.ts';
 import { FULL_READ, cardApdus, classifyRead, freshCard, reinsert } from './card-harness.ts';
+import { jpegOf } from '../../support/jpeg.ts';
 
 const WHEN = ['before', 'during', 'after'] as const;
 
@@ -121,7 +122,7 @@ function itemsScenario(seed: number): WriteScenario {
 /** A new photo (1–2.4 KB) over the card's: written in 0x80 chunks behind its length prefix. */
 function photoScenario(seed: number): WriteScenario {
   const r = rng(seed + 1);
-  const photo = Buffer.from(r.bytes(1000 + r.int(1400))).toString('base64');
+  const photo = Buffer.from(jpegOf(r.bytes(1000 + r.int(1400)))).toString('base64');
   const photoOf = (read: any) => read.files['DDF1/EF07'].base64 as string | null;
   return {
     name: 'photo',

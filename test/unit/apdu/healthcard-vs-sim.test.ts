@@ -48,6 +48,7 @@ describe('HealthCardReader against the simulated card', () => {
 import { HealthCardWriter } from '../../../apdu/healthcard/health-card-writer.ts';
 import { itemsOfFile } from '../../../apdu/healthcard/data-items.ts';
 import { idCheckCharacter } from '../../../apdu/healthcard/validation.ts';
+import { jpegOf } from '../../support/jpeg.ts';
 
 function sampleVisit(group: 'DF03/EE' | 'DF03/ED'): Record<number, string | null> {
   const v: Record<number, string | null> = {};
@@ -67,7 +68,7 @@ describe('HealthCardWriter against the simulated card', () => {
     const writer = new HealthCardWriter(simChannel(card, 1, true), { atr, authorizer });
     const id17 = '11010119900307123';
     const id = id17 + idCheckCharacter(id17);
-    const photo = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff);
+    const photo = jpegOf(Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff));
     const ee = sampleVisit('DF03/EE');
     const ed = sampleVisit('DF03/ED');
     const result = await writer.write({

@@ -20,6 +20,7 @@ import { HealthCardWriter, type HealthCardWrite, type PartialWriteDetails, type 
 import { SamAuthorizer } from '../../../apdu/healthcard/sam-authorizer.ts';
 import type { FileId } from '../../../apdu/healthcard/file-map.ts';
 import type { ItemValues } from '../../../apdu/healthcard/data-items.ts';
+import { jpegOf } from '../../support/jpeg.ts';
 
 type When = 'before' | 'during' | 'after';
 const WHEN: When[] = ['before', 'during', 'after'];
@@ -132,7 +133,7 @@ const SEED = 23;
 const profile = profileWithVisits(SEED);
 const ED_NEW = newVisit('out', SEED);
 const EE_NEW = newVisit('in', SEED);
-const PHOTO = Uint8Array.from({ length: 1500 }, (_, i) => (i * 13 + 7) & 0xff);
+const PHOTO = jpegOf(Uint8Array.from({ length: 1500 }, (_, i) => (i * 13 + 7) & 0xff));
 
 describe('visit writes are journaled by the DF03 index flag', () => {
   it('clears the flag, writes the data, sets the flag valid last (APDU order)', async () => {

@@ -260,6 +260,7 @@ describe('health-card write: every item reported written, uncertain or not writt
 import { HealthCardWriter } from '../../../apdu/healthcard/health-card-writer.ts';
 import { SamAuthorizer } from '../../../apdu/healthcard/sam-authorizer.ts';
 import type { CardChannel } from '../../../apdu/card-channel.ts';
+import { jpegOf } from '../../support/jpeg.ts';
 
 describe('health-card write: partly written units and status words that say the card changed', () => {
   const seed = 43;
@@ -281,7 +282,7 @@ describe('health-card write: partly written units and status words that say the 
   }
 
   it('a photo whose first chunks were acknowledged before the card left is uncertain (partly-written)', async () => {
-    const photo = Uint8Array.from({ length: 1000 }, (_, i) => i & 0xff);
+    const photo = jpegOf(Uint8Array.from({ length: 1000 }, (_, i) => i & 0xff));
     const twin = await unbatched({ photo });
     await twin.run();
     // The length prefix set to FF FF, 8 chunks of body (offset 2 up to 1002), the length last.
