@@ -14,7 +14,7 @@ export type ItemFormat = 'an' | 'cn' | 'b';
 
 /**
  * What a value must be beyond its encoding, checked by the writer before any APDU
- * (health-card-writer.ts checkItemValue): 'text' GBK text without control characters; 'phone' digits
+ * (health-card-writer.ts checkItemValue): 'text' whatever the card text codec accepts; 'phone' digits
  * with an optional leading + and single - or space separators; 'digits' (cn); 'date' YYYYMMDD;
  * 'dateTime' YYYYMMDDhhmmss; 'hex' (b); and the code tables 'sex', 'ethnicity', 'idNumber', 'cityCode'.
  */

@@ -25,7 +25,7 @@ import {
 } from './file-map.ts';
 import { HealthCardError, ItemValueError } from './health-card-errors.ts';
 import { CardSession, type CardSessionOptions, type LinkStats, type RunProgress } from './card-session.ts';
-import { isCityCodeShape, isJpeg, isPlainText, isValidDate, isValidDateTime, isValidIdNumber, isValidPhone, isValidSexCode } from './validation.ts';
+import { isCityCodeShape, isJpeg, isValidDate, isValidDateTime, isValidIdNumber, isValidPhone, isValidSexCode } from './validation.ts';
 
 export interface VisitWrite {
   /** Slot 1–3 (EE01–EE03) or 1–5 (ED01–ED05). */
@@ -132,8 +132,7 @@ export function checkItemValue(item: DataItem, value: string): string | undefine
     case 'date': return isValidDate(value) ? undefined : 'not a valid date YYYYMMDD';
     case 'dateTime': return isValidDateTime(value) ? undefined : 'not a valid date-time YYYYMMDDhhmmss';
     case 'phone': return isValidPhone(value) ? undefined : 'a phone number holds digits, an optional leading + and - or space separators only';
-    case 'text': return isPlainText(value) ? undefined : 'text must not contain control characters';
-    case 'digits': case 'hex': return undefined; // the encoding already refuses anything else
+    case 'text': case 'digits': case 'hex': return undefined; // the codec (gb18030-text.ts, BCD, hex) is the check
   }
 }
 

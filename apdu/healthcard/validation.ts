@@ -64,11 +64,6 @@ export function isValidPhone(s: string): boolean {
   return /^\+?[0-9]+(?:[- ][0-9]+)*$/.test(s);
 }
 
-/** Text for an `an` item: no control characters (C0, DEL, C1), which no card field holds. */
-export function isPlainText(s: string): boolean {
-  return !/[\u0000-\u001f\u007f-\u009f]/.test(s);
-}
-
 /**
  * A JPEG file: starts with the SOI marker and a segment marker (FF D8 FF) and ends with EOI (FF D9).
  * The card's photo file holds a JPEG; anything else would be shown as a broken picture by every reader.
