@@ -25,8 +25,9 @@ import { ReaderRegistry } from './readers/reader-registry.ts';
 import { HealthCardService } from './services/health-card-service.ts';
 import { QrService } from './services/qr-service.ts';
 import { qrRoutes } from './api/routes/qr.ts';
+import { VERSION } from './version.ts';
 
-export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export { VERSION };
 
 export interface AppOptions {
   config: YikaConfig;

@@ -4,9 +4,8 @@
 // go to the workers so that every core verifies and the main thread keeps serving HTTP and the cache.
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export interface VerifyPoolOptions {
@@ -25,13 +24,14 @@ interface Slot {
 }
 
 /**
- * Workers run TypeScript: `--import tsx` does not reach a worker's entry on Node 20, so a tiny eval'd
- * bootstrap registers tsx's loader in the worker and then imports the worker module. Under a plain
- * JavaScript build (dist/) the compiled .js worker is loaded directly.
+ * The compiled build (dist/, what is installed) loads the compiled worker directly: no tsx in
+ * production. Only when this module itself runs as TypeScript (development, tests: the sources
+ * through tsx) does the worker need tsx too: `--import tsx` does not reach a worker's entry on Node 20,
+ * so a tiny eval'd bootstrap registers tsx's loader in the worker and then imports the worker module.
  */
 function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./verify-worker.js', import.meta.url));
   const url = new URL('./verify-worker.ts', import.meta.url);
-  if (!existsSync(fileURLToPath(url))) return new Worker(new URL('./verify-worker.js', import.meta.url));
   const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
   const api = pathToFileURL(join(tsxDir, 'dist/esm/api/index.mjs')).href; // the ESM entry of 'tsx/esm/api'
   const src = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`;

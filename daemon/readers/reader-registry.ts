@@ -95,8 +95,19 @@ export class ReaderRegistry implements DeviceSink {
     this.options.events.publish({ type: 'reader.attached', readerId: r.id, name: device.name });
     this.options.events.publish({ type: 'reader.health', readerId: r.id, health: 'ok' });
     this.updateGauge();
+    this.refreshStatus(r, device, 0);
+  }
+
+  /**
+   * The first slot status after attach. A query that times out (a reader or a machine busy at that
+   * moment) is retried with backoff while the same device stays attached; otherwise its slots would
+   * read "absent" until the next card event.
+   */
+  private refreshStatus(r: Reader, device: ReaderDevice, attempt: number): void {
     r.refreshStatus().catch((e: unknown) => {
-      this.options.log?.warn({ readerId: r.id, code: (e as { code?: string }).code }, 'reader status query failed');
+      const retry = attempt < 4 && r.online && r.currentDevice === device;
+      this.options.log?.warn({ readerId: r.id, code: (e as { code?: string }).code, retry }, 'reader status query failed');
+      if (retry) setTimeout(() => this.refreshStatus(r, device, attempt + 1), 250 * 2 ** attempt).unref();
     });
   }
 

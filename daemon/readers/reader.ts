@@ -93,6 +93,11 @@ export class Reader {
     this.attach(device);
   }
 
+  /** The device this reader is attached to now (undefined while offline). */
+  get currentDevice(): ReaderDevice | undefined {
+    return this.device;
+  }
+
   get online(): boolean {
     return this.device !== undefined;
   }
