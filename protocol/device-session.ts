@@ -31,7 +31,8 @@ import {
 import { PROTOCOL_VERSION, type DeviceErrorName, type DeviceEvent, type DeviceHello, type ReaderOperations } from './operations.ts';
 import { BadMessageError } from './protocol-errors.ts';
 import { DeviceHandshake, type DeviceSecureConfig } from './secure/device-handshake.ts';
-import type { SecureRecordLayer } from './secure/record-layer.ts';
+import { worstCaseAnswer, BATCH_ANSWER_OVERHEAD, PER_RESPONSE_OVERHEAD } from './answer-size.ts';
+import { RECORD_OVERHEAD, type SecureRecordLayer } from './secure/record-layer.ts';
 import { DEFAULT_HOST_MAX_FRAME, PENDING_NOTICE_MS } from './timing.ts';
 
 export interface DeviceSessionOptions {
@@ -52,6 +53,15 @@ export interface DeviceSessionOptions {
    * broken device, for testing the conformance suite only. Default 'answer' (PROTOCOL.md).
    */
   repeats?: 'answer' | 'execute';
+  /** Announce and execute the diagnostic `diagHold` operation (PROTOCOL.md 1.2 §6). Default false. */
+  diagnostics?: boolean;
+  /**
+   * Broken-device switches for testing the conformance suite only (each breaks one 1.2 rule):
+   * 'hello-id-in-window' keeps the hello's id as the newest id (D1), 'answer-plaintext-inside' answers
+   * a plaintext request inside the channel with NOT_READY (D8), 'batch-then-too-large' runs a batch
+   * and then refuses its oversize answer (D3).
+   */
+  quirks?: ReadonlyArray<'hello-id-in-window' | 'answer-plaintext-inside' | 'batch-then-too-large'>;
 }
 
 export interface DeviceSessionCounters extends FrameChannelCounters {
@@ -194,7 +204,11 @@ export class DeviceSession {
     try {
       request = decodeRequest(bytes);
     } catch (e) {
-      if (this.channel.secure && !sealed) this.tearDownChannel();
+      if (this.channel.secure && !sealed) {
+        // Plaintext inside the channel: the teardown's id-0 error is the only answer (PROTOCOL.md 10.3, D8).
+        this.tearDownChannel();
+        return;
+      }
       this.stats.badRequests++;
       const id = e instanceof BadMessageError && typeof e.details?.id === 'number' ? e.details.id : 0;
       this.sendError(id, e instanceof UnknownOperationError ? 'UNKNOWN_OPERATION' : 'BAD_REQUEST', e instanceof BadMessageError ? e.message : undefined);
@@ -208,11 +222,21 @@ export class DeviceSession {
         this.stats.repeatsAnswered++;
         this.safeSend(this.scFinishAnswer.bytes, true);
         return;
+      } else if (request.op === 'hello') {
+        // A restarted host: the channel is gone and the hello is handled as usual.
+        this.tearDownChannel(false);
       } else {
-        // A plaintext request inside the channel: only a new hello (a restarted host) is legitimate.
-        // Either way the channel is gone; the request is then handled under the plaintext rules.
-        this.tearDownChannel(request.op !== 'hello');
+        // A plaintext request inside the channel: torn down, not executed, and no answer of its own —
+        // the teardown's id-0 error is the only one (PROTOCOL.md 10.3, D8).
+        this.tearDownChannel(true);
+        if (!this.options.quirks?.includes('answer-plaintext-inside')) return;
       }
+    }
+    // An operation this device does not implement is a decode error: it comes before every state error (4.1).
+    if (((request.op === 'scOpen' || request.op === 'scFinish') && !this.options.secure) || (request.op === 'diagHold' && !this.options.diagnostics)) {
+      this.stats.badRequests++;
+      this.sendError(request.id, 'UNKNOWN_OPERATION', `${request.op}: not implemented by this device`);
+      return;
     }
     this.stats.requests++;
     // Exactly once: a repeated id is never executed again (hello excepted: it restarts the connection).
@@ -311,6 +335,11 @@ export class DeviceSession {
 
   private async execute(req: RequestMessage, raw: Uint8Array): Promise<void> {
     try {
+      // During the handshake only scFinish, ping and hello are allowed; anything else abandons it (10.2, D4).
+      if (this.handshake?.inProgress && req.op !== 'scFinish' && req.op !== 'ping' && req.op !== 'hello') {
+        this.handshake.abandon();
+        throw new DeviceError('SECURE_CHANNEL_FAILED', `${req.op} during the handshake: the handshake is abandoned`);
+      }
       switch (req.op) {
         case 'hello':
           return await this.onHello(req.id, req.args[0], raw);
@@ -349,9 +378,22 @@ export class DeviceSession {
         case 'setParams':
           return this.sendResult(req.id, req.op, await h.setParams(...req.args));
         case 'transmit':
+          this.checkAnswerFits(64 + worstCaseAnswer(req.args[1]));
           return this.sendResult(req.id, req.op, await h.transmit(...req.args));
-        case 'transmitBatch':
+        case 'transmitBatch': {
+          // The worst-case answer must fit before anything runs: no card state changes for an answer
+          // the host could not receive (PROTOCOL.md 1.2 §6, D3). BATCH_TOO_LONG comes first (the handler).
+          const commands = req.args[1];
+          let worst = BATCH_ANSWER_OVERHEAD;
+          for (const c of commands) worst += worstCaseAnswer(c.apdu) + PER_RESPONSE_OVERHEAD;
+          if (!this.options.quirks?.includes('batch-then-too-large') && (this.hello?.maxBatch ?? Infinity) >= commands.length) this.checkAnswerFits(worst);
           return this.sendResult(req.id, req.op, await h.transmitBatch(...req.args));
+        }
+        case 'diagHold': {
+          const started = performance.now();
+          await new Promise((r) => setTimeout(r, req.args[0]));
+          return this.sendResult(req.id, req.op, { heldMs: Math.round(performance.now() - started) });
+        }
         case 'ping':
           await h.ping();
           // nextEvent lets the host notice events lost at the end of a burst (no later event shows the gap).
@@ -381,8 +423,9 @@ export class DeviceSession {
     this.handshake = undefined;
     this.scFinishAnswer = undefined;
     this.reportedTeardown = false;
-    // A new connection: request ids start over after this one, and events count from 0 again.
-    this.resetWindow(id);
+    // A new connection: the window is empty and the hello's own id is not part of it, so the next
+    // request is new whatever its id (PROTOCOL.md 1.2, D1); events count from 0 again.
+    this.resetWindow(this.options.quirks?.includes('hello-id-in-window') ? id : undefined);
     const version = request.versions.find((v) => this.versions.includes(v));
     if (version === undefined) throw new DeviceError('UNSUPPORTED_VERSION', `this device speaks protocol version ${this.versions.join(', ')}`);
     if (request.maxFrame < MIN_MAX_FRAME) throw new DeviceError('BAD_REQUEST', `maxFrame must be at least ${MIN_MAX_FRAME}`);
@@ -395,6 +438,8 @@ export class DeviceSession {
       secureChannel: secure ? (secure.require ? 'required' : 'supported') : 'none',
       maxInFlight: this.maxInFlight,
     };
+    if (this.options.diagnostics) hello.diagnostics = true;
+    this.hello = hello;
     const bytes = encodeResult(id, 'hello', hello);
     this.channel.encoder.maxFrame = Math.min(request.maxFrame, MAX_MAX_FRAME);
     this.channel.send(bytes);
@@ -403,6 +448,13 @@ export class DeviceSession {
     this.eventSeq = 0;
     this.ready = true;
   }
+
+  /** Refuses (FRAME_TOO_LARGE) an operation whose worst-case answer would not fit the negotiated frame. */
+  private checkAnswerFits(worst: number): void {
+    const limit = this.channel.encoder.maxFrame - (this.options.secure && this.channel.secure ? RECORD_OVERHEAD : 0);
+    if (worst > limit) throw new DeviceError('FRAME_TOO_LARGE', `the worst-case answer (${worst} bytes) does not fit the negotiated frame (${limit} bytes)`);
+  }
+  private hello: DeviceHello | undefined;
 
   private requireHandshake(op: WireOperation): DeviceHandshake {
     if (!this.options.secure) throw new DeviceError('UNKNOWN_OPERATION', `${op}: this device has no secure channel`);

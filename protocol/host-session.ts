@@ -42,6 +42,8 @@ import {
 } from './operations.ts';
 import { BadMessageError, LinkClosedError, ProtocolError } from './protocol-errors.ts';
 import { runHostHandshake, type HostSecureConfig, type SecureChannelInfo, type SecurePolicy } from './secure/host-handshake.ts';
+import { SecureRecordLayer } from './secure/record-layer.ts';
+import { BATCH_ANSWER_OVERHEAD, PER_RESPONSE_OVERHEAD, worstCaseAnswer } from './answer-size.ts';
 import {
   DEFAULT_HOST_MAX_FRAME,
   DEFAULT_KEEPALIVE_MS,
@@ -320,8 +322,24 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
   transmit(slot: number, apdu: Uint8Array, opts?: RequestOptions): Promise<Uint8Array> {
     return this.request('transmit', [slot, apdu], opts);
   }
-  transmitBatch(slot: number, commands: ReadonlyArray<BatchCommand>, opts?: RequestOptions): Promise<BatchResult> {
-    return this.request('transmitBatch', [slot, commands], opts);
+  /**
+   * A batch whose worst-case answer would not fit the negotiated frame is sent as consecutive smaller
+   * batches (the device would refuse it whole with FRAME_TOO_LARGE: PROTOCOL.md 1.2 §6); the results
+   * are joined, and a stop in one part ends the whole batch there, as one batch would.
+   */
+  async transmitBatch(slot: number, commands: ReadonlyArray<BatchCommand>, opts?: RequestOptions): Promise<BatchResult> {
+    const parts = splitBatchByAnswerSize(commands, this.channel.maxMessage);
+    if (parts.length === 1) return this.request('transmitBatch', [slot, commands], opts);
+    const responses: Uint8Array[] = [];
+    let offset = 0;
+    for (const part of parts) {
+      const r = await this.request('transmitBatch', [slot, part], opts);
+      responses.push(...r.responses);
+      if (r.stoppedAt !== undefined) return { responses, stoppedAt: offset + r.stoppedAt };
+      if (r.responses.length < part.length) return { responses };
+      offset += part.length;
+    }
+    return { responses };
   }
   ping(opts?: RequestOptions): Promise<void> {
     return this.request('ping', [], opts);
@@ -360,6 +378,17 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
   }
 
   /** Closes the session and the link; pending requests fail with LINK_CLOSED. */
+  /**
+   * Conformance tests only: the next record to the device skips `count` seqs (as if lost on the line);
+   * returns the seq it will carry. Throws unless the secure channel is open.
+   */
+  skipRecordSeq(count: number): number {
+    const layer = this.channel.secure ? this.channel.records : null;
+    if (!(layer instanceof SecureRecordLayer)) throw new ProtocolError('SECURE_CHANNEL_UNSUPPORTED', 'no secure channel is open');
+    layer.skipSendSeq(count);
+    return layer.nextSendSeq;
+  }
+
   async close(): Promise<void> {
     this.shutdown(new LinkClosedError('the session was closed by the host'), 'session closed by host');
   }
@@ -777,4 +806,23 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
     this.eventBuffer = null;
     this.emit('close', error);
   }
+}
+
+/** Splits a batch into parts whose worst-case answers fit `limit` bytes (a part has at least one command). */
+export function splitBatchByAnswerSize(commands: ReadonlyArray<BatchCommand>, limit: number): Array<ReadonlyArray<BatchCommand>> {
+  const parts: BatchCommand[][] = [];
+  let current: BatchCommand[] = [];
+  let size = BATCH_ANSWER_OVERHEAD;
+  for (const c of commands) {
+    const add = worstCaseAnswer(c.apdu) + PER_RESPONSE_OVERHEAD;
+    if (current.length > 0 && size + add > limit) {
+      parts.push(current);
+      current = [];
+      size = BATCH_ANSWER_OVERHEAD;
+    }
+    current.push(c);
+    size += add;
+  }
+  parts.push(current);
+  return parts;
 }

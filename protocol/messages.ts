@@ -71,7 +71,12 @@ export type OperationName = (typeof OPERATIONS)[number];
 /** Secure-channel handshake operations (not part of ReaderOperations; the sessions run them). */
 export const SECURE_OPERATIONS = ['scOpen', 'scFinish'] as const;
 export type SecureOperationName = (typeof SECURE_OPERATIONS)[number];
-export type WireOperation = OperationName | SecureOperationName;
+/** Diagnostic operations the session itself executes (PROTOCOL.md 1.2 §6 diagHold; `diagnostics: true` in hello). */
+export const DIAGNOSTIC_OPERATIONS = ['diagHold'] as const;
+export type DiagnosticOperationName = (typeof DIAGNOSTIC_OPERATIONS)[number];
+export type WireOperation = OperationName | SecureOperationName | DiagnosticOperationName;
+/** Longest diagHold (ms). */
+export const MAX_DIAG_HOLD_MS = 10_000;
 
 /** Secure-channel handshake, flow 1 (host → device). */
 export interface ScOpenRequest {
@@ -113,6 +118,7 @@ export interface OperationArgs {
   deviceInfo: [];
   scOpen: [request: ScOpenRequest];
   scFinish: [request: ScFinishRequest];
+  diagHold: [ms: number];
 }
 /** Result of each wire operation. */
 export interface OperationResults {
@@ -129,6 +135,7 @@ export interface OperationResults {
   deviceInfo: DeviceInfo;
   scOpen: ScOpenResult;
   scFinish: void;
+  diagHold: { heldMs: number };
 }
 
 // ---- decoded message shapes ----------------------------------------------------------------------
@@ -322,6 +329,7 @@ const CODECS: { [K in WireOperation]: OpCodec<K> } = {
         maxBatch: h.maxBatch,
       };
       if (h.maxInFlight !== undefined) out.maxInFlight = h.maxInFlight;
+      if (h.diagnostics) out.diagnostics = true;
       return out;
     },
     decodeResult: (m) => {
@@ -344,6 +352,7 @@ const CODECS: { [K in WireOperation]: OpCodec<K> } = {
       };
       const maxInFlight = optUint(m, 'maxInFlight', LIMITS.maxInFlight);
       if (maxInFlight !== undefined) h.maxInFlight = maxInFlight;
+      if (has(m, 'diagnostics') && bool(m, 'diagnostics')) h.diagnostics = true;
       return h;
     },
   },
@@ -454,9 +463,19 @@ const CODECS: { [K in WireOperation]: OpCodec<K> } = {
     decodeArgs: (m) => [{ confirm: bin(m, 'confirm', 32, 32) }],
     ...noResult,
   },
+  diagHold: {
+    encodeArgs: ([ms]) => ({ ms }),
+    decodeArgs: (m) => {
+      const ms = uint(m, 'ms', MAX_DIAG_HOLD_MS);
+      if (ms < 1) bad('ms', `must be an integer in 1..${MAX_DIAG_HOLD_MS}`);
+      return [ms];
+    },
+    encodeResult: (r) => ({ heldMs: r.heldMs }),
+    decodeResult: (m) => ({ heldMs: uint(m, 'heldMs', 0xffff_ffff) }),
+  },
 };
 
-const OPERATION_SET = new Set<string>([...OPERATIONS, ...SECURE_OPERATIONS]);
+const OPERATION_SET = new Set<string>([...OPERATIONS, ...SECURE_OPERATIONS, ...DIAGNOSTIC_OPERATIONS]);
 
 export function isWireOperation(op: unknown): op is WireOperation {
   return typeof op === 'string' && OPERATION_SET.has(op);

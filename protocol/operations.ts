@@ -41,6 +41,8 @@ export interface DeviceHello {
   maxBatch: number;
   /** Requests the device accepts before it has answered the first (it queues them); absent = 1. */
   maxInFlight?: number;
+  /** The device executes the diagnostic `diagHold` operation (PROTOCOL.md 1.2). */
+  diagnostics?: boolean;
 }
 
 export type CardState = 'absent' | 'present' | 'powered' | 'mute';

@@ -17,6 +17,7 @@ export const DEFAULT_TIMEOUTS_MS: Readonly<Record<WireOperation, number>> = {
   deviceInfo: 2_000,
   scOpen: 5_000,
   scFinish: 5_000,
+  diagHold: 15_000,
 };
 
 /** The host pings an idle device after this much silence. */

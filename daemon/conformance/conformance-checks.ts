@@ -7,10 +7,15 @@ import type { HostSession, HostSessionOptions } from '../../protocol/host-sessio
 import { decodeResult, LIMITS, packMap, type DeviceToHostMessage } from '../../protocol/messages.ts';
 import type { DeviceHello, SlotStatus } from '../../protocol/operations.ts';
 import { RECORD_MARKER } from '../../protocol/frame-channel.ts';
+import { Sm2PrivateKey, Sm2PublicKey, sm2KeyExchange } from '../../crypto/index.ts';
+import { parseCertificateBody } from '../../protocol/secure/device-certificate.ts';
 import type { CheckLevel } from './conformance-report.ts';
 import type { RawClient } from './raw-client.ts';
 
+/** The check does not apply: the device does not announce the feature. */
 export class CheckSkipped extends Error {}
+/** The check applies but this run could not drive it (no card, no CA key …): never a pass. */
+export class CheckUnexercised extends Error {}
 export class CheckFailed extends Error {}
 
 /** Rewrites one outgoing frame payload (host → device) of a session; return it unchanged to pass it. */
@@ -78,12 +83,12 @@ async function ready(raw: RawClient, ctx: CheckContext): Promise<void> {
 }
 
 function needHello(ctx: CheckContext): DeviceHello {
-  if (!ctx.hello) throw new CheckSkipped('hello failed');
+  if (!ctx.hello) throw new CheckUnexercised('hello failed');
   return ctx.hello;
 }
 
 function plaintextOpsPossible(ctx: CheckContext): void {
-  if (ctx.hello?.secureChannel === 'required' && !ctx.canSecure) throw new CheckSkipped('the device requires the secure channel: give its vendor CA key');
+  if (ctx.hello?.secureChannel === 'required' && !ctx.canSecure) throw new CheckUnexercised('the device requires the secure channel: give its vendor CA key');
 }
 
 /** The hello of a device that batches and whose operations this run can reach (else the check is skipped). */
@@ -145,6 +150,64 @@ async function t0Slot(s: HostSession, h: DeviceHello, statuses: SlotStatus[]): P
   }
   for (const slot of powered) if (slot !== found) await s.powerOff(slot).catch(() => undefined);
   return found;
+}
+
+/** The protocols an ATR offers (ISO/IEC 7816-3: the T of every TDi; T=0 alone when there is no TD1). */
+export function atrProtocols(atr: Uint8Array): Set<number> {
+  const offered = new Set<number>();
+  if (atr.length < 2) return offered;
+  let y = atr[1] >> 4;
+  let i = 2;
+  let sawTd = false;
+  for (;;) {
+    i += (y & 1) + ((y >> 1) & 1) + ((y >> 2) & 1); // TAi, TBi, TCi
+    if (!(y & 8) || i >= atr.length) break;
+    const td = atr[i++];
+    if ((td & 0x0f) !== 15) offered.add(td & 0x0f); // T=15 carries global bytes, it is no protocol
+    sawTd = true;
+    y = td >> 4;
+  }
+  if (!sawTd) offered.add(0);
+  return offered;
+}
+
+function sendRawRecord(raw: RawClient): void {
+  // A well-formed record (marker, seq 0, 17 bytes of "ciphertext", 16 of tag) that no key opens.
+  const rec = new Uint8Array(1 + 8 + 17 + 16);
+  rec[0] = RECORD_MARKER;
+  for (let i = 9; i < rec.length; i++) rec[i] = (i * 29 + 7) & 0xff;
+  raw.writePayload(rec);
+}
+
+/** ops.pending-notice on a device with diagHold: a held request, and a repeat of it at once. */
+async function pendingWithDiagHold(ctx: CheckContext): Promise<string> {
+  const notices: Array<{ id: number; at: number }> = [];
+  let answeredId: number | undefined;
+  const s = await ctx.session({
+    maxRetransmits: 0,
+    observe: (m) => {
+      if (m.kind === 'pending') notices.push({ id: m.id, at: performance.now() });
+      else if (m.kind === 'result' && m.fields.heldMs !== undefined) answeredId ??= m.id;
+    },
+  });
+  const holdMs = 1000;
+  const t0 = performance.now();
+  await s.request('diagHold', [holdMs], { timeoutMs: (holdMs + 5000) * ctx.scale });
+  const t1 = performance.now();
+  const marks = [t0, ...notices.filter((n) => n.at > t0 && n.at < t1).map((n) => n.at), t1];
+  let longest = 0;
+  for (let i = 1; i < marks.length; i++) longest = Math.max(longest, marks[i] - marks[i - 1]);
+  const periodic = `${marks.length - 2} pending notices during a ${holdMs} ms diagHold (${(t1 - t0).toFixed(0)} ms), longest silence ${longest.toFixed(0)} ms`;
+  if (longest > 2 * PENDING_NOTICE_MS * ctx.scale) throw new CheckFailed(periodic);
+  // A repeat of a held request: one notice at once, on top of the periodic ones.
+  notices.length = 0;
+  answeredId = undefined;
+  const r0 = performance.now();
+  await s.request('diagHold', [500], { repeat: 'at-once', timeoutMs: 5500 * ctx.scale });
+  const held = notices.filter((n) => n.id === answeredId);
+  const early = held.some((n) => n.at - r0 < PENDING_NOTICE_MS * 0.9);
+  if (!early && held.length < 3) throw new CheckFailed(`a repeat of a held diagHold got no pending notice at once (${held.length} notices, the first after ${held.length ? (held[0].at - r0).toFixed(0) : '—'} ms)`);
+  return `${periodic}; a repeat while held → a notice at once`;
 }
 
 /** Frames a tap sees are whole frames; this re-encodes a changed payload. */
@@ -249,6 +312,68 @@ export const CHECKS: ConformanceCheck[] = [
       const raw = ctx.raw();
       const id = raw.id();
       return expectError(await raw.request({ id, op: 'hello', versions: [200], maxFrame: 4096 }, 2000 * ctx.scale), 'UNSUPPORTED_VERSION', id);
+    },
+  },
+  {
+    id: 'hello.ids-restart',
+    title: "the hello's own id is not part of the new connection: the first request after it is new whatever its id",
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      const raw = ctx.raw();
+      for (const [helloId, firstId] of [[500, 1], [900, 2], [0x7fff_0000, 3]] as const) {
+        expectResult(await raw.request({ id: helloId, op: 'hello', versions: [1], maxFrame: 4096 }, 2000 * ctx.scale), `hello with id ${helloId}`);
+        const m = await raw.request({ id: firstId, op: 'ping' }, 1500 * ctx.scale);
+        if (!m) throw new CheckFailed(`hello with id ${helloId}, then ping with id ${firstId}: no answer (the device kept the hello's id in its window)`);
+        expectResult(m, `ping ${firstId} after hello ${helloId}`);
+        const next = await raw.request({ id: firstId + 1, op: 'ping' }, 1500 * ctx.scale);
+        expectResult(next, `ping ${firstId + 1}`);
+      }
+      return 'hello 500 → ping 1, hello 900 → ping 2, hello 0x7fff0000 → ping 3: all answered';
+    },
+  },
+  {
+    id: 'hello.max-frame-range',
+    title: 'a hello maxFrame above 262,144 is accepted (it counts as 262,144); below 512 is refused with BAD_REQUEST',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      const raw = ctx.raw();
+      const small = raw.id();
+      expectError(await raw.request({ id: small, op: 'hello', versions: [1], maxFrame: 100 }, 2000 * ctx.scale), 'BAD_REQUEST', small);
+      for (const maxFrame of [1_000_000, 0xffff_ffff]) {
+        const m = await hello(raw, ctx, [1], maxFrame);
+        expectResult(m, `hello with maxFrame ${maxFrame}`);
+        if (!(await pingAnswered(raw, ctx))) throw new CheckFailed(`ping after hello with maxFrame ${maxFrame} not answered`);
+      }
+      return 'maxFrame 100 → BAD_REQUEST; 1,000,000 and 2^32−1 accepted';
+    },
+  },
+  {
+    id: 'messages.error-order',
+    title: 'decode errors (UNKNOWN_OPERATION, BAD_REQUEST) come before state errors (NOT_READY, SECURE_CHANNEL_REQUIRED)',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      const raw = ctx.raw();
+      // A failed hello leaves the device NOT_READY (4).
+      const failed = raw.id();
+      expectError(await raw.request({ id: failed, op: 'hello', versions: [200], maxFrame: 4096 }, 2000 * ctx.scale), 'UNSUPPORTED_VERSION', failed);
+      const seen: string[] = [];
+      const ask = async (map: Record<string, unknown>, name: string) => {
+        const id = raw.id();
+        seen.push(`${String(map.op)} → ${expectError(await raw.request({ id, ...map }, 1500 * ctx.scale), name, id)}`);
+      };
+      await ask({ op: 'conformanceNoSuchOp' }, 'UNKNOWN_OPERATION');
+      await ask({ op: 'powerOn', slot: 'one' }, 'BAD_REQUEST');
+      await ask({ op: 'slotStatus' }, 'NOT_READY');
+      if (h.secureChannel === 'required') {
+        await ready(raw, ctx);
+        await ask({ op: 'conformanceNoSuchOp' }, 'UNKNOWN_OPERATION');
+        await ask({ op: 'powerOn', slot: 'one' }, 'BAD_REQUEST');
+        await ask({ op: 'slotStatus' }, 'SECURE_CHANNEL_REQUIRED');
+      }
+      return seen.join(', ');
     },
   },
   {
@@ -394,11 +519,42 @@ export const CHECKS: ConformanceCheck[] = [
       let payload = packMap({ id, op: 'ping', pad: new Uint8Array(pad) });
       pad += h.maxFrame - payload.length;
       payload = packMap({ id, op: 'ping', pad: new Uint8Array(pad) });
-      if (payload.length !== h.maxFrame) throw new CheckSkipped(`cannot build a ${h.maxFrame}-byte ping`);
+      if (payload.length !== h.maxFrame) throw new CheckUnexercised(`cannot build a ${h.maxFrame}-byte ping`);
       raw.writePayload(payload);
       const m = await raw.waitFor(id, (2000 + h.maxFrame / 5) * ctx.scale);
       expectResult(m, `a ${h.maxFrame}-byte ping`);
       return `${h.maxFrame} bytes`;
+    },
+  },
+  {
+    id: 'frames.oversize-decoded',
+    title: 'oversize is decided on the decoded payload: maxFrame bytes of the longest encoding are accepted, maxFrame + 1 of the shortest are dropped',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      if (h.maxFrame >= MAX_MAX_FRAME) throw new CheckSkipped('maxFrame is the protocol maximum');
+      const raw = ctx.raw();
+      await ready(raw, ctx);
+      const build = (id: number, size: number, fill: number) => {
+        let pad = size - 40;
+        let p = packMap({ id, op: 'ping', pad: new Uint8Array(pad).fill(fill) });
+        pad += size - p.length;
+        p = packMap({ id, op: 'ping', pad: new Uint8Array(pad).fill(fill) });
+        if (p.length !== size) throw new CheckUnexercised(`cannot build a ${size}-byte ping`);
+        return p;
+      };
+      // No zero bytes in the pad: COBS adds its most (1 per 254 bytes), yet the payload is exactly maxFrame.
+      const longId = raw.id();
+      const longest = build(longId, h.maxFrame, 0x55);
+      raw.writePayload(longest);
+      expectResult(await raw.waitFor(longId, (2000 + h.maxFrame / 5) * ctx.scale), `a ${h.maxFrame}-byte ping with no zero bytes`);
+      // All zeros: COBS adds its least, the frame on the line is short, but the payload is maxFrame + 1.
+      const shortId = raw.id();
+      raw.writePayload(build(shortId, h.maxFrame + 1, 0x00));
+      if (!(await pingAnswered(raw, ctx))) throw new CheckFailed('ping after a (maxFrame + 1)-byte payload not answered');
+      const m = raw.received.find((x) => (x.kind === 'result' || x.kind === 'error') && x.id === shortId);
+      if (m) throw new CheckFailed(`a payload of maxFrame + 1 bytes (short encoding) was answered (${m.kind === 'error' ? m.name : 'result'}): oversize must be decided on the decoded length`);
+      return `${h.maxFrame} bytes (encoded ${raw.encoder.encode(longest).length}) accepted; ${h.maxFrame + 1} zero-padded bytes dropped`;
     },
   },
   {
@@ -476,7 +632,7 @@ export const CHECKS: ConformanceCheck[] = [
       needHello(ctx);
       plaintextOpsPossible(ctx);
       const slot = slotWith(ctx, 'absent');
-      if (slot === undefined) throw new CheckSkipped('no empty slot (remove a card to test)');
+      if (slot === undefined) throw new CheckUnexercised('no empty slot (remove a card to test)');
       const s = await ctx.session();
       try {
         await s.powerOn(slot);
@@ -495,7 +651,7 @@ export const CHECKS: ConformanceCheck[] = [
       needHello(ctx);
       plaintextOpsPossible(ctx);
       const slot = slotWith(ctx, 'present');
-      if (slot === undefined) throw new CheckSkipped('no card in any slot (insert one to test)');
+      if (slot === undefined) throw new CheckUnexercised('no card in any slot (insert one to test)');
       const s = await ctx.session();
       await s.powerOff(slot);
       const on = await s.powerOn(slot);
@@ -511,6 +667,30 @@ export const CHECKS: ConformanceCheck[] = [
     },
   },
   {
+    id: 'ops.atr-protocol',
+    title: 'the protocol of powerOn and resetCard is one the ATR offers (T=0 when the ATR has no TD1)',
+    level: 'must',
+    async run(ctx) {
+      needHello(ctx);
+      plaintextOpsPossible(ctx);
+      const slot = slotWith(ctx, 'present');
+      if (slot === undefined) throw new CheckUnexercised('no card in any slot');
+      const s = await ctx.session();
+      const hex = (a: Uint8Array) => Buffer.from(a).toString('hex').toUpperCase();
+      try {
+        const on = await s.powerOn(slot);
+        const offered = atrProtocols(on.atr);
+        if (!offered.has(on.protocol)) throw new CheckFailed(`ATR ${hex(on.atr)} offers T=${[...offered].join('/T=')}, powerOn answered T=${on.protocol}`);
+        const reset = await s.resetCard(slot);
+        const again = atrProtocols(reset.atr);
+        if (!again.has(reset.protocol)) throw new CheckFailed(`ATR ${hex(reset.atr)} offers T=${[...again].join('/T=')}, resetCard answered T=${reset.protocol}`);
+        return `ATR ${hex(on.atr)}: offers T=${[...offered].join('/T=')}, T=${on.protocol} in use`;
+      } finally {
+        await s.powerOff(slot).catch(() => undefined);
+      }
+    },
+  },
+  {
     id: 'ops.not-powered',
     title: 'transmit to an unpowered card is refused with CARD_NOT_POWERED',
     level: 'must',
@@ -518,7 +698,7 @@ export const CHECKS: ConformanceCheck[] = [
       needHello(ctx);
       plaintextOpsPossible(ctx);
       const slot = slotWith(ctx, 'present');
-      if (slot === undefined) throw new CheckSkipped('no card in any slot');
+      if (slot === undefined) throw new CheckUnexercised('no card in any slot');
       const s = await ctx.session();
       await s.powerOff(slot);
       try {
@@ -538,7 +718,7 @@ export const CHECKS: ConformanceCheck[] = [
       needHello(ctx);
       plaintextOpsPossible(ctx);
       const slot = slotWith(ctx, 'present');
-      if (slot === undefined) throw new CheckSkipped('no card in any slot');
+      if (slot === undefined) throw new CheckUnexercised('no card in any slot');
       const s = await ctx.session();
       await s.powerOn(slot);
       const r = await s.transmit(slot, SELECT_MF);
@@ -555,7 +735,7 @@ export const CHECKS: ConformanceCheck[] = [
       needHello(ctx);
       plaintextOpsPossible(ctx);
       const slot = slotWith(ctx, 'present');
-      if (slot === undefined) throw new CheckSkipped('no card in any slot');
+      if (slot === undefined) throw new CheckUnexercised('no card in any slot');
       const s = await ctx.session();
       const on = await s.powerOn(slot);
       const p = await s.setParams(slot, { protocol: on.protocol });
@@ -572,7 +752,7 @@ export const CHECKS: ConformanceCheck[] = [
       const h = needBatch(ctx);
       if (h.maxBatch < 3) throw new CheckSkipped(`maxBatch ${h.maxBatch} < 3`);
       const slot = slotWith(ctx, 'present');
-      if (slot === undefined) throw new CheckSkipped('no card in any slot');
+      if (slot === undefined) throw new CheckUnexercised('no card in any slot');
       const s = await ctx.session();
       await s.powerOn(slot);
       const anySw = [{ sw: 0x0000, mask: 0x0000 }];
@@ -592,12 +772,12 @@ export const CHECKS: ConformanceCheck[] = [
       if (h.maxBatch < 2) throw new CheckSkipped(`maxBatch ${h.maxBatch} < 2`);
       const s = await ctx.session();
       const t0 = await t0Slot(s, h, ctx.slots ?? []);
-      if (t0 === undefined) throw new CheckSkipped('no card on T=0 (put a SAM or a T=0 card in a slot)');
+      if (t0 === undefined) throw new CheckUnexercised('no card on T=0 (put a SAM or a T=0 card in a slot)');
       const label = `slot 0x${t0.toString(16).padStart(2, '0')}`;
       try {
         // SELECT MF with data in and the FCI out: a case-4 command, answered 61xx on T=0.
         const probe = await s.transmit(t0, SELECT_MF);
-        if (probe.length !== 2 || probe[0] !== 0x61) throw new CheckSkipped(`${label}: the T=0 card answers SELECT MF with ${hexSw(probe)}, not 61xx`);
+        if (probe.length !== 2 || probe[0] !== 0x61) throw new CheckUnexercised(`${label}: the T=0 card answers SELECT MF with ${hexSw(probe)}, not 61xx`);
         const fci = await s.transmit(t0, getResponse(probe[1]));
         const any = [{ sw: 0x0000, mask: 0x0000 }];
         const r = await s.transmitBatch(t0, [{ apdu: SELECT_MF, expect: any }, { apdu: SELECT_MF, expect: any }]);
@@ -632,6 +812,37 @@ export const CHECKS: ConformanceCheck[] = [
     },
   },
   {
+    id: 'ops.answer-fits',
+    title: 'a batch whose worst-case answer cannot fit the negotiated maxFrame is refused with FRAME_TOO_LARGE before anything runs',
+    level: 'must',
+    async run(ctx) {
+      const h = needBatch(ctx);
+      if (h.maxBatch < 3) throw new CheckSkipped(`maxBatch ${h.maxBatch} < 3`);
+      const slot = slotWith(ctx, 'present');
+      if (slot === undefined) throw new CheckUnexercised('no card in any slot');
+      // The host accepts only 512 bytes: three commands with Le = 00 may answer 3 × 258 bytes.
+      const s = await ctx.session({ maxFrame: 512 });
+      await s.powerOn(slot);
+      const selectLe = Uint8Array.of(0x00, 0xa4, 0x00, 0x00, 0x02, 0x3f, 0x00, 0x00); // case 4, Ne 256; answers little
+      const any = [{ sw: 0x0000, mask: 0x0000 }];
+      try {
+        const one = await s.transmitBatch(slot, [{ apdu: selectLe, expect: any }]);
+        if (one.responses.length !== 1) throw new CheckFailed(`a batch of one command answered ${one.responses.length} responses`);
+        try {
+          // request(), not transmitBatch(): the host session would split a batch that cannot fit.
+          const r = await s.request('transmitBatch', [slot, [selectLe, selectLe, selectLe].map((apdu) => ({ apdu, expect: any }))]);
+          throw new CheckFailed(`executed (${r.responses.length} responses of ${r.responses.map((x) => x.length).join(', ')} bytes fit by luck): the worst case, 64 + 3 × 263 = 853 bytes, exceeds 512`);
+        } catch (e) {
+          if (e instanceof CheckFailed) throw e;
+          if (e instanceof DeviceError && e.code === 'FRAME_TOO_LARGE') return 'worst case 327 bytes → executed; 853 bytes > 512 → FRAME_TOO_LARGE';
+          throw new CheckFailed(`got ${(e as { code?: string }).code ?? e}`);
+        }
+      } finally {
+        await s.powerOff(slot).catch(() => undefined);
+      }
+    },
+  },
+  {
     id: 'ops.pipelined',
     title: 'maxInFlight requests sent at once are all answered, in order, without BUSY',
     level: 'must',
@@ -654,7 +865,7 @@ export const CHECKS: ConformanceCheck[] = [
       needHello(ctx);
       plaintextOpsPossible(ctx);
       const slot = slotWith(ctx, 'present');
-      if (slot === undefined) throw new CheckSkipped('no card in any slot');
+      if (slot === undefined) throw new CheckUnexercised('no card in any slot');
       const seen: DeviceToHostMessage[] = [];
       const s = await ctx.session({ observe: (m) => seen.push(m) });
       await s.powerOn(slot);
@@ -671,7 +882,7 @@ export const CHECKS: ConformanceCheck[] = [
         const took = performance.now() - sentAt;
         if (first.length < 3 || hexSw(first) !== '9000') {
           await s.powerOff(slot);
-          throw new CheckSkipped(`the card answers GET CHALLENGE with ${first.length - 2} bytes and SW ${hexSw(first)} (needs data and 9000)`);
+          throw new CheckUnexercised(`the card answers GET CHALLENGE with ${first.length - 2} bytes and SW ${hexSw(first)} (needs data and 9000)`);
         }
         const firstAnswer = seen.find((m) => m.kind === 'result' && m.fields.rapdu instanceof Uint8Array);
         const id = firstAnswer?.kind === 'result' ? firstAnswer.id : undefined;
@@ -693,7 +904,7 @@ export const CHECKS: ConformanceCheck[] = [
       }
       const fresh = challenge(await s.transmit(slot, GET_CHALLENGE));
       await s.powerOff(slot);
-      if (new Set([...challenges, fresh]).size < 3) throw new CheckSkipped('the card gives the same challenge to new requests: a repeat cannot be told from a re-execution');
+      if (new Set([...challenges, fresh]).size < 3) throw new CheckUnexercised('the card gives the same challenge to new requests: a repeat cannot be told from a re-execution');
       return `${outcomes.join('; ')}; a new request gets a new challenge`;
     },
   },
@@ -704,9 +915,10 @@ export const CHECKS: ConformanceCheck[] = [
     async run(ctx) {
       const h = needHello(ctx);
       plaintextOpsPossible(ctx);
-      if (!h.batch || h.maxBatch < 2) throw new CheckSkipped('a long request needs transmitBatch');
+      if (h.diagnostics) return pendingWithDiagHold(ctx);
+      if (!h.batch || h.maxBatch < 2) throw new CheckUnexercised('a long request needs transmitBatch or diagHold (diagnostics: true)');
       const slot = slotWith(ctx, 'present');
-      if (slot === undefined) throw new CheckSkipped('no card in any slot');
+      if (slot === undefined) throw new CheckUnexercised('no card in any slot');
       const notices: number[] = [];
       // No retransmissions: a repeat would be answered with a notice at once and hide missing periodic ones.
       const s = await ctx.session({
@@ -724,7 +936,7 @@ export const CHECKS: ConformanceCheck[] = [
       await s.powerOff(slot);
       const took = t1 - t0;
       if (took < 2 * PENDING_NOTICE_MS) {
-        throw new CheckSkipped(`${r.responses.length} GET CHALLENGE in one batch took ${took.toFixed(0)} ms: too quick to need pending notices (a slower card or line shows them)`);
+        throw new CheckUnexercised(`${r.responses.length} GET CHALLENGE in one batch took ${took.toFixed(0)} ms: too quick to need pending notices (a slower card or line shows them)`);
       }
       const marks = [t0, ...notices.filter((t) => t > t0 && t < t1), t1];
       let longest = 0;
@@ -780,7 +992,7 @@ export const CHECKS: ConformanceCheck[] = [
     async run(ctx) {
       const h = needHello(ctx);
       if (h.secureChannel === 'none') throw new CheckSkipped('the device has no secure channel');
-      if (!ctx.canSecure) throw new CheckSkipped('give the vendor CA key (--ca-key, --ca-id) or --test-ca');
+      if (!ctx.canSecure) throw new CheckUnexercised('give the vendor CA key (--ca-key, --ca-id) or --test-ca');
       const t = performance.now();
       const s = await ctx.session({ secure: 'required' });
       const ms = performance.now() - t;
@@ -797,7 +1009,7 @@ export const CHECKS: ConformanceCheck[] = [
     async run(ctx) {
       const h = needHello(ctx);
       if (h.secureChannel === 'none') throw new CheckSkipped('the device has no secure channel');
-      if (!ctx.canSecure) throw new CheckSkipped('no vendor CA key given');
+      if (!ctx.canSecure) throw new CheckUnexercised('no vendor CA key given');
       let armed = false;
       const s = await ctx.session({
         secure: 'required',
@@ -830,7 +1042,7 @@ export const CHECKS: ConformanceCheck[] = [
     async run(ctx) {
       const h = needHello(ctx);
       if (h.secureChannel === 'none') throw new CheckSkipped('the device has no secure channel');
-      if (!ctx.canSecure) throw new CheckSkipped('no vendor CA key given');
+      if (!ctx.canSecure) throw new CheckUnexercised('no vendor CA key given');
       let armed = false;
       const s = await ctx.session({
         secure: 'required',
@@ -855,7 +1067,7 @@ export const CHECKS: ConformanceCheck[] = [
     async run(ctx) {
       const h = needHello(ctx);
       if (h.secureChannel === 'none') throw new CheckSkipped('the device has no secure channel');
-      if (!ctx.canSecure) throw new CheckSkipped('no vendor CA key given');
+      if (!ctx.canSecure) throw new CheckUnexercised('no vendor CA key given');
       let inject: Uint8Array | undefined;
       const s = await ctx.session({
         secure: 'required',
@@ -870,9 +1082,125 @@ export const CHECKS: ConformanceCheck[] = [
       const id = raw.id();
       inject = packMap({ id, op: 'slotStatus' });
       await s.ping().catch(() => undefined);
-      const m = await raw.waitFor(id, 500 * ctx.scale);
+      const teardown = await raw.waitFor(0, 1000 * ctx.scale);
+      const m = await raw.waitFor(id, 300 * ctx.scale);
       if (m && m.kind === 'result') throw new CheckFailed('the plaintext request was executed inside the channel');
-      return m ? `answered ${m.kind === 'error' ? m.name : m.kind}` : 'not answered';
+      if (m) throw new CheckFailed(`the plaintext request got an answer of its own (${m.kind === 'error' ? m.name : m.kind}); the teardown's id-0 error must be the only one`);
+      if (!teardown || teardown.kind !== 'error' || teardown.name !== 'SECURE_CHANNEL_FAILED') throw new CheckFailed('no id-0 SECURE_CHANNEL_FAILED: the channel was not torn down');
+      return 'not executed, no answer of its own; id 0 SECURE_CHANNEL_FAILED';
+    },
+  },
+  {
+    id: 'secure.handshake-errors',
+    title: 'handshake errors: unknown suite, invalid point, scFinish without scOpen, other requests during the handshake → SECURE_CHANNEL_FAILED; ping keeps it',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      if (h.secureChannel === 'none') {
+        const raw = ctx.raw();
+        await ready(raw, ctx);
+        const id = raw.id();
+        return expectError(await raw.request({ id, op: 'scOpen', suites: [1], hostKey: new Uint8Array(65), ephemeral: new Uint8Array(65) }, 1500 * ctx.scale), 'UNKNOWN_OPERATION', id);
+      }
+      const raw = ctx.raw();
+      const hostKey = Sm2PrivateKey.generate();
+      const seen: string[] = [];
+      const ask = async (map: Record<string, unknown>, name: string, what: string) => {
+        const id = raw.id();
+        expectError(await raw.request({ id, ...map }, 2000 * ctx.scale), name, id);
+        seen.push(what);
+      };
+      const open = async () => {
+        const eph = Sm2PrivateKey.generate();
+        const id = raw.id();
+        const m = await raw.request({ id, op: 'scOpen', suites: [1], hostKey: hostKey.publicKey.toBytes(), ephemeral: eph.publicKey.toBytes() }, 5000 * ctx.scale);
+        expectResult(m, 'scOpen');
+        return { eph, fields: m!.kind === 'result' ? m!.fields : {} };
+      };
+      await ready(raw, ctx);
+      const bad = new Uint8Array(65);
+      bad[0] = 0x04;
+      bad[32] = 1;
+      bad[64] = 1; // (1, 1) is not on the curve
+      await ask({ op: 'scOpen', suites: [99], hostKey: hostKey.publicKey.toBytes(), ephemeral: Sm2PrivateKey.generate().publicKey.toBytes() }, 'SECURE_CHANNEL_FAILED', 'suite 99');
+      await ask({ op: 'scOpen', suites: [1], hostKey: hostKey.publicKey.toBytes(), ephemeral: bad }, 'SECURE_CHANNEL_FAILED', 'R_A off the curve');
+      await ask({ op: 'scOpen', suites: [1], hostKey: bad, ephemeral: Sm2PrivateKey.generate().publicKey.toBytes() }, 'SECURE_CHANNEL_FAILED', 'P_A off the curve');
+      await ask({ op: 'scFinish', confirm: new Uint8Array(32) }, 'SECURE_CHANNEL_FAILED', 'scFinish without scOpen');
+      await open();
+      await ask({ op: 'slotStatus' }, 'SECURE_CHANNEL_FAILED', 'slotStatus during the handshake');
+      await ask({ op: 'scFinish', confirm: new Uint8Array(32) }, 'SECURE_CHANNEL_FAILED', 'scFinish after the handshake was abandoned');
+      await open();
+      await ask({ op: 'scOpen', suites: [1], hostKey: hostKey.publicKey.toBytes(), ephemeral: Sm2PrivateKey.generate().publicKey.toBytes() }, 'SECURE_CHANNEL_FAILED', 'a second scOpen');
+      // A good handshake with a ping in the middle: the ping is answered and the handshake goes on.
+      const { eph, fields } = await open();
+      if (!(await pingAnswered(raw, ctx))) throw new CheckFailed('ping during the handshake not answered');
+      const cert = fields.cert as { tbs: Uint8Array; sig: Uint8Array };
+      const deviceKey = Sm2PublicKey.fromBytes(parseCertificateBody(cert.tbs).publicKey);
+      const kx = sm2KeyExchange({ role: 'initiator', self: { priv: hostKey }, peer: { pub: deviceKey }, selfEphemeral: { priv: eph }, peerEphemeralPub: fields.ephemeral as Uint8Array, keyLength: 32 });
+      const fid = raw.id();
+      const fin = await raw.request({ id: fid, op: 'scFinish', confirm: kx.confirmSelf }, 5000 * ctx.scale);
+      expectResult(fin, 'scFinish after a ping during the handshake');
+      seen.push('ping kept the handshake');
+      return seen.join('; ');
+    },
+  },
+  {
+    id: 'secure.record-without-channel',
+    title: 'a record while no channel is open is not executed and answered with id 0 SECURE_CHANNEL_FAILED',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      if (h.secureChannel === 'none') throw new CheckSkipped('the device has no secure channel');
+      const raw = ctx.raw();
+      await ready(raw, ctx);
+      sendRawRecord(raw);
+      const m = await raw.waitFor(0, 1500 * ctx.scale);
+      if (!m || m.kind !== 'error' || m.name !== 'SECURE_CHANNEL_FAILED') throw new CheckFailed(`a record in READY got ${m ? (m.kind === 'error' ? m.name : m.kind) : 'no answer'}, not id 0 SECURE_CHANNEL_FAILED`);
+      if (!(await pingAnswered(raw, ctx))) throw new CheckFailed('ping afterwards not answered (the state must not change)');
+      return 'id 0 SECURE_CHANNEL_FAILED; still READY';
+    },
+  },
+  {
+    id: 'secure.record-seq',
+    title: 'the first record may carry seq 0 … 1023 (the last accepted seq starts at −1); a jump of more than 1024 tears the channel down',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      if (h.secureChannel === 'none') throw new CheckSkipped('the device has no secure channel');
+      if (!ctx.canSecure) throw new CheckUnexercised('no vendor CA key given');
+      const s = await ctx.session({ secure: 'required', timeouts: { ping: 1500 * ctx.scale } });
+      const first = s.skipRecordSeq(0) === 0 ? s.skipRecordSeq(1023) : s.skipRecordSeq(1023);
+      await s.ping().catch((e: { code?: string }) => {
+        throw new CheckFailed(`the first record with seq ${first} was refused (${e.code ?? e})`);
+      });
+      const far = s.skipRecordSeq(1024);
+      const outcome = await s.ping().then(
+        () => 'answered',
+        (e: { code?: string }) => e.code ?? 'error',
+      );
+      if (outcome === 'answered') throw new CheckFailed(`a record ${far - first} seqs ahead (more than 1024) was accepted`);
+      return `first record seq ${first} accepted; seq ${far} (+${far - first}) → ${outcome}`;
+    },
+  },
+  {
+    id: 'secure.rekey',
+    title: 'records from seq 65,536 on use the keys ratcheted ⌊seq/65536⌋ times',
+    level: 'must',
+    async run(ctx) {
+      const h = needHello(ctx);
+      if (h.secureChannel === 'none') throw new CheckSkipped('the device has no secure channel');
+      if (!ctx.canSecure) throw new CheckUnexercised('no vendor CA key given');
+      const s = await ctx.session({ secure: 'required', timeouts: { ping: 1500 * ctx.scale } });
+      let seq = 0;
+      // Hop 1024 seqs per ping (the largest accepted gap) up to and over the 65,536 boundary.
+      while (seq < 65_536 + 2048) {
+        seq = s.skipRecordSeq(1023);
+        await s.ping().catch((e: { code?: string }) => {
+          throw new CheckFailed(`a record with seq ${seq} (epoch ${Math.floor(seq / 65_536)}) was refused (${e.code ?? e})`);
+        });
+      }
+      await s.slotStatus();
+      return `records up to seq ${seq + 1} accepted across the 65,536 boundary`;
     },
   },
   {

@@ -2,7 +2,12 @@
 // people, JSON for CI and vendor bug reports).
 
 export type CheckLevel = 'must' | 'should';
-export type CheckStatus = 'pass' | 'fail' | 'skip';
+/**
+ * pass / fail: exercised. skip: does not apply (the device does not announce the feature).
+ * unexercised: applies, but this run could not drive it (no card, no CA key, a card too fast …) —
+ * never a pass (PROTOCOL.md 1.2 §12).
+ */
+export type CheckStatus = 'pass' | 'fail' | 'skip' | 'unexercised';
 
 export interface CheckResult {
   id: string;
@@ -24,12 +29,19 @@ export interface ConformanceReport {
   passed: number;
   failed: number;
   skipped: number;
-  /** Every MUST check passed (SHOULD failures are reported but do not fail the run). */
+  /** Ids of the checks that apply but were not exercised (MUST and SHOULD). */
+  unexercised: string[];
+  /** MUST checks not exercised: the run is CONFORMANT with them only when allowUnexercised was given. */
+  unexercisedMust: number;
+  allowUnexercised: boolean;
+  /** Every MUST check passed or does not apply (SHOULD failures are reported but do not fail the run). */
   ok: boolean;
 }
 
-export function summarize(target: string, startedAt: Date, results: CheckResult[], device?: ConformanceReport['device']): ConformanceReport {
+export function summarize(target: string, startedAt: Date, results: CheckResult[], device?: ConformanceReport['device'], allowUnexercised = false): ConformanceReport {
   const failedMust = results.filter((r) => r.status === 'fail' && r.level === 'must').length;
+  const unexercised = results.filter((r) => r.status === 'unexercised');
+  const unexercisedMust = unexercised.filter((r) => r.level === 'must').length;
   return {
     target,
     protocolVersion: 1,
@@ -40,12 +52,15 @@ export function summarize(target: string, startedAt: Date, results: CheckResult[
     passed: results.filter((r) => r.status === 'pass').length,
     failed: results.filter((r) => r.status === 'fail').length,
     skipped: results.filter((r) => r.status === 'skip').length,
-    ok: failedMust === 0,
+    unexercised: unexercised.map((r) => r.id),
+    unexercisedMust,
+    allowUnexercised,
+    ok: failedMust === 0 && (unexercisedMust === 0 || allowUnexercised),
   };
 }
 
 export function formatReportTable(report: ConformanceReport): string {
-  const mark = { pass: 'PASS', fail: 'FAIL', skip: 'skip' } as const;
+  const mark = { pass: 'PASS', fail: 'FAIL', skip: 'n/a', unexercised: 'UNEX' } as const;
   const idWidth = Math.max(5, ...report.results.map((r) => r.id.length));
   const lines: string[] = [];
   lines.push(`Yika reader protocol v${report.protocolVersion} conformance — ${report.target}`);
@@ -60,6 +75,8 @@ export function formatReportTable(report: ConformanceReport): string {
     lines.push(`${mark[r.status].padEnd(6)}  ${r.level.toUpperCase().padEnd(6)}  ${r.id.padEnd(idWidth)}  ${String(Math.round(r.ms)).padStart(6)}  ${detail}`);
   }
   lines.push('');
-  lines.push(`${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped in ${(report.durationMs / 1000).toFixed(1)} s — ${report.ok ? 'CONFORMANT (every MUST check passed)' : 'NOT CONFORMANT'}`);
+  const unex = report.unexercisedMust > 0 ? ` (${report.unexercisedMust} MUST check${report.unexercisedMust === 1 ? '' : 's'} not exercised: ${report.results.filter((r) => r.status === 'unexercised' && r.level === 'must').map((r) => r.id).join(', ')})` : '';
+  const verdict = report.ok ? (unex ? `CONFORMANT${unex}, accepted with --allow-unexercised` : 'CONFORMANT (every MUST check passed)') : `NOT CONFORMANT${unex}`;
+  lines.push(`${report.passed} passed, ${report.failed} failed, ${report.unexercised.length} not exercised, ${report.skipped} not applicable in ${(report.durationMs / 1000).toFixed(1)} s — ${verdict}`);
   return lines.join('\n');
 }

@@ -4,7 +4,7 @@ import type { Sm2PrivateKey } from '../../crypto/index.ts';
 import { HostSession, type HostSessionOptions } from '../../protocol/host-session.ts';
 import type { ByteLink } from '../../protocol/link.ts';
 import type { TrustedCa } from '../../protocol/secure/device-certificate.ts';
-import { CHECKS, CheckFailed, CheckSkipped, frameTap, type CheckContext, type PayloadTap } from './conformance-checks.ts';
+import { CHECKS, CheckFailed, CheckSkipped, CheckUnexercised, frameTap, type CheckContext, type PayloadTap } from './conformance-checks.ts';
 import { summarize, type CheckResult, type ConformanceReport } from './conformance-report.ts';
 import { LinkLease } from './link-lease.ts';
 import { RawClient } from './raw-client.ts';
@@ -18,6 +18,8 @@ export interface ConformanceOptions {
   timeScale?: number;
   /** Run only checks whose id starts with one of these prefixes. */
   only?: string[];
+  /** Call the run CONFORMANT although some MUST checks could not be exercised (PROTOCOL.md 1.2 §12). */
+  allowUnexercised?: boolean;
   /** Called after each check (progress output). */
   onResult?: (result: CheckResult) => void;
 }
@@ -72,9 +74,9 @@ export async function runConformance(link: ByteLink, options: ConformanceOptions
       const detail = await check.run(ctx);
       result = { id: check.id, title: check.title, level: check.level, status: 'pass', detail: detail || undefined, ms: performance.now() - t };
     } catch (e) {
-      const skipped = e instanceof CheckSkipped;
-      const detail = e instanceof CheckSkipped || e instanceof CheckFailed ? e.message : describe(e);
-      result = { id: check.id, title: check.title, level: check.level, status: skipped ? 'skip' : 'fail', detail, ms: performance.now() - t };
+      const status = e instanceof CheckSkipped ? 'skip' : e instanceof CheckUnexercised ? 'unexercised' : 'fail';
+      const detail = e instanceof CheckSkipped || e instanceof CheckUnexercised || e instanceof CheckFailed ? e.message : describe(e);
+      result = { id: check.id, title: check.title, level: check.level, status, detail, ms: performance.now() - t };
     }
     for (const c of cleanups) await c();
     cleanups = [];
@@ -86,7 +88,7 @@ export async function runConformance(link: ByteLink, options: ConformanceOptions
 
   const h = ctx.hello;
   const device = h ? { vendor: h.vendor, model: h.model, serial: h.serial, firmware: h.firmware, secureChannel: h.secureChannel, maxFrame: h.maxFrame } : undefined;
-  return summarize(link.name, started, results, device);
+  return summarize(link.name, started, results, device, options.allowUnexercised ?? false);
 }
 
 function describe(e: unknown): string {

@@ -126,6 +126,8 @@ export class DeviceEndpoint {
     this.#session = new DeviceSession(gate.link, this.#reader, {
       maxFrame: this.#options.maxFrame,
       secure: this.#options.secure,
+      // A simulator is a test device: it offers diagHold so suites can exercise the slow paths (PROTOCOL.md 1.2).
+      diagnostics: true,
       onInternalError: this.#options.onInternalError ? (e) => this.#options.onInternalError!(e) : undefined,
     });
     return this.#session;

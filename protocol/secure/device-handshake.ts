@@ -70,6 +70,16 @@ export class DeviceHandshake {
     return result;
   }
 
+  /** scOpen was answered and scFinish is awaited (state HANDSHAKE). */
+  get inProgress(): boolean {
+    return this.#pending !== undefined;
+  }
+
+  /** Drops the handshake in progress (a request other than scFinish/ping/hello arrived: PROTOCOL.md 10.2). */
+  abandon(): void {
+    this.#pending = undefined;
+  }
+
   /** Flow 4: check S_A; returns the record layer to switch on after answering. */
   finish(request: ScFinishRequest): SecureRecordLayer {
     const pending = this.#pending;

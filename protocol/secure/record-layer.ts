@@ -91,6 +91,20 @@ export class SecureRecordLayer implements RecordProtector {
     return { overhead: this.overhead, counters: this.counters };
   }
 
+  /** The seq the next sealed record will carry. */
+  get nextSendSeq(): number {
+    return this.#sendSeq;
+  }
+
+  /**
+   * Conformance and loss tests only: the next record goes out `count` seqs later, as if that many
+   * records had been lost on the line (PROTOCOL.md 10.3: gaps, the first-record window, rekeying).
+   */
+  skipSendSeq(count: number): void {
+    if (!Number.isSafeInteger(count) || count < 0) throw new RangeError('skipSendSeq needs a count >= 0');
+    this.#sendSeq += count;
+  }
+
   seal(plain: Uint8Array): Uint8Array {
     const seq = this.#sendSeq++;
     const epoch = Math.floor(seq / this.#rekeyInterval);

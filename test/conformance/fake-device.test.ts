@@ -11,10 +11,10 @@ import { createLinkPair, socketLink } from '../../protocol/link.ts';
 import { testDeviceIdentity, testTrustedCa } from '../../protocol/secure/test-ca.ts';
 import { FakeReader } from '../unit/protocol/fake-reader.ts';
 
-async function against(reader: FakeReader, options: DeviceSessionOptions = {}, trusted = true) {
+async function against(reader: FakeReader, options: DeviceSessionOptions = {}, trusted = true, allowUnexercised = false) {
   const [host, device] = createLinkPair();
   new DeviceSession(device, reader, options);
-  const report = await runConformance(host, { trustedCas: trusted ? [testTrustedCa()] : [] });
+  const report = await runConformance(host, { trustedCas: trusted ? [testTrustedCa()] : [], allowUnexercised });
   host.close();
   return report;
 }
@@ -32,13 +32,21 @@ class ChallengeReader extends FakeReader {
 const failures = (r: Awaited<ReturnType<typeof against>>) => r.results.filter((x) => x.status === 'fail').map((x) => `${x.id}: ${x.detail}`);
 
 describe('conformance suite against the fake device', () => {
-  it('passes every check on a plaintext device', async () => {
+  it('fails no check on a plaintext device, but is not CONFORMANT while two MUST checks were not exercised', async () => {
     const report = await against(new FakeReader());
     expect(failures(report)).toEqual([]);
-    expect(report.ok).toBe(true);
-    // The fake card has no GET CHALLENGE and answers at once: the loss checks have nothing to observe (see below).
-    expect(report.results.filter((r) => r.status === 'skip').map((r) => r.id)).toEqual(['ops.repeat-once', 'ops.pending-notice', 'secure.required', 'secure.handshake', 'secure.tampered-record', 'secure.replayed-record', 'secure.plaintext-inside']);
-    expect(formatReportTable(report)).toMatch(/CONFORMANT/);
+    // The fake card has no GET CHALLENGE and answers at once, and the device has no diagHold: the loss
+    // checks have nothing to observe (see below). A MUST that was not exercised is not a pass.
+    expect(report.unexercised).toEqual(['ops.repeat-once', 'ops.pending-notice']);
+    expect(report.ok).toBe(false);
+    expect(formatReportTable(report)).toMatch(/NOT CONFORMANT \(2 MUST checks not exercised: ops\.repeat-once, ops\.pending-notice\)/);
+    expect(report.results.filter((r) => r.status === 'skip').map((r) => r.id)).toEqual([
+      'secure.required', 'secure.handshake', 'secure.tampered-record', 'secure.replayed-record', 'secure.plaintext-inside',
+      'secure.record-without-channel', 'secure.record-seq', 'secure.rekey',
+    ]);
+    const allowed = await against(new FakeReader(), {}, true, true);
+    expect(allowed.ok).toBe(true);
+    expect(formatReportTable(allowed)).toMatch(/CONFORMANT \(2 MUST checks not exercised: .*\), accepted with --allow-unexercised/);
   });
 
   it('passes every check, secure ones included, on a device that requires the secure channel', async () => {
@@ -46,7 +54,26 @@ describe('conformance suite against the fake device', () => {
     expect(failures(report)).toEqual([]);
     expect(report.results.find((r) => r.id === 'secure.required')?.status).toBe('pass');
     expect(report.results.find((r) => r.id === 'secure.tampered-record')?.status).toBe('pass');
-    expect(report.results.filter((r) => r.status === 'skip').map((r) => r.id)).toEqual(['ops.repeat-once', 'ops.pending-notice']);
+    expect(report.results.filter((r) => r.status === 'skip').map((r) => r.id)).toEqual([]);
+    expect(report.unexercised).toEqual(['ops.repeat-once', 'ops.pending-notice']);
+  });
+
+  it('exercises pending notices with diagHold on a device whose card is fast, and catches a silent one', async () => {
+    const secure = { identity: testDeviceIdentity('FAKE-0001'), require: true };
+    const good = await against(new FakeReader(), { diagnostics: true, secure });
+    expect(good.results.find((r) => r.id === 'ops.pending-notice')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/diagHold.*a repeat while held → a notice at once/) });
+    const silent = await against(new FakeReader(), { diagnostics: true, secure, pendingNoticeMs: 0 });
+    expect(failures(silent)).toEqual([expect.stringMatching(/^ops\.pending-notice: 0 pending notices during a 1000 ms diagHold/)]);
+  });
+
+  it('catches devices that break the 1.2 rules: hello id kept in the window (D1), plaintext inside answered (D8), an oversize batch run first (D3)', async () => {
+    const secure = { identity: testDeviceIdentity('FAKE-0001'), require: true };
+    const d1 = await against(new FakeReader(), { secure, quirks: ['hello-id-in-window'] });
+    expect(failures(d1)).toContainEqual(expect.stringMatching(/^hello\.ids-restart: hello with id 500, then ping with id 1: no answer/));
+    const d8 = await against(new FakeReader(), { secure, quirks: ['answer-plaintext-inside'] });
+    expect(failures(d8)).toEqual([expect.stringMatching(/^secure\.plaintext-inside: the plaintext request got an answer of its own \(NOT_READY\)/)]);
+    const d3 = await against(new FakeReader(), { secure, quirks: ['batch-then-too-large'] });
+    expect(failures(d3)).toEqual([expect.stringMatching(/^ops\.answer-fits: executed/)]);
   });
 
   it('skips plaintext operations with a hint when a required channel cannot be opened', async () => {
@@ -133,7 +160,7 @@ describe('yika conformance --tcp (CLI over a real socket)', () => {
 
   it('prints the JSON report and exits 0 for a conformant device', async () => {
     server = createServer((socket) => {
-      new DeviceSession(socketLink(socket), new FakeReader(), { secure: { identity: testDeviceIdentity('FAKE-0001') } });
+      new DeviceSession(socketLink(socket), new ChallengeReader(), { diagnostics: true, secure: { identity: testDeviceIdentity('FAKE-0001') } });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as { port: number }).port;
@@ -150,6 +177,7 @@ describe('yika conformance --tcp (CLI over a real socket)', () => {
     }
     const report = JSON.parse(out);
     expect(report.ok).toBe(true);
+    expect(report.unexercised).toEqual([]);
     expect(report.device.serial).toBe('FAKE-0001');
     expect(report.results.find((r: { id: string }) => r.id === 'secure.handshake').status).toBe('pass');
   });

@@ -20,10 +20,14 @@ Runs the Yika reader protocol v1 conformance suite against a device and prints a
   --test-ca          trust the TEST-ONLY CA of the simulator (never for production devices)
   --only PREFIXES    run only checks whose id starts with one of these (comma-separated)
   --time-scale N     multiply every wait by N for slow lines (default 1)
-  --json             print the report as JSON
+  --allow-unexercised
+                     call the run CONFORMANT even when MUST checks could not be exercised (no card,
+                     no T=0 card, no CA key …); without it such a run is NOT CONFORMANT
+  --json             print the report as JSON (\`unexercised\` lists the checks not exercised)
   -h, --help         this help
 
-Exit status: 0 every MUST check passed, 1 some MUST check failed, 2 usage or connection error.`;
+Exit status: 0 every MUST check passed (or does not apply), 1 some MUST check failed or was not
+exercised (without --allow-unexercised), 2 usage or connection error.`;
 
 interface Args {
   port?: string;
@@ -33,6 +37,7 @@ interface Args {
   only?: string[];
   timeScale: number;
   json: boolean;
+  allowUnexercised: boolean;
   help: boolean;
 }
 
@@ -44,7 +49,7 @@ function parseKey(spec: string): Sm2PublicKey {
 }
 
 export async function parseArgs(argv: string[]): Promise<Args> {
-  const out: Args = { cas: [], timeScale: 1, json: false, help: false };
+  const out: Args = { cas: [], timeScale: 1, json: false, allowUnexercised: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [name, inline] = a.startsWith('--') && a.includes('=') && !a.startsWith('--ca=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -75,6 +80,7 @@ export async function parseArgs(argv: string[]): Promise<Args> {
     } else if (name === '--only') out.only = value().split(',').filter(Boolean);
     else if (name === '--time-scale') out.timeScale = Number(value());
     else if (name === '--json') out.json = true;
+    else if (name === '--allow-unexercised') out.allowUnexercised = true;
     else if (name === '-h' || name === '--help') out.help = true;
     else throw new UsageError(`unknown option ${a}`);
   }
@@ -111,7 +117,8 @@ export async function run(argv: string[]): Promise<number> {
       trustedCas: args.cas,
       only: args.only,
       timeScale: args.timeScale,
-      onResult: args.json ? undefined : (r) => process.stderr.write(`${r.status === 'pass' ? '.' : r.status === 'skip' ? 's' : 'F'}`),
+      allowUnexercised: args.allowUnexercised,
+      onResult: args.json ? undefined : (r) => process.stderr.write(`${r.status === 'pass' ? '.' : r.status === 'skip' ? 's' : r.status === 'unexercised' ? 'u' : 'F'}`),
     });
     if (!args.json) process.stderr.write('\n');
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReportTable(report)}\n`);

@@ -48,6 +48,7 @@ const SAMPLES: { [K in WireOperation]: { args: OperationArgs[K]; result: Operati
     result: { suite: 1, cert: { tbs: Uint8Array.of(0x80), sig: new Uint8Array(64).fill(1) }, ephemeral: new Uint8Array(65).fill(6), confirm: new Uint8Array(32).fill(7) },
   },
   scFinish: { args: [{ confirm: new Uint8Array(32).fill(8) }], result: undefined },
+  diagHold: { args: [250], result: { heldMs: 251 } },
 };
 
 function plain(v: unknown): unknown {

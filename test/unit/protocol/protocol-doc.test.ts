@@ -29,6 +29,13 @@ describe('PROTOCOL.md', () => {
     }
   });
 
+  it('prints the TEST-ONLY CA public key that test-ca.ts derives (1.2, D9)', async () => {
+    const { testTrustedCa, TEST_CA_ID } = await import('../../../protocol/secure/test-ca.ts');
+    const m = /id {3}(\S+)\n {2}key {2}([0-9a-f ]+)\n {10}([0-9a-f ]+)\n/.exec(doc);
+    expect(m?.[1]).toBe(TEST_CA_ID);
+    expect((m![2] + m![3]).replace(/\s+/g, '')).toBe(Buffer.from(testTrustedCa().publicKey.toBytes()).toString('hex'));
+  });
+
   it('documents every operation, event and error code by name', () => {
     for (const op of ['hello', 'slotStatus', 'powerOn', 'powerOff', 'resetCard', 'setParams', 'transmit', 'transmitBatch', 'ping', 'deviceReset', 'deviceInfo', 'scOpen', 'scFinish']) {
       expect(doc).toMatch(new RegExp(`### ${op}\\b|### scOpen, scFinish`));

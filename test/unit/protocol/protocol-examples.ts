@@ -79,7 +79,7 @@ export function workedExamples(): string {
   });
   parts.push(example('4. hello result', helloRes));
   parts.push(example('5. powerOn request, slot 0x01', encodeRequest(3, 'powerOn', [1])));
-  parts.push(example('6. powerOn result (ATR 3B 02 14 50, T=1)', encodeResult(3, 'powerOn', { atr: Uint8Array.of(0x3b, 0x02, 0x14, 0x50), protocol: 1 })));
+  parts.push(example('6. powerOn result (ATR 3B 02 14 50: no TD1, so T=0 is the only protocol it offers)', encodeResult(3, 'powerOn', { atr: Uint8Array.of(0x3b, 0x02, 0x14, 0x50), protocol: 0 })));
   parts.push(example('7. transmit request: SELECT MF (00 A4 00 00 02 3F 00)', encodeRequest(4, 'transmit', [1, SELECT_MF])));
   parts.push(example('8. transmit result: 90 00', encodeResult(4, 'transmit', Uint8Array.of(0x90, 0x00))));
   parts.push(example('9. error: the card was removed during request 4', encodeError(4, 'CARD_REMOVED')));

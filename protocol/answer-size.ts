@@ -1,0 +1,31 @@
+// The worst-case size of an answer, so a device can refuse what would not fit the negotiated frame
+// before the card sees anything (PROTOCOL.md 1.2 §6, D3).
+
+/** Bytes of the result map around a transmit's rapdu or a batch's responses (id, ok, keys, headers). */
+export const BATCH_ANSWER_OVERHEAD = 64;
+/** Bytes of one `bin` header (and array slot) per batch response. */
+export const PER_RESPONSE_OVERHEAD = 5;
+
+/**
+ * Ne + 2: the most bytes a card may answer to this command APDU (ISO/IEC 7816-4 cases; short Le 00 =
+ * 256, extended Le 0000 = 65,536; no Le or a malformed APDU: 0 data bytes).
+ */
+export function worstCaseAnswer(apdu: Uint8Array): number {
+  const n = apdu.length;
+  if (n <= 4) return 2;
+  const b4 = apdu[4];
+  if (n === 5) return (b4 || 256) + 2; // case 2 short
+  if (b4 !== 0) {
+    // short Lc = b4
+    if (n === 5 + b4) return 2; // case 3 short
+    if (n === 6 + b4) return (apdu[n - 1] || 256) + 2; // case 4 short
+    return 2;
+  }
+  if (n === 7) return (((apdu[5] << 8) | apdu[6]) || 65_536) + 2; // case 2 extended
+  if (n < 7) return 2;
+  const lc = (apdu[5] << 8) | apdu[6];
+  if (lc === 0) return 2;
+  if (n === 7 + lc) return 2; // case 3 extended
+  if (n === 9 + lc) return (((apdu[n - 2] << 8) | apdu[n - 1]) || 65_536) + 2; // case 4 extended
+  return 2;
+}
