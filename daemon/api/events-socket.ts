@@ -1,18 +1,27 @@
-// GET /v1/events (WebSocket): the daemon's event stream for pages and HIS clients.
+// GET /v1/events: the daemon's event stream for pages and HIS clients, as a WebSocket (upgrade) or as
+// Server-Sent Events (Accept: text/event-stream: curl, a standard-library HTTP client, an old HIS).
+// Both go through the same security hooks (Host, origin, token) and take the same query:
 //   ?types=card.inserted,qr.scanned  only these event types
-//   ?after=<seq>                     first replay what was published after seq (EventBus history)
+//   ?after=<seq>                     first replay what was published after seq (EventBus history);
+//                                    SSE clients may send Last-Event-ID instead (EventSource does)
+//   ?reveal=codes                    with the API token: qr.scanned events of payment, insurance and
+//                                    ID codes carry result.text (live only; never in the history)
+// SSE frames: `id: <seq>`, `event: <type>`, `data: <the same JSON as on the WebSocket>`; a comment
+// line every heartbeat interval; a client that reads too slowly is disconnected and resumes.
 // The first message is {type:"stream.hello", position, oldest, resume:{after, complete}}: when
 // complete is false, events after `after` were already dropped from the history and the client
 // should re-read state over REST. Then every event as published ({type, seq, at, ...}), and every
 // heartbeat interval a WebSocket ping plus {type:"stream.heartbeat", position} (a browser cannot
 // see pings). A client that does not answer pings, or reads too slowly, is disconnected; it
 // reconnects with ?after=<last seq> and misses nothing still in the history.
-import type { FastifyInstance } from 'fastify';
-import type {} from '@fastify/websocket'; // route option types: { websocket: true }
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type {} from '@fastify/websocket'; // route option types: wsHandler
 import type { WebSocket } from 'ws';
 import type { EventBus } from '../events/event-bus.ts';
 import { EVENT_TYPES } from '../events/event-catalog.ts';
-import type { YikaEventType } from '../events/event-types.ts';
+import type { DeliveredEvent, YikaEventType } from '../events/event-types.ts';
+import { apiError } from './api-errors.ts';
+import { bearerMatches } from './security.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 
 export interface EventStreamOptions {
@@ -20,6 +29,16 @@ export interface EventStreamOptions {
   maxSubscribers: number;
   /** Disconnect a subscriber whose unsent backlog exceeds this many bytes. */
   maxBufferedBytes?: number;
+  /** api.token: a subscriber presenting it may ask for reveal=codes. */
+  token?: string;
+}
+
+type EventsQuery = { types?: string; after?: number; reveal?: 'codes' };
+
+/** The event as this subscriber sees it: a revealing subscriber gets the transient scanned text. */
+function withTransient(event: DeliveredEvent, transient: Readonly<Record<string, unknown>> | undefined, reveal: boolean): unknown {
+  if (!reveal || !transient || event.type !== 'qr.scanned') return event;
+  return { ...event, result: { ...event.result, ...transient } };
 }
 
 export const EVENTS_QUERY_SCHEMA = {
@@ -31,7 +50,8 @@ export const EVENTS_QUERY_SCHEMA = {
       pattern: `^(${EVENT_TYPES.map((t) => t.replace('.', '\\.')).join('|')})(,(${EVENT_TYPES.map((t) => t.replace('.', '\\.')).join('|')}))*$`,
       description: `Comma-separated event types: ${EVENT_TYPES.join(', ')}`,
     },
-    after: { type: 'integer', minimum: 0, description: 'Resume: replay events with seq > after still in the history.' },
+    after: { type: 'integer', minimum: 0, description: 'Resume: replay events with seq > after still in the history (SSE: or the Last-Event-ID header).' },
+    reveal: { type: 'string', enum: ['codes'], description: 'With Authorization: Bearer <api.token>: qr.scanned events of payment, insurance and ID codes carry result.text (QR.md §13).' },
   },
 } as const;
 
@@ -45,14 +65,105 @@ export function registerEventStream(v1: FastifyInstance, bus: EventBus, metrics:
   metrics.describe('yika_ws_events_sent_total', 'counter', 'Events sent to WebSocket subscribers');
   metrics.set('yika_ws_subscribers', 0);
 
-  v1.get<{ Querystring: { types?: string; after?: number } }>(
-    '/events',
-    {
-      websocket: true,
-      schema: { querystring: EVENTS_QUERY_SCHEMA, summary: 'Event stream (WebSocket)', tags: ['events'] },
+  const streams = new Set<() => void>();
+  const subscribers = (): number => sockets.size + streams.size;
+  metrics.describe('yika_sse_subscribers', 'gauge', 'Connected Server-Sent Events subscribers');
+  metrics.describe('yika_sse_events_sent_total', 'counter', 'Events sent to Server-Sent Events subscribers');
+  metrics.set('yika_sse_subscribers', 0);
+
+  /** reveal=codes needs the API token on the request itself (also from loopback). */
+  const revealAllowed = (request: FastifyRequest<{ Querystring: EventsQuery }>): boolean => {
+    if (request.query.reveal !== 'codes') return false;
+    if (!options.token || bearerMatches(request.headers.authorization, options.token) !== 'ok') {
+      throw apiError('TOKEN_REQUIRED', 'reveal=codes needs Authorization: Bearer <api.token> (payment and insurance codes are bearer credentials).');
+    }
+    return true;
+  };
+
+  v1.route<{ Querystring: EventsQuery }>({
+    method: 'GET',
+    url: '/events',
+    schema: {
+      querystring: EVENTS_QUERY_SCHEMA,
+      summary: 'Event stream (WebSocket upgrade, or Server-Sent Events with Accept: text/event-stream)',
+      description:
+        'The same events, filters and resume on both transports. SSE: `id: <seq>`, `event: <type>`, `data: <JSON>`; resume with ?after=SEQ or Last-Event-ID. Without an upgrade or Accept: text/event-stream: 400 EVENTS_STREAM_REQUIRED.',
+      tags: ['events'],
+      response: {
+        200: {
+          description: 'Server-Sent Events: `retry`, then `stream.hello`, the replay, live events and `: heartbeat` comments',
+          content: { 'text/event-stream': { schema: { type: 'string' } } },
+        },
+      },
     },
-    (socket, request) => {
-      if (sockets.size >= options.maxSubscribers) {
+    preValidation: async (request) => {
+      // Last-Event-ID (what EventSource sends on reconnect) is the same as ?after.
+      const last = request.headers['last-event-id'];
+      if (request.query.after === undefined && typeof last === 'string' && /^\d{1,15}$/.test(last.trim())) request.query.after = Number(last.trim());
+    },
+    handler: async (request, reply) => {
+      if (!/\btext\/event-stream\b/i.test(request.headers.accept ?? '')) {
+        throw apiError('EVENTS_STREAM_REQUIRED', 'GET /v1/events is a stream: upgrade to a WebSocket, or send Accept: text/event-stream (Server-Sent Events).');
+      }
+      if (subscribers() >= options.maxSubscribers) throw apiError('TOO_MANY_SUBSCRIBERS', 'Too many event subscribers are connected; retry later.');
+      const reveal = revealAllowed(request);
+      const types = request.query.types ? (request.query.types.split(',') as YikaEventType[]) : undefined;
+      const after = request.query.after;
+      // Headers set by the security hooks (CORS) are kept: the reply is hijacked to stream.
+      const headers: Record<string, string | number | string[]> = {};
+      for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v as string;
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        ...headers,
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      let open = true;
+      const write = (frame: string): void => {
+        if (!open) return;
+        if (res.writableLength > maxBuffered) {
+          close(); // a stalled reader: it resumes with Last-Event-ID
+          return;
+        }
+        res.write(frame);
+      };
+      const send = (event: DeliveredEvent | { type: string; [k: string]: unknown }, data: unknown = event): void => {
+        const id = 'seq' in event && typeof event.seq === 'number' ? `id: ${event.seq}\n` : '';
+        write(`${id}event: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
+      write('retry: 2000\n\n');
+      const oldest = bus.oldest;
+      const complete = after === undefined || after >= oldest - 1;
+      send({ type: 'stream.hello', position: bus.position, oldest, resume: after === undefined ? null : { after, complete } });
+      const sub = bus.subscribe(
+        (event, transient) => {
+          metrics.inc('yika_sse_events_sent_total');
+          send(event, withTransient(event, transient, reveal));
+        },
+        { types, after },
+      );
+      const heartbeat = setInterval(() => write(`: heartbeat ${bus.position}\n\n`), options.heartbeatMs);
+      heartbeat.unref();
+      const close = (): void => {
+        if (!open) return;
+        open = false;
+        clearInterval(heartbeat);
+        sub.unsubscribe();
+        streams.delete(close);
+        metrics.set('yika_sse_subscribers', streams.size);
+        res.end();
+      };
+      streams.add(close);
+      metrics.set('yika_sse_subscribers', streams.size);
+      res.on('close', close);
+      res.on('error', close);
+    },
+    wsHandler: (socket, request) => {
+
+      if (subscribers() >= options.maxSubscribers) {
         socket.close(CLOSE.TRY_AGAIN_LATER, 'TOO_MANY_SUBSCRIBERS');
         return;
       }
@@ -60,6 +171,15 @@ export function registerEventStream(v1: FastifyInstance, bus: EventBus, metrics:
       metrics.set('yika_ws_subscribers', sockets.size);
       const types = request.query.types ? (request.query.types.split(',') as YikaEventType[]) : undefined;
       const after = request.query.after;
+      let reveal: boolean;
+      try {
+        reveal = revealAllowed(request);
+      } catch {
+        socket.close(CLOSE.POLICY, 'TOKEN_REQUIRED');
+        sockets.delete(socket);
+        metrics.set('yika_ws_subscribers', sockets.size);
+        return;
+      }
 
       let alive = true;
       const send = (message: unknown): void => {
@@ -78,9 +198,9 @@ export function registerEventStream(v1: FastifyInstance, bus: EventBus, metrics:
       const complete = after === undefined || after >= oldest - 1;
       send({ type: 'stream.hello', position: bus.position, oldest, resume: after === undefined ? null : { after, complete } });
       const sub = bus.subscribe(
-        (event) => {
+        (event, transient) => {
           metrics.inc('yika_ws_events_sent_total');
-          send(event);
+          send(withTransient(event, transient, reveal));
         },
         { types, after },
       );
@@ -108,9 +228,10 @@ export function registerEventStream(v1: FastifyInstance, bus: EventBus, metrics:
       });
       socket.on('error', () => socket.terminate());
     },
-  );
+  });
 
   v1.addHook('onClose', async () => {
     for (const s of sockets) s.close(CLOSE.GOING_AWAY, 'daemon stopping');
+    for (const close of [...streams]) close();
   });
 }

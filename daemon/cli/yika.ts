@@ -3,11 +3,12 @@
 type CommandModule = { run(args: string[]): Promise<number> };
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
-  readers: { summary: 'list the readers and their slots', load: () => import('./commands/readers.ts') },
+  readers: { summary: 'list the readers and their slots (--watch: follow changes)', load: () => import('./commands/readers.ts') },
   read: { summary: 'read the health card in a reader (decoded)', load: () => import('./commands/read.ts') },
   items: { summary: 'read data items by number (1–384), optionally joined by |', load: () => import('./commands/items.ts') },
   write: { summary: 'write data items (ITEM=VALUE …)', load: () => import('./commands/write.ts') },
   apdu: { summary: 'send raw APDUs to a slot', load: () => import('./commands/apdu.ts') },
+  events: { summary: 'tail the event stream (cards, readers, QR scans); --json for scripts', load: () => import('./commands/events.ts') },
   trace: { summary: 'show or switch the APDU trace of a reader', load: () => import('./commands/trace.ts') },
   qr: { summary: 'EHC1 QR codes: keygen, issue, bundle, verify (daemon or --offline), trust, install', load: () => import('./commands/qr.ts') },
   doctor: { summary: 'check pcscd, serial ports, permissions, udev and the daemon; say how to fix', load: () => import('./commands/doctor.ts') },

@@ -50,6 +50,8 @@ export interface EventsOptions {
   types?: YikaEventType[];
   /** Resume after this sequence number (e.g. the last one a previous page saw). */
   after?: number;
+  /** With the client's token: qr.scanned events of payment, insurance and ID codes carry result.text (QR.md §13). */
+  reveal?: 'codes';
   /** Called on every (re)connection; `complete: false` means events were missed: re-read state. */
   onConnect?: (hello: StreamHello) => void;
   /** Called when the connection drops (the client reconnects by itself). */
@@ -201,6 +203,7 @@ export class YikaClient {
       const params = new URLSearchParams();
       if (options.types?.length) params.set('types', options.types.join(','));
       if (position !== undefined) params.set('after', String(position));
+      if (options.reveal) params.set('reveal', options.reveal);
       const url = `${this.baseUrl.replace(/^http/, 'ws')}/v1/events${params.size ? `?${params}` : ''}`;
       let WS: WebSocketClass;
       try {
