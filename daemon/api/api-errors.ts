@@ -15,6 +15,7 @@ export const ApiErrorCode = defineErrorCodes('daemon/api', {
   TOKEN_REQUIRED: { kind: 'unauthorized', description: 'A request from another machine needs Authorization: Bearer <api.token>.' },
   TOKEN_INVALID: { kind: 'unauthorized', description: 'The bearer token does not match api.token.' },
   EVENTS_STREAM_REQUIRED: { kind: 'bad_request', description: 'GET /v1/events is a stream: upgrade to a WebSocket, or send Accept: text/event-stream (Server-Sent Events).' },
+  PIPE_CHARSET_UNENCODABLE: { kind: 'unprocessable', description: 'A value has a character without a GBK code (a four-byte GB 18030 character): ask for charset=gb18030.' },
   TOO_MANY_SUBSCRIBERS: { kind: 'unavailable', description: 'Too many WebSocket event subscribers are connected; close unused pages.' },
   API_CONFIG_INVALID: { kind: 'internal', description: 'The api section of the daemon config is invalid; the message says which field and why.' },
   INTERNAL: { kind: 'internal', description: 'An unexpected error inside the daemon; the log has the details (without cardholder data).' },

@@ -114,9 +114,10 @@ export class YikaClient {
   }
   /** Items by number (1–384), like the vendor DLLs; format 'pipe' answers the values joined by | as one string. */
   readItems(id: string, ids: number[], options?: { format?: 'json'; slot?: number; record?: number }): Promise<ItemsRead>;
-  readItems(id: string, ids: number[], options: { format: 'pipe'; slot?: number; record?: number }): Promise<string>;
-  readItems(id: string, ids: number[], options: { format?: 'json' | 'pipe'; slot?: number; record?: number } = {}): Promise<ItemsRead | string> {
-    const q = query({ ids: ids.join(','), format: options.format, slot: options.slot, record: options.record });
+  /** format 'pipe' gives the text (decoded here); `charset` matters to clients that read the bytes themselves (curl, an old HIS). */
+  readItems(id: string, ids: number[], options: { format: 'pipe'; charset?: 'utf-8' | 'gbk' | 'gb18030'; slot?: number; record?: number }): Promise<string>;
+  readItems(id: string, ids: number[], options: { format?: 'json' | 'pipe'; charset?: 'utf-8' | 'gbk' | 'gb18030'; slot?: number; record?: number } = {}): Promise<ItemsRead | string> {
+    const q = query({ ids: ids.join(','), format: options.format, charset: options.charset, slot: options.slot, record: options.record });
     return this.request('GET', `/v1/readers/${enc(id)}/healthcard/items${q}`);
   }
   /**
@@ -167,7 +168,9 @@ export class YikaClient {
     }
     let text: string;
     try {
-      text = await res.text();
+      // Text answers may be GBK or GB 18030 (format=pipe&charset=…): decode by the declared charset.
+      const charset = /;\s*charset=([\w-]+)/i.exec(res.headers.get('content-type') ?? '')?.[1]?.toLowerCase();
+      text = charset && charset !== 'utf-8' ? new TextDecoder(charset).decode(await res.arrayBuffer()) : await res.text();
     } finally {
       clearTimeout(timer);
     }

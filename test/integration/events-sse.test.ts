@@ -61,6 +61,47 @@ function curl(path: string, headers: string[] = []) {
   return { events, stop, raw: () => out };
 }
 
+/** The yika CLI as a child process; resolves when it exits. */
+function yika(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'daemon/cli/yika.ts', ...args], { env: { ...process.env, YIKA_URL: url, YIKA_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { out: () => stdout, err: () => stderr, exit, kill: () => child.kill('SIGKILL') };
+}
+
+describe('yika events and yika readers --watch', () => {
+  it('readers --watch prints the table, then each card change, and stops after --count', async () => {
+    const w = yika(['readers', '--watch', '--count', '2']);
+    try {
+      await until('table', () => /^ID\s+NAME/m.test(w.out()), 30_000);
+      sim.removeCard(1);
+      sim.insertCard(1, { kind: 'health', seed: 11 });
+      expect(await w.exit).toBe(0);
+      expect(w.out()).toMatch(/#\d+\s+card\.removed\s+sim-1 slot 1: card removed/);
+      expect(w.out()).toMatch(/#\d+\s+card\.inserted\s+sim-1 slot 1: card inserted/);
+    } finally {
+      w.kill();
+    }
+  }, 60_000);
+
+  it('events --json --after replays as JSON lines; --reveal needs a token; an unreachable daemon exits 3', async () => {
+    const e = yika(['events', '--json', '--types', 'card.inserted', '--after', '0', '--count', '1']);
+    expect(await e.exit).toBe(0);
+    const first = JSON.parse(e.out().trim().split('\n')[0]);
+    expect(first).toMatchObject({ type: 'card.inserted', readerId: 'sim-1' });
+    const noToken = yika(['events', '--reveal']);
+    expect(await noToken.exit).toBe(2);
+    expect(noToken.err()).toMatch(/--reveal needs --token/);
+    const down = yika(['events'], { YIKA_URL: 'http://127.0.0.1:9' });
+    expect(await down.exit).toBe(3);
+    expect(down.err().trim().split('\n')).toHaveLength(1);
+    expect(down.err()).toMatch(/^yika: DAEMON_UNREACHABLE/);
+  }, 60_000);
+});
+
 describe('GET /v1/events as Server-Sent Events (curl -N)', () => {
   it('receives card.inserted, then resumes with ?after and with Last-Event-ID', async () => {
     const c1 = curl('/v1/events?types=card.inserted,card.removed');

@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { RouteModule } from '../../context.ts';
 import { HealthCardError } from '../../../apdu/healthcard/index.ts';
 import type { HealthCardService, HealthCardWriteRequest } from '../../services/health-card-service.ts';
+import { apiError } from '../api-errors.ts';
+import { PIPE_CHARSETS, encodePipe, pipeContentType, type PipeCharset } from '../pipe-charset.ts';
 
 const VALUE = { type: ['string', 'null'], description: 'an: text; cn: digits without F padding; b: upper-case hex; null: unwritten' } as const;
 
@@ -135,12 +137,13 @@ export function healthCardRoutes(service: HealthCardService): RouteModule {
         }),
     );
 
-    app.get<{ Params: { id: string }; Querystring: { ids: string; format?: 'json' | 'pipe'; slot?: number; record?: number } }>(
+    app.get<{ Params: { id: string }; Querystring: { ids: string; format?: 'json' | 'pipe'; charset?: PipeCharset; slot?: number; record?: number } }>(
       '/readers/:id/healthcard/items',
       {
         schema: {
           summary: 'Read data items by number (the hospital "by item" API)',
-          description: 'ids=1,11,15 in the order wanted. format=pipe answers text/plain with the values joined by "|" (unwritten → empty), like the vendor DLLs.',
+          description:
+            'ids=1,11,15 in the order wanted. format=pipe answers text/plain with the values joined by "|" (unwritten → empty), like the vendor DLLs; charset=gbk or gb18030 encodes it for HIS databases in those charsets (Content-Type says which). A character without a GBK code: 422 PIPE_CHARSET_UNENCODABLE.',
           tags: ['health card'],
           params: ID_PARAMS,
           querystring: {
@@ -150,6 +153,7 @@ export function healthCardRoutes(service: HealthCardService): RouteModule {
             properties: {
               ids: { type: 'string', maxLength: 2048 },
               format: { enum: ['json', 'pipe'] },
+              charset: { enum: [...PIPE_CHARSETS], description: 'format=pipe only: utf-8 (default), gbk, gb18030' },
               slot: { type: 'integer', minimum: 0, maximum: 255 },
               record: { type: 'integer', minimum: 1, maximum: 10, description: 'record (58–61: 1 = newest) or visit slot (62–384); default 1' },
             },
@@ -166,9 +170,10 @@ export function healthCardRoutes(service: HealthCardService): RouteModule {
       async (req, reply) => {
         const result = await service.readItems(req.params.id, parseIds(req.query.ids), { slot: req.query.slot, record: req.query.record });
         if (req.query.format === 'pipe') {
-          reply.type('text/plain; charset=utf-8');
-          return reply.serializer((x: unknown) => String(x)).send(result.pipe);
+          const charset = req.query.charset ?? 'utf-8';
+          return reply.type(pipeContentType(charset)).send(encodePipe(result.pipe, charset)); // a Buffer is sent as is
         }
+        if (req.query.charset !== undefined) throw apiError('BAD_REQUEST', 'charset applies to format=pipe only (JSON is always UTF-8)');
         return result;
       },
     );
