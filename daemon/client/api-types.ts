@@ -224,6 +224,14 @@ export interface QrTrust {
   keys: Array<{ kid: string; issuer: string; status: string; types: string[]; signFrom: string; signUntil: string; verifyUntil: string }>;
 }
 
+/** POST /v1/readers/:id/lease: the reader held across requests until release or idleMs without a request. */
+export interface ReaderLease {
+  lease: string;
+  readerId: string;
+  idleMs: number;
+  expiresAt: string;
+}
+
 export interface HealthReport {
   status: 'ok' | 'degraded';
   degraded: Array<{ component: string; reason: string }>;

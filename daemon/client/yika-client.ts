@@ -3,7 +3,7 @@
 // Node 20 (no global WebSocket) it loads `ws` on demand or takes a WebSocket class as an option.
 import type {
   ApduResult, BatchResult, HealthCardRead, HealthCardWriteRequest, HealthCardWriteResult, HealthReport, ItemsRead, ItemValues, QrStats, QrTrust, QrVerifyResult, Reader,
-  ReaderSlot, StreamHello, YikaEvent, YikaEventType,
+  ReaderLease, ReaderSlot, StreamHello, YikaEvent, YikaEventType,
 } from './api-types.ts';
 
 export type * from './api-types.ts';
@@ -90,20 +90,44 @@ export class YikaClient {
   reader(id: string): Promise<Reader> {
     return this.request('GET', `/v1/readers/${enc(id)}`);
   }
-  power(id: string, slot: number, action: 'on' | 'off' | 'reset'): Promise<ReaderSlot> {
-    return this.request('POST', `/v1/readers/${enc(id)}/slots/${slot}/power`, { action });
+  power(id: string, slot: number, action: 'on' | 'off' | 'reset', options: { lease?: string } = {}): Promise<ReaderSlot> {
+    return this.request('POST', `/v1/readers/${enc(id)}/slots/${slot}/power`, { action, ...options });
   }
-  /** One raw APDU (hex) to the card in a slot (1 = user card, 0x11 = SAM1). */
-  apdu(id: string, slot: number, apdu: string, options: { sensitive?: 'command' | 'response' | 'both' } = {}): Promise<ApduResult> {
+  /** One raw APDU (hex) to the card in a slot (1 = user card, 0x11 = SAM1); with `lease`, under that lease. */
+  apdu(id: string, slot: number, apdu: string, options: { sensitive?: 'command' | 'response' | 'both'; lease?: string } = {}): Promise<ApduResult> {
     return this.request('POST', `/v1/readers/${enc(id)}/slots/${slot}/apdu`, { apdu, ...options });
+  }
+
+  // ---- leases: the reader held across requests -----------------------------------------------------
+  /** Waits for the reader (up to waitMs, else READER_BUSY) and holds it until release or idleMs without a request. */
+  acquireLease(id: string, options: { waitMs?: number; idleMs?: number } = {}): Promise<ReaderLease> {
+    return this.request('POST', `/v1/readers/${enc(id)}/lease`, options);
+  }
+  renewLease(id: string, lease: string): Promise<ReaderLease> {
+    return this.request('POST', `/v1/readers/${enc(id)}/lease/renew`, { lease });
+  }
+  releaseLease(id: string, lease: string): Promise<{ released: boolean }> {
+    return this.request('POST', `/v1/readers/${enc(id)}/lease/release`, { lease });
+  }
+  /**
+   * Runs `fn` with the reader leased and releases it afterwards (also when fn throws):
+   * `await yika.withLease('sim-1', (lease) => yika.apdu('sim-1', 1, SELECT, { lease }).then(() => yika.apdu('sim-1', 1, READ, { lease })))`.
+   */
+  async withLease<T>(id: string, fn: (lease: string) => Promise<T>, options: { waitMs?: number; idleMs?: number } = {}): Promise<T> {
+    const { lease } = await this.acquireLease(id, options);
+    try {
+      return await fn(lease);
+    } finally {
+      await this.releaseLease(id, lease).catch(() => undefined); // already expired: nothing to release
+    }
   }
   /**
    * Several raw APDUs under one lock; stops at the first unexpected status word. Compare
    * `responses.length` with the commands sent: `stoppedAt` or `interrupted` (the card left between
    * commands; the responses are what ran) says why it stopped early.
    */
-  apduBatch(id: string, slot: number, commands: Array<{ apdu: string; expect?: Array<{ sw: string; mask?: string }> }>): Promise<BatchResult> {
-    return this.request('POST', `/v1/readers/${enc(id)}/slots/${slot}/batch`, { commands });
+  apduBatch(id: string, slot: number, commands: Array<{ apdu: string; expect?: Array<{ sw: string; mask?: string }> }>, options: { lease?: string } = {}): Promise<BatchResult> {
+    return this.request('POST', `/v1/readers/${enc(id)}/slots/${slot}/batch`, { commands, ...options });
   }
 
   // ---- health card -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ export const READER_ERRORS = defineErrorCodes('daemon/readers', {
   READER_OFFLINE: { kind: 'unavailable', description: 'The reader is known but disconnected (unplugged, pcscd stopped, link error). The daemon reconnects by itself; check the cable.' },
   SLOT_NOT_FOUND: { kind: 'not_found', description: 'The reader has no such slot. Slots are listed in GET /v1/readers/:id.' },
   CARD_CHANGED: { kind: 'conflict', description: 'The card was removed or replaced during the operation; nothing of it is returned. Insert the card and retry.' },
+  LEASE_NOT_FOUND: { kind: 'conflict', description: 'No active lease with this token: it was released, or it expired because no request used it for its idle time. Acquire a new lease; the card state may have changed meanwhile.' },
   APDU_INVALID: { kind: 'bad_request', description: 'An APDU in the request is not valid hex or is shorter than 4 bytes.' },
 });
 

@@ -8,6 +8,7 @@ import type { DeviceCardEvent, DeviceKind, ReaderDevice } from '../devices/reade
 import { parseAtr } from '../../apdu/atr.ts';
 import { ApduTrace, type TraceSettings } from './apdu-trace.ts';
 import { ReaderError } from './reader-errors.ts';
+import { ReaderLeases } from './reader-lease.ts';
 import { ReaderLock } from './reader-lock.ts';
 
 export type ReaderHealth = 'ok' | 'degraded' | 'offline';
@@ -71,6 +72,8 @@ export interface ReaderSession {
 
 export class Reader {
   readonly lock: ReaderLock;
+  /** Leases: the lock held across requests by one client (raw APDU sessions of a HIS). */
+  readonly leases: ReaderLeases;
   readonly trace: ApduTrace;
   readonly stats: ReaderStats = { apdus: 0, roundTrips: 0 };
   private device: ReaderDevice | undefined;
@@ -88,6 +91,7 @@ export class Reader {
     private readonly options: ReaderOptions,
   ) {
     this.lock = new ReaderLock(id, options.lockTimeoutMs);
+    this.leases = new ReaderLeases(id, this.lock);
     this.trace = new ApduTrace(options.trace);
     this.info = this.describe(device);
     this.attach(device);
@@ -199,6 +203,18 @@ export class Reader {
       },
       options.timeoutMs,
     );
+  }
+
+  /**
+   * Runs `fn` under the lease `lease` when given (LEASE_NOT_FOUND if it is not the reader's active
+   * lease), else holding the session lock like `session`.
+   */
+  sessionOrLease<T>(lease: string | undefined, name: string, fn: (session: ReaderSession) => Promise<T>): Promise<T> {
+    if (lease === undefined) return this.session(name, fn);
+    return this.leases.run(lease, async () => {
+      this.ops();
+      return fn(this.makeSession());
+    });
   }
 
   private makeSession(): ReaderSession {

@@ -102,14 +102,34 @@ function interruption(e: Error): { code: string; message: string } {
 
 interface PowerBody {
   action: 'on' | 'off' | 'reset';
+  lease?: string;
 }
 interface ApduBody {
   apdu: string;
   sensitive?: 'command' | 'response' | 'both';
+  lease?: string;
 }
 interface BatchBody {
   commands: Array<{ apdu: string; expect?: Array<{ sw: string; mask?: string }> }>;
+  lease?: string;
 }
+
+const LEASE_TOKEN = {
+  type: 'string',
+  pattern: '^[0-9a-f]{32}$',
+  description: 'Run under this lease (POST /v1/readers/:id/lease): no other client can step in between this request and the next one of the lease',
+} as const;
+
+const LEASE_SCHEMA = {
+  type: 'object',
+  required: ['lease', 'readerId', 'idleMs', 'expiresAt'],
+  properties: {
+    lease: { type: 'string', description: 'The lease token: pass it as `lease` in apdu, batch and power requests' },
+    readerId: { type: 'string' },
+    idleMs: { type: 'integer', description: 'The lease ends when no request used it for this long' },
+    expiresAt: { type: 'string', description: 'When it ends unless used or renewed before (ISO time)' },
+  },
+} as const;
 interface TraceBody {
   enabled?: boolean;
   maskData?: boolean;
@@ -145,14 +165,14 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
           summary: 'Power the card in a slot on, off, or reset it (cold)',
           tags: ['readers'],
           params: SLOT_PARAMS,
-          body: { type: 'object', required: ['action'], additionalProperties: false, properties: { action: { enum: ['on', 'off', 'reset'] } } },
+          body: { type: 'object', required: ['action'], additionalProperties: false, properties: { action: { enum: ['on', 'off', 'reset'] }, lease: LEASE_TOKEN } },
           response: { 200: SLOT_SCHEMA },
         },
       },
       async (req) => {
         const reader = registry.get(req.params.id);
         const slot = parseSlot(req.params.slot);
-        return reader.session(`power ${req.body.action}`, async (s) => {
+        return reader.sessionOrLease(req.body.lease, `power ${req.body.action}`, async (s) => {
           if (req.body.action === 'off') await s.powerOff(slot);
           else {
             if (req.body.action === 'reset' && s.slot(slot).card === 'powered') await s.powerOff(slot);
@@ -174,7 +194,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
             type: 'object',
             required: ['apdu'],
             additionalProperties: false,
-            properties: { apdu: { ...HEX, maxLength: 2 * 65_544 + 20000 }, sensitive: { enum: ['command', 'response', 'both'] } },
+            properties: { apdu: { ...HEX, maxLength: 2 * 65_544 + 20000 }, sensitive: { enum: ['command', 'response', 'both'] }, lease: LEASE_TOKEN },
           },
           response: { 200: APDU_RESULT },
         },
@@ -183,7 +203,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
         const reader = registry.get(req.params.id);
         const slot = parseSlot(req.params.slot);
         const apdu = parseApduHex(req.body.apdu, 'apdu');
-        return reader.session('apdu', async (s) => apduResult(await s.channel(slot).transmit(apdu, { sensitive: req.body.sensitive })));
+        return reader.sessionOrLease(req.body.lease, 'apdu', async (s) => apduResult(await s.channel(slot).transmit(apdu, { sensitive: req.body.sensitive })));
       },
     );
 
@@ -201,6 +221,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
             required: ['commands'],
             additionalProperties: false,
             properties: {
+              lease: LEASE_TOKEN,
               commands: {
                 type: 'array',
                 minItems: 1,
@@ -253,7 +274,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
           apdu: parseApduHex(c.apdu, `commands[${i}].apdu`),
           expect: c.expect?.map((e) => ({ sw: parseInt(e.sw, 16), mask: parseInt(e.mask ?? 'FFFF', 16) })),
         }));
-        return reader.session('apdu batch', async (s) => {
+        return reader.sessionOrLease(req.body.lease, 'apdu batch', async (s) => {
           // The reader's batch, or one transmit per command with the same stop rules (apdu/batch.ts).
           const result = await transmitBatch(s.channel(slot), commands);
           // Cut short before anything ran: the error, as for one APDU.
@@ -265,6 +286,66 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
             ...(result.interrupted ? { interrupted: interruption(result.interrupted) } : {}),
           };
         });
+      },
+    );
+
+    app.post<{ Params: { id: string }; Body: { waitMs?: number; idleMs?: number } }>(
+      '/readers/:id/lease',
+      {
+        schema: {
+          summary: 'Acquire a lease: hold the reader across requests (raw APDU sessions)',
+          description:
+            'Waits in the reader\'s FIFO queue for up to waitMs (default readers.lockTimeoutMs; then 409 READER_BUSY) and holds the reader until POST …/lease/release, or until no request used the lease for idleMs (default 10 s, at most 120 s). Requests carrying `lease` run in order on the held reader; every other request (another client\'s APDUs, card reads) waits for the lease to end or gets READER_BUSY.',
+          tags: ['readers'],
+          params: ID_PARAMS,
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              waitMs: { type: 'integer', minimum: 0, maximum: 120_000, description: 'How long to wait for the reader' },
+              idleMs: { type: 'integer', minimum: 100, maximum: 120_000, description: 'The lease ends after this long without a request' },
+            },
+          },
+          response: { 200: LEASE_SCHEMA },
+        },
+      },
+      async (req) => {
+        const reader = registry.get(req.params.id);
+        const check = (): void => {
+          if (!reader.currentDevice) throw new ReaderError('READER_OFFLINE', `Reader ${reader.id} is offline`, { readerId: reader.id });
+        };
+        return reader.leases.acquire({ waitMs: req.body?.waitMs, idleMs: req.body?.idleMs, check });
+      },
+    );
+
+    app.post<{ Params: { id: string }; Body: { lease: string } }>(
+      '/readers/:id/lease/renew',
+      {
+        schema: {
+          summary: 'Keep a lease alive without sending anything (restarts its idle time)',
+          tags: ['readers'],
+          params: ID_PARAMS,
+          body: { type: 'object', required: ['lease'], additionalProperties: false, properties: { lease: LEASE_TOKEN } },
+          response: { 200: LEASE_SCHEMA },
+        },
+      },
+      async (req) => registry.get(req.params.id).leases.renew(req.body.lease),
+    );
+
+    app.post<{ Params: { id: string }; Body: { lease: string } }>(
+      '/readers/:id/lease/release',
+      {
+        schema: {
+          summary: 'Release a lease (after the requests already sent under it)',
+          tags: ['readers'],
+          params: ID_PARAMS,
+          body: { type: 'object', required: ['lease'], additionalProperties: false, properties: { lease: LEASE_TOKEN } },
+          response: { 200: { type: 'object', required: ['released'], properties: { released: { type: 'boolean' } } } },
+        },
+      },
+      async (req) => {
+        registry.get(req.params.id).leases.release(req.body.lease);
+        return { released: true };
       },
     );
 
