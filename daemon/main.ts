@@ -1,39 +1,67 @@
 // yikad: the Yika daemon. Parses flags (over environment over config file), checks the crypto with
 // its known-answer self-test, starts the device backends and the HTTP API, logs "ready" with the URL,
-// and shuts down cleanly on SIGINT/SIGTERM.
+// and shuts down cleanly on SIGINT/SIGTERM. What stops it from starting is one plain line on stderr
+// with what to do, and a documented exit code (startup-problems.ts); logs are JSON when stdout is not
+// a terminal (journald, files, pipes) and readable lines on a terminal (YIKA_LOG_FORMAT overrides).
 import { runSelfTest } from '../crypto/index.ts';
 import { isYikaError } from '../common/yika-error.ts';
 import { createApp } from './app.ts';
 import { CONFIG_SCHEMA } from './config/config-schema.ts';
 import { DAEMON_USAGE, loadConfig, parseDaemonFlags } from './config/load-config.ts';
 import { createLogger } from './logging/logger.ts';
+import { chooseLogFormat, prettyDestination, type LogFormat } from './logging/pretty-lines.ts';
+import { checkSerialPort, EXIT, EXIT_CODES_HELP, explainStartupError } from './startup-problems.ts';
+
+/** The one plain line for a person; on a terminal in red. */
+function tell(line: string): void {
+  const tty = process.stderr.isTTY === true;
+  process.stderr.write(`${tty ? '\x1b[31m' : ''}yikad: ${line}${tty ? '\x1b[0m' : ''}\n`);
+}
 
 async function main(argv: string[]): Promise<number> {
   let flags;
   let config;
+  let format: LogFormat;
   try {
     flags = parseDaemonFlags(argv);
     if (flags.help) {
-      process.stdout.write(DAEMON_USAGE);
-      return 0;
+      process.stdout.write(DAEMON_USAGE + '\n' + EXIT_CODES_HELP);
+      return EXIT.OK;
     }
     if (flags.printConfigSchema) {
       process.stdout.write(JSON.stringify(CONFIG_SCHEMA, null, 2) + '\n');
-      return 0;
+      return EXIT.OK;
     }
     config = loadConfig(flags);
+    format = chooseLogFormat(process.env, process.stdout.isTTY === true);
   } catch (e) {
-    process.stderr.write(`yikad: ${isYikaError(e) ? e.message : String(e)}\n`);
-    return 2;
+    tell(`${isYikaError(e) || e instanceof RangeError ? e.message : String(e)} (yikad --help lists the options)`);
+    return EXIT.CONFIG;
   }
 
-  const logger = createLogger({ level: config.log.level });
+  const logger = createLogger({ level: config.log.level, ...(format === 'pretty' ? { destination: prettyDestination() } : {}) });
+  /** A start-up failure: the plain line on stderr; with JSON logs also a fatal entry (no stack) for the journal. */
+  const refuse = (line: string, exitCode: number, code?: string): number => {
+    if (format === 'json') logger.fatal({ code, exitCode }, line);
+    tell(line);
+    return exitCode;
+  };
+
   const selfTest = runSelfTest();
   if (!selfTest.ok) {
-    logger.fatal({ selfTest }, 'crypto self-test failed; refusing to start');
-    return 3;
+    if (format === 'json') logger.fatal({ selfTest }, 'crypto self-test failed');
+    return refuse('the crypto self-test failed, refusing to start: this Node.js/OpenSSL build computes SM2/SM3/SM4 wrongly; use the Node.js Yika ships with (or an official Node.js ≥ 20.19)', EXIT.SELF_TEST, 'CRYPTO_SELF_TEST_FAILED');
   }
   logger.debug({ selfTest }, 'crypto self-test passed');
+
+  for (const port of config.devices.serial) {
+    const check = checkSerialPort(port.path);
+    if (check.error) return refuse(check.error.message, check.error.exitCode, check.error.code);
+    if (check.warning) {
+      logger.warn({ path: port.path }, check.warning);
+      if (format === 'json') tell(check.warning);
+    }
+  }
 
   let app;
   try {
@@ -43,9 +71,11 @@ async function main(argv: string[]): Promise<number> {
     const readers = app.registry.list().map((r) => r.id);
     logger.info({ url, readers, sim: config.sim.enabled }, `ready: ${url}`);
   } catch (e) {
-    logger.fatal({ err: e, code: isYikaError(e) ? e.code : undefined }, `cannot start: ${isYikaError(e) ? e.message : (e as Error).message}`);
+    const problem = explainStartupError(e, config.listen);
+    // The details (with the stack) only where they help: an unexpected error.
+    if (problem.exitCode === EXIT.UNEXPECTED) logger.error({ err: e }, 'start-up failed');
     await app?.close().catch(() => {});
-    return 1;
+    return refuse(problem.line, problem.exitCode, problem.code);
   }
 
   const running = app;
@@ -83,7 +113,7 @@ main(process.argv.slice(2)).then(
     setTimeout(() => process.exit(code), 200).unref();
   },
   (e: unknown) => {
-    process.stderr.write(`yikad: fatal: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
+    process.stderr.write(`yikad: unexpected error (exit code 1): ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(EXIT.UNEXPECTED);
   },
 );

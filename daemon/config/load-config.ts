@@ -34,6 +34,8 @@ export const DAEMON_USAGE = `Usage: yikad [options]
   --no-serial-discovery  only open the configured serial ports
   --trace                start with the APDU trace on
   --log-level LEVEL      fatal | error | warn | info | debug | trace | silent (env YIKA_LOG_LEVEL)
+                         logs are JSON lines when stdout is not a terminal, readable lines on one;
+                         env YIKA_LOG_FORMAT=json|pretty chooses
   --print-config-schema  print the JSON Schema of the configuration file and exit
   -h, --help             this text
 `;
