@@ -19,6 +19,8 @@ export interface ErrorCodeInfo {
   kind: ErrorKind;
   /** What it means and what the user should do, for the docs. */
   description: string;
+  /** The same in Chinese (简体中文), for the front desk. */
+  zh?: string;
 }
 
 const catalog = new Map<string, ErrorCodeInfo & { module: string }>();

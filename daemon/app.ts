@@ -61,17 +61,20 @@ export interface YikaApp {
   close(): Promise<void>;
 }
 
-function hostTrust(config: YikaConfig, logger: Logger): HostSecureConfig | undefined {
+/**
+ * The secure-channel trust of each kind of reader. Real devices (serial) trust the configured vendor
+ * CAs only. The TEST-ONLY CA is trusted by the in-process simulated reader, and — with
+ * devices.trustTestCa — by serial ports that are pseudo-terminals (serial-backend.ts decides per port).
+ */
+function hostTrust(config: YikaConfig, logger: Logger): { vendor?: HostSecureConfig; withTestCa: HostSecureConfig } {
   const cas = config.devices.vendorCas.map((c) => ({ id: c.id, publicKey: Sm2PublicKey.fromHex(c.publicKey) }));
-  if (config.devices.trustTestCa) cas.push(testTrustedCa());
-  if (!cas.length) return undefined;
   let hostKey: Sm2PrivateKey;
   if (config.devices.hostKeyFile) hostKey = Sm2PrivateKey.fromPem(readFileSync(config.devices.hostKeyFile, 'utf8'));
   else {
     hostKey = Sm2PrivateKey.generate();
     logger.debug({}, 'secure channel: using a new host key for this run (set devices.hostKeyFile to pair)');
   }
-  return { hostKey, trustedCas: cas };
+  return { vendor: cas.length ? { hostKey, trustedCas: cas } : undefined, withTestCa: { hostKey, trustedCas: [...cas, testTrustedCa()] } };
 }
 
 export async function createApp(options: AppOptions): Promise<YikaApp> {
@@ -105,8 +108,8 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
         speed: config.sim.speed,
         profile: config.sim.profile,
         secure: config.devices.secure,
-        deviceSecure: config.devices.trustTestCa && config.devices.secure !== 'off' ? 'supported' : undefined,
-        trust,
+        deviceSecure: config.devices.secure !== 'off' ? 'supported' : undefined,
+        trust: trust.withTestCa,
         timeouts: config.devices.timeouts,
         simulator: options.simulator,
         log,
@@ -114,7 +117,18 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
       backends.push(sim);
     }
     if (config.devices.serial.length || config.devices.serialDiscovery) {
-      backends.push(new SerialBackend({ ports: config.devices.serial, discovery: config.devices.serialDiscovery, secure: config.devices.secure, trust, timeouts: config.devices.timeouts, log }));
+      if (config.devices.trustTestCa) logger.warn({}, "TEST ONLY: the simulator's TEST-ONLY CA is trusted for serial ports that are pseudo-terminals (devices.trustTestCa); never use this in production");
+      backends.push(
+        new SerialBackend({
+          ports: config.devices.serial,
+          discovery: config.devices.serialDiscovery,
+          secure: config.devices.secure,
+          trust: trust.vendor,
+          testCaTrust: config.devices.trustTestCa ? trust.withTestCa : undefined,
+          timeouts: config.devices.timeouts,
+          log,
+        }),
+      );
     }
     if (config.devices.pcsc) backends.push(new PcscBackend({ log }));
   }

@@ -13,9 +13,10 @@ export const ProtocolErrorCode = defineErrorCodes('protocol', {
   PROTOCOL_BAD_FRAME: { kind: 'bad_request', description: 'A frame cannot be built: the payload is empty or larger than the negotiated maximum.' },
   PROTOCOL_PEER_DEAD: { kind: 'unavailable', description: 'The reader stopped answering keepalive pings; the session was closed.' },
   PROTOCOL_INCOMPATIBLE: { kind: 'unavailable', description: 'The reader speaks no protocol version this host supports, or its hello is unusable.' },
-  SECURE_CHANNEL_UNSUPPORTED: { kind: 'unavailable', description: "The host policy requires the SM secure channel but the reader does not support it. Use a reader that does, or set the device's secure policy to 'preferred' or 'off'." },
+  SECURE_CHANNEL_UNSUPPORTED: { kind: 'unavailable', description: "The host policy requires the SM secure channel but the reader does not support it. Use a reader that does, or set the device's secure policy to 'preferred' or 'off'.", zh: '主机策略要求 SM 安全通道，但读卡器不支持安全通道。请更换支持的读卡器，或把该设备的安全策略设为 preferred 或 off。' },
+  SECURE_CHANNEL_NO_TRUST: { kind: 'unavailable', description: 'The secure channel is needed (host policy or device says required) but no trusted vendor CA is configured for this reader (devices.vendorCas). The TEST-ONLY CA is never trusted for a real device.', zh: '需要安全通道（主机策略或读卡器要求），但未为该读卡器配置可信的厂商 CA（devices.vendorCas）。测试 CA 永远不会用于真实设备。' },
   SECURE_CHANNEL_REJECTED: { kind: 'unavailable', description: 'A secure-channel record failed its check (tampered, replayed, reordered or truncated); the channel and the session were closed.' },
-  DEVICE_UNTRUSTED: { kind: 'forbidden', description: "The reader's certificate is not signed by a trusted vendor CA, is expired, or the reader failed to prove its key. Add the vendor CA public key to the daemon config only if you trust this vendor." },
+  DEVICE_UNTRUSTED: { kind: 'forbidden', description: "The reader's certificate is not signed by a trusted vendor CA, is expired, or the reader failed to prove its key. Add the vendor CA public key to the daemon config only if you trust this vendor.", zh: '读卡器证书不是由可信厂商 CA 签发、已过期，或读卡器未能证明其密钥。只有在信任该厂商时，才把其 CA 公钥加入守护进程配置。' },
 });
 export type ProtocolErrorCode = keyof typeof ProtocolErrorCode;
 

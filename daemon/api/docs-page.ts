@@ -40,7 +40,7 @@ ${op.requestBody ? `<h4>Request body (application/json)</h4>${pre(((op.requestBo
     }
   }
   const codes = allErrorCodes()
-    .map((c) => `<tr><td><code>${escapeHtml(c.code)}</code></td><td>${statusForCode(c.code)}</td><td>${escapeHtml(c.module)}</td><td>${escapeHtml(c.description)}</td></tr>`)
+    .map((c) => `<tr><td><code>${escapeHtml(c.code)}</code></td><td>${statusForCode(c.code)}</td><td>${escapeHtml(c.module)}</td><td>${escapeHtml(c.description)}${c.zh ? `<br>${escapeHtml(c.zh)}` : ''}</td></tr>`)
     .join('');
   const events = Object.entries(EVENT_DESCRIPTIONS)
     .map(([t, d]) => `<tr><td><code>${escapeHtml(t)}</code></td><td>${escapeHtml(d)}</td></tr>`)

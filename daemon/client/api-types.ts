@@ -22,7 +22,7 @@ export interface Reader {
   firmware: string;
   serial?: string;
   slots: ReaderSlot[];
-  secureChannel: { policy: 'required' | 'preferred' | 'off'; state: 'open' | 'plain' | 'unsupported' };
+  secureChannel: { policy: 'required' | 'preferred' | 'off'; state: 'open' | 'plain' | 'unsupported'; reason?: string };
   health: 'ok' | 'degraded' | 'offline';
   healthDetail?: string;
   batch: { supported: boolean; max: number };

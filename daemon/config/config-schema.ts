@@ -29,7 +29,11 @@ export interface YikaConfig {
     pcsc: boolean;
     /** Vendor CAs trusted for the secure channel: the CA id written in device certificates and its SM2 public key (hex 04‖x‖y). */
     vendorCas: Array<{ id: string; publicKey: string }>;
-    /** Trust the simulator's TEST-ONLY vendor CA (never in production; on with --sim). */
+    /**
+     * Trust the simulator's TEST-ONLY vendor CA for serial ports that are pseudo-terminals (a yika-sim
+     * --pty started for testing; `--trust-test-ca`). Never applied to a real device node, whatever
+     * this says; the in-process simulator (--sim) trusts it without this.
+     */
     trustTestCa: boolean;
     /** The host's SM2 private key (PEM file); absent = a new key each start (no pairing possible). */
     hostKeyFile?: string;
@@ -299,7 +303,7 @@ export const CONFIG_SCHEMA = {
           type: 'array',
           items: { type: 'object', required: ['id', 'publicKey'], additionalProperties: false, properties: { id: { type: 'string' }, publicKey: { type: 'string', pattern: '^04[0-9a-fA-F]{128}$' } } },
         },
-        trustTestCa: { type: 'boolean' },
+        trustTestCa: { type: 'boolean', description: "TEST ONLY: trust the simulator's TEST-ONLY CA for serial ports that are pseudo-terminals (yika-sim --pty). Never applied to a real device node." },
         hostKeyFile: { type: 'string' },
         timeouts: {
           type: 'object',

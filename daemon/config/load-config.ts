@@ -14,6 +14,7 @@ export interface DaemonFlags {
   speed?: number;
   serial: string[];
   secure?: SecurePolicy;
+  trustTestCa?: boolean;
   pcsc?: boolean;
   trace?: boolean;
   logLevel?: string;
@@ -30,6 +31,8 @@ export const DAEMON_USAGE = `Usage: yikad [options]
   --config FILE          configuration file, JSON or YAML (env YIKA_CONFIG)
   --serial PATH          open a serial reader at PATH (repeatable)
   --secure POLICY        secure channel for serial readers: required | preferred | off
+  --trust-test-ca        trust the simulator's TEST-ONLY CA for serial ports that are pseudo-terminals
+                         (a yika-sim --pty started for testing); never for a real device node
   --no-pcsc              do not use PC/SC readers (env YIKA_PCSC=0)
   --no-serial-discovery  only open the configured serial ports
   --trace                start with the APDU trace on
@@ -69,6 +72,7 @@ export function parseDaemonFlags(argv: string[]): DaemonFlags & { serialDiscover
         flags.secure = v;
         break;
       }
+      case '--trust-test-ca': flags.trustTestCa = true; break;
       case '--pcsc': flags.pcsc = true; break;
       case '--no-pcsc': flags.pcsc = false; break;
       case '--no-serial-discovery': flags.serialDiscovery = false; break;
@@ -130,16 +134,17 @@ export function loadConfig(flags: ReturnType<typeof parseDaemonFlags>, env: Node
     if (!c.devices.serial.some((s) => s.path === path)) c.devices.serial.push({ path, baudRate: 115200, secure: c.devices.secure });
   }
   if (flags.pcsc !== undefined) c.devices.pcsc = flags.pcsc;
+  if (flags.trustTestCa) c.devices.trustTestCa = true;
   if (flags.serialDiscovery !== undefined) c.devices.serialDiscovery = flags.serialDiscovery;
   if (flags.trace) c.readers.trace = true;
   if (flags.logLevel) c = applyConfigDocument(c, { log: { level: flags.logLevel } }, 'command line --log-level');
 
-  // The demo (--sim) is self-contained: no PC/SC or USB scanning and the simulator's TEST-ONLY CA is
-  // trusted for its secure channel, unless the file, environment or flags say otherwise.
+  // The demo (--sim) is self-contained: no PC/SC or USB scanning unless the file, environment or flags
+  // say otherwise. Its in-process reader always trusts the TEST-ONLY CA (app.ts); --sim never extends
+  // that trust to serial readers: only --trust-test-ca does, and only for pseudo-terminals.
   if (c.sim.enabled) {
     if (flags.pcsc === undefined && !env.YIKA_PCSC && fileDevices.pcsc === undefined) c.devices.pcsc = false;
     if (flags.serialDiscovery === undefined && fileDevices.serialDiscovery === undefined) c.devices.serialDiscovery = false;
-    if (fileDevices.trustTestCa === undefined) c.devices.trustTestCa = true;
     const fileQr = (doc as { qr?: Record<string, unknown> } | undefined)?.qr ?? {};
     if (fileQr.demo === undefined && !c.qr.anchors.length) c.qr.demo = true;
   }

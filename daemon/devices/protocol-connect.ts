@@ -44,7 +44,11 @@ export async function connectProtocolDevice(link: ByteLink, options: ProtocolCon
     name: options.name,
     ops: session,
     hello,
-    secure: { policy: options.secure, state: info.state === 'open' ? 'open' : hello.secureChannel === 'none' ? 'unsupported' : 'plain' },
+    secure: {
+      policy: options.secure,
+      state: info.state === 'open' ? 'open' : hello.secureChannel === 'none' ? 'unsupported' : 'plain',
+      ...(info.state !== 'open' && info.reason ? { reason: info.reason } : {}),
+    },
     subscribe: (listener) => {
       session.on('event', listener);
       return () => session.off('event', listener);

@@ -32,6 +32,19 @@ export interface SecureChannelState {
   policy: 'required' | 'preferred' | 'off';
   /** Whether the link is protected now. */
   state: 'open' | 'plain' | 'unsupported';
+  /** Why the link is not protected (absent when open). */
+  reason?: string;
+}
+
+/**
+ * A downgrade: the policy asked for the secure channel where possible ('preferred') and a link that
+ * leaves the process runs in plaintext. Returns what the reader's health says about it, or undefined.
+ * The in-process simulated reader's link is memory, with nobody on the line: never a downgrade.
+ */
+export function plaintextDowngrade(device: Pick<ReaderDevice, 'kind' | 'secure'>): string | undefined {
+  const secure = device.secure;
+  if (device.kind === 'sim' || secure.policy !== 'preferred' || secure.state === 'open') return undefined;
+  return `plaintext link: ${secure.reason ?? 'the secure channel did not open'} (policy 'preferred'; set 'required' to refuse plaintext readers, or 'off' for this port to accept it)`;
 }
 
 export interface ReaderDevice {

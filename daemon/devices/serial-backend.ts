@@ -22,7 +22,15 @@ export interface SerialBackendOptions {
   discovery: boolean;
   /** Secure policy for discovered ports. */
   secure: SecurePolicy;
+  /** Trust for every port: the configured vendor CAs. */
   trust?: HostSecureConfig;
+  /**
+   * Trust including the TEST-ONLY CA (devices.trustTestCa), used only for ports that are
+   * pseudo-terminals (a simulator started for testing), never for a real device node.
+   */
+  testCaTrust?: HostSecureConfig;
+  /** Tells whether a path is a pseudo-terminal (default: its device node is under /dev/pts/). */
+  isPseudoTerminal?: (path: string) => boolean;
   timeouts?: Partial<Record<string, number>>;
   /** How often to look for new USB serial readers (ms). */
   discoveryIntervalMs?: number;
@@ -57,6 +65,26 @@ function devicePath(path: string): string {
 }
 
 /**
+ * A pseudo-terminal (socat PTY, yika-sim --pty) rather than a device node of real hardware: its
+ * canonical path is under /dev/pts/. USB CDC/UART readers are /dev/ttyACMn, /dev/ttyUSBn …
+ */
+export function isPseudoTerminal(path: string): boolean {
+  try {
+    return realpathSync(path).startsWith('/dev/pts/');
+  } catch {
+    return false;
+  }
+}
+
+/** Secure-channel failures: the line works, the device or the trust configuration does not. */
+const SECURE_FIXES: Readonly<Record<string, string>> = {
+  SECURE_CHANNEL_UNSUPPORTED: "the device does not support the secure channel: use a reader that does, or set this port's secure policy to 'preferred' or 'off'",
+  SECURE_CHANNEL_NO_TRUST: "no trusted vendor CA is configured: add the reader vendor's CA to devices.vendorCas (the TEST-ONLY CA is never trusted for a real device)",
+  DEVICE_UNTRUSTED: 'the device certificate is not signed by a trusted vendor CA (or is expired, or the device failed to prove its key): add its vendor CA to devices.vendorCas only if you trust this vendor',
+  SECURE_CHANNEL_REQUIRED: "the device requires the secure channel but this port's policy is 'off': set it to 'preferred' or 'required'",
+};
+
+/**
  * The registry key of a discovered reader: its USB identity when the port reports one (stable across
  * unplug/replug, also when it comes back under another path), else its path.
  */
@@ -77,6 +105,8 @@ interface PortState {
   discovered: boolean;
   state: 'connecting' | 'attached' | 'waiting';
   detail?: string;
+  /** What to do about `detail` when it is not a cabling problem (a secure-channel refusal). */
+  fix?: string;
   timer?: NodeJS.Timeout;
   abort?: AbortController;
   close?: () => Promise<void>;
@@ -96,13 +126,14 @@ export class SerialBackend implements DeviceBackend {
   constructor(private readonly options: SerialBackendOptions) {}
 
   status(): BackendStatus {
-    const waiting = [...this.ports.values()].filter((p) => p.state !== 'attached' && !p.discovered);
+    const waiting = [...this.ports.values()].filter((p) => p.state !== 'attached' && (!p.discovered || p.fix));
     if (waiting.length) {
+      const fixes = new Set(waiting.map((p) => p.fix ?? 'check the cable and the port path; run `yika doctor` for permissions and udev'));
       return {
         backend: 'serial',
         available: true,
         detail: waiting.map((p) => `${p.config.path}: ${p.detail ?? p.state}`).join('; '),
-        fix: 'check the cable and the port path; run `yika doctor` for permissions and udev',
+        fix: [...fixes].join('; '),
       };
     }
     return { backend: 'serial', available: true, ...(this.discoveryNote ? { detail: this.discoveryNote } : {}) };
@@ -218,7 +249,14 @@ export class SerialBackend implements DeviceBackend {
     try {
       link = await (this.options.openLink ?? openSerialLink)(p.config.path, { baudRate: p.config.baudRate });
     } catch (e) {
+      p.fix = undefined;
       return this.retry(p, openFailure(e));
+    }
+    // The TEST-ONLY CA only for a pseudo-terminal, checked at every open (a path can be re-pointed).
+    let trust = this.options.trust;
+    if (this.options.testCaTrust) {
+      if ((this.options.isPseudoTerminal ?? isPseudoTerminal)(p.config.path)) trust = this.options.testCaTrust;
+      else if (!p.attachedOnce && p.backoff.attempts === 0) this.options.log?.warn({ path: p.config.path }, 'devices.trustTestCa ignored for this port: it is not a pseudo-terminal, and the TEST-ONLY CA is never trusted for a real device');
     }
     try {
       const { device, session } = await connectProtocolDevice(link, {
@@ -226,7 +264,7 @@ export class SerialBackend implements DeviceBackend {
         key: p.key,
         name: p.config.name,
         secure: p.config.secure,
-        trust: this.options.trust,
+        trust,
         signal: abort.signal,
         timeouts: this.options.timeouts,
         lineBytesPerSecond: p.config.baudRate ? p.config.baudRate / 10 : undefined,
@@ -237,6 +275,7 @@ export class SerialBackend implements DeviceBackend {
       }
       p.state = 'attached';
       p.detail = undefined;
+      p.fix = undefined;
       p.attachedOnce = true;
       p.backoff.reset();
       p.close = () => session.close();
@@ -251,6 +290,8 @@ export class SerialBackend implements DeviceBackend {
     } catch (e) {
       link.close('hello failed');
       const err = e as { code?: string; message?: string };
+      p.fix = err.code ? SECURE_FIXES[err.code] : undefined;
+      if (p.fix && p.backoff.attempts === 0) this.options.log?.warn({ path: p.config.path, code: err.code, detail: err.message }, 'serial reader refused: secure channel');
       this.retry(p, `${err.code ?? 'ERROR'}: ${err.message ?? String(e)}`);
     }
   }

@@ -93,7 +93,9 @@ export class ReaderRegistry implements DeviceSink {
     this.countLinkLoss(key, r, device);
     this.options.log?.info({ readerId: r.id, kind: device.kind, readerName: device.name }, 'reader attached');
     this.options.events.publish({ type: 'reader.attached', readerId: r.id, name: device.name });
-    this.options.events.publish({ type: 'reader.health', readerId: r.id, health: 'ok' });
+    const model = r.toJSON();
+    if (model.health === 'degraded') this.options.log?.warn({ readerId: r.id, kind: device.kind, detail: model.healthDetail }, 'reader runs without the secure channel (downgrade)');
+    this.options.events.publish({ type: 'reader.health', readerId: r.id, health: model.health, ...(model.healthDetail ? { detail: model.healthDetail } : {}) });
     this.updateGauge();
     this.refreshStatus(r, device, 0);
   }

@@ -4,7 +4,7 @@
 // stays listed as offline under the same id, and comes back when the backend reconnects.
 import type { BatchCommand, BatchResult, CardChannel, TransmitOptions } from '../../apdu/card-channel.ts';
 import type { CardState, PowerOnResult, SlotKind, SlotStatus } from '../../protocol/operations.ts';
-import type { DeviceCardEvent, DeviceKind, ReaderDevice } from '../devices/reader-device.ts';
+import { plaintextDowngrade, type DeviceCardEvent, type DeviceKind, type ReaderDevice } from '../devices/reader-device.ts';
 import { parseAtr } from '../../apdu/atr.ts';
 import { ApduTrace, type TraceSettings } from './apdu-trace.ts';
 import { ReaderError } from './reader-errors.ts';
@@ -33,7 +33,7 @@ export interface ReaderModel {
   firmware: string;
   serial?: string;
   slots: SlotModel[];
-  secureChannel: { policy: 'required' | 'preferred' | 'off'; state: 'open' | 'plain' | 'unsupported' };
+  secureChannel: { policy: 'required' | 'preferred' | 'off'; state: 'open' | 'plain' | 'unsupported'; reason?: string };
   health: ReaderHealth;
   healthDetail?: string;
   batch: { supported: boolean; max: number };
@@ -132,8 +132,10 @@ export class Reader {
         powerEpoch: (old?.powerEpoch ?? 0) + 1,
       });
     }
-    this.health = 'ok';
-    this.healthDetail = undefined;
+    // A plaintext link under 'preferred' is a downgrade: degraded, with the reason, while it lasts.
+    const downgrade = plaintextDowngrade(device);
+    this.health = downgrade ? 'degraded' : 'ok';
+    this.healthDetail = downgrade;
     this.unsubscribe = device.onEvent((e) => this.onDeviceEvent(e));
   }
 

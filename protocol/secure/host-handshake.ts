@@ -65,13 +65,14 @@ export async function runHostHandshake(ctx: HostHandshakeContext): Promise<Secur
   }
   if (device === 'none') {
     if (policy === 'required') throw new ProtocolError('SECURE_CHANNEL_UNSUPPORTED', "the host's secure policy is 'required' but the reader does not support the secure channel");
-    return { state: 'off', policy, reason: 'reader has no secure channel' };
+    return { state: 'off', policy, reason: 'the device does not support the secure channel' };
   }
   if (!trust || trust.trustedCas.length === 0) {
     if (policy === 'required' || device === 'required') {
-      throw new ProtocolError('SECURE_CHANNEL_UNSUPPORTED', 'the secure channel is needed but this host has no host key or trusted vendor CA configured');
+      const who = policy === 'required' ? "the host's secure policy is 'required'" : 'the reader requires the secure channel';
+      throw new ProtocolError('SECURE_CHANNEL_NO_TRUST', `${who} but no trusted vendor CA is configured for it (devices.vendorCas)`);
     }
-    return { state: 'off', policy, reason: 'no trusted vendor CA configured' };
+    return { state: 'off', policy, reason: 'no trusted vendor CA is configured for this device (devices.vendorCas)' };
   }
   return handshake(ctx, trust);
 }

@@ -29,7 +29,9 @@ describe.skipIf(!haveSocat)('daemon ↔ yika-sim over a socat PTY pair', () => {
     simProcess = spawn(process.execPath, ['--import', 'tsx', 'firmware-sim/cli.ts', '--pty', pair.a, '--seed', String(SEED), '--no-stdin'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    const config = loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--serial', pair.b, '--no-pcsc', '--no-serial-discovery']), {});
+    // This simulator has no secure channel: plaintext on purpose (--secure off), else 'preferred' would
+    // report the downgrade as degraded health (test/integration/secure-downgrade.test.ts).
+    const config = loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--serial', pair.b, '--secure', 'off', '--no-pcsc', '--no-serial-discovery']), {});
     app = await createApp({ config, logger: createLogger({ level: 'silent' }) });
     await app.startDevices();
     url = await app.listen();
@@ -81,7 +83,7 @@ describe.skipIf(!haveSocat)('serial reader unplugged and replugged (the simulato
     const hostPath = join(dir, 'host');
     const sim = createSimulator({ seed: 4 });
     const app = await createApp({
-      config: loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--serial', hostPath, '--no-pcsc', '--no-serial-discovery']), {}),
+      config: loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--serial', hostPath, '--secure', 'off', '--no-pcsc', '--no-serial-discovery']), {}),
       logger: createLogger({ level: 'silent' }),
     });
     try {

@@ -22,9 +22,9 @@ describe.skipIf(!haveSocat)('daemon ↔ yika-sim over a socat PTY pair: write ev
   beforeAll(async () => {
     pair = await startSocatPair();
     sim = await startSimProcess(['--pty', pair.a, '--secure', 'required', '--seed', '23', '--no-stdin']);
-    const config = loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--serial', pair.b, '--no-pcsc', '--no-serial-discovery']), {});
-    // The simulator's secure channel uses its TEST-ONLY CA; the daemon's policy stays the default (preferred).
-    config.devices.trustTestCa = true;
+    // The simulator's secure channel uses its TEST-ONLY CA: --trust-test-ca accepts it on this port
+    // because the port is a pseudo-terminal; the daemon's policy stays the default (preferred).
+    const config = loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--serial', pair.b, '--trust-test-ca', '--no-pcsc', '--no-serial-discovery']), {});
     app = await createApp({ config, logger: createLogger({ level: 'silent' }) });
     await app.startDevices();
     url = await app.listen();

@@ -9,3 +9,14 @@ export async function until<T>(what: string, fn: () => T | undefined | false | n
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** until() for an asynchronous condition (an HTTP poll …): awaits each try before the next. */
+export async function untilAsync<T>(what: string, fn: () => Promise<T | undefined | false | null>, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -40,7 +40,11 @@ export const READER_SCHEMA = {
     secureChannel: {
       type: 'object',
       required: ['policy', 'state'],
-      properties: { policy: { enum: ['required', 'preferred', 'off'] }, state: { enum: ['open', 'plain', 'unsupported'] } },
+      properties: {
+        policy: { enum: ['required', 'preferred', 'off'] },
+        state: { enum: ['open', 'plain', 'unsupported'] },
+        reason: { type: 'string', description: 'Why the link is not protected (absent when open). Under policy preferred a plaintext link also makes the reader degraded.' },
+      },
     },
     health: { enum: ['ok', 'degraded', 'offline'] },
     healthDetail: { type: 'string' },

@@ -250,13 +250,13 @@ describe('host secure policy', () => {
   });
   it("'preferred' against a device without the channel → plaintext, state off with a reason", async () => {
     h = await openHarness({ secure: 'preferred', trust: trust() });
-    expect(h.host.secureChannel).toMatchObject({ state: 'off', reason: 'reader has no secure channel' });
+    expect(h.host.secureChannel).toMatchObject({ state: 'off', reason: 'the device does not support the secure channel' });
   });
-  it("'preferred' without trust configuration → off; 'required' without it → SECURE_CHANNEL_UNSUPPORTED", async () => {
+  it("'preferred' without trust configuration → off; 'required' without it → SECURE_CHANNEL_NO_TRUST", async () => {
     h = await openHarness({ secure: 'preferred' }, secureDevice());
     expect(h.host.secureChannel.state).toBe('off');
     await h.host.close();
-    await expect(openHarness({ secure: 'required' }, secureDevice())).rejects.toMatchObject({ code: 'SECURE_CHANNEL_UNSUPPORTED' });
+    await expect(openHarness({ secure: 'required' }, secureDevice())).rejects.toMatchObject({ code: 'SECURE_CHANNEL_NO_TRUST' });
   });
   it("'off' against a device that requires the channel → SECURE_CHANNEL_REQUIRED", async () => {
     await expect(openHarness({ secure: 'off' }, secureDevice({ require: true }))).rejects.toMatchObject({ code: 'SECURE_CHANNEL_REQUIRED' });
