@@ -1,0 +1,24 @@
+/* A card slot on a PC/SC reader through pcsclite: turns any PC/SC reader into a Yika-protocol slot. */
+#ifndef YIKA_PCSC_CARD_H
+#define YIKA_PCSC_CARD_H
+#include "yika.h"
+#include <PCSC/winscard.h>
+
+typedef struct yika_pcsc_card {
+  SCARDCONTEXT context;
+  SCARDHANDLE card;
+  int connected;
+  DWORD protocol;          /* SCARD_PROTOCOL_T0 / T1 while connected */
+  char reader[256];        /* the reader's full name */
+  DWORD last_state;        /* for insert/remove events */
+  int present;
+} yika_pcsc_card;
+
+/* Connects to pcscd and picks the first reader whose name contains `name` (retrying for timeout_ms).
+ * 0, or -1 with a message in err. */
+int yika_pcsc_open(yika_pcsc_card *c, const char *name, unsigned timeout_ms, char *err, size_t err_len);
+void yika_pcsc_slot(yika_pcsc_card *c, yika_card_slot *slot);
+/* Polls presence without blocking: returns +1 a card arrived, −1 it left, 0 no change. */
+int yika_pcsc_poll(yika_pcsc_card *c);
+void yika_pcsc_close(yika_pcsc_card *c);
+#endif
