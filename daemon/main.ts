@@ -17,6 +17,7 @@ function tell(line: string): void {
   const tty = process.stderr.isTTY === true;
   process.stderr.write(`${tty ? '\x1b[31m' : ''}yikad: ${line}${tty ? '\x1b[0m' : ''}\n`);
 }
+import { defaultTokenFile, generateToken, removeTokenFile, writeTokenFile } from './config/token-file.ts';
 
 async function main(argv: string[]): Promise<number> {
   let flags;
@@ -63,6 +64,22 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
+  // No token configured: a new one for this run, in a file only this user can read (the yika CLI
+  // reads it). Writes, raw APDUs and unmasked traces need a token even from loopback.
+  let generated: { token: string; file: string } | undefined;
+  if (!config.api.token && !config.api.tokens?.length) {
+    const file = config.api.tokenFile ?? defaultTokenFile();
+    const token = generateToken();
+    config.api = { ...config.api, token };
+    try {
+      writeTokenFile(file, token);
+      generated = { token, file };
+      logger.info({ tokenFile: file }, `API token for this run written to ${file} (writes, raw APDUs and unmasked traces need it; the yika CLI reads it)`);
+    } catch (e) {
+      logger.warn({ tokenFile: file, code: (e as NodeJS.ErrnoException).code }, `cannot write the API token file ${file}: writes and raw APDUs will be refused; set api.token or api.tokenFile`);
+    }
+  }
+
   let app;
   try {
     app = await createApp({ config, logger });
@@ -75,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
     // The details (with the stack) only where they help: an unexpected error.
     if (problem.exitCode === EXIT.UNEXPECTED) logger.error({ err: e }, 'start-up failed');
     await app?.close().catch(() => {});
+    if (generated) removeTokenFile(generated.file, generated.token);
     return refuse(problem.line, problem.exitCode, problem.code);
   }
 
@@ -101,6 +119,7 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  if (generated) removeTokenFile(generated.file, generated.token);
   logger.info({}, 'stopped');
   logger.flush?.();
   return 0;

@@ -2,8 +2,9 @@
 // Safe by default: loopback only, no browser origin allowed but the daemon's own page, no remote
 // access without a bearer token. The daemon engineer embeds API_CONFIG_SCHEMA in the config file's
 // schema and passes the parsed section to resolveApiConfig().
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { ApiConfigError } from './api-errors.ts';
+import { CAPABILITIES, DEFAULT_TOKEN_CAPABILITIES, type Capability, type TokenGrant } from './capabilities.ts';
 
 export interface ApiListen {
   host: string;
@@ -23,13 +24,23 @@ export interface ApiConfig {
   allowedOrigins: string[];
   /** Extra Host header names accepted besides localhost, 127.0.0.1 and [::1] (DNS-rebinding guard). */
   allowedHosts: string[];
-  /** Bearer token required from non-loopback clients; required when listen.host is not loopback. */
+  /**
+   * Bearer token: required from non-loopback clients (and when listen.host is not loopback), and from
+   * every client for the operations that can harm a card or a SAM (capabilities.ts). It carries every
+   * capability but apdu.restricted.
+   */
   token?: string;
+  /** More tokens, each with its own capabilities (e.g. a vendor tool with apdu.restricted). */
+  tokens: Array<{ name?: string; token: string; capabilities: Capability[] }>;
   rateLimit: RateLimitConfig;
   /** Maximum request body in bytes. */
   bodyLimit: number;
-  /** Trust X-Forwarded-For from a reverse proxy (off: the socket address is the client). */
-  trustProxy: boolean;
+  /**
+   * Reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For is believed. The client is the
+   * first address from the right of the chain that is not a trusted proxy. A request relayed by a
+   * proxy is never a loopback request, whatever the header says. Empty: the socket address is the client.
+   */
+  trustProxy: string[];
   /** How long browsers may cache a CORS preflight answer. */
   corsMaxAgeSeconds: number;
   websocket: {
@@ -47,16 +58,22 @@ export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = Object.freeze({
   allowedOrigins: [],
   allowedHosts: [],
   token: undefined,
+  tokens: [],
   rateLimit: { perSecond: 50, burst: 100 },
   bodyLimit: 64 * 1024,
-  trustProxy: false,
+  trustProxy: [],
   corsMaxAgeSeconds: 600,
   websocket: { heartbeatMs: 15_000, maxSubscribers: 64 },
   webPage: true,
 });
 
-export type ApiConfigInput = Partial<Omit<ApiConfig, 'listen' | 'rateLimit' | 'websocket'>> & {
+export type ApiConfigInput = Partial<Omit<ApiConfig, 'listen' | 'rateLimit' | 'websocket' | 'trustProxy' | 'tokens'>> & {
   listen?: Partial<ApiListen> | string;
+  /** false/[] = no proxy; `true` is refused (it trusted every hop, so a client could claim to be loopback). */
+  trustProxy?: string[] | boolean;
+  tokens?: Array<{ name?: string; token: string; capabilities: string[] }>;
+  /** Where yikad writes the token it generates when none is configured (main.ts; not used by the server). */
+  tokenFile?: string;
   rateLimit?: Partial<RateLimitConfig> | false;
   websocket?: Partial<ApiConfig['websocket']>;
 };
@@ -75,7 +92,29 @@ export const API_CONFIG_SCHEMA = {
     },
     allowedOrigins: { type: 'array', items: { type: 'string' }, description: 'Browser origins allowed to call the API.' },
     allowedHosts: { type: 'array', items: { type: 'string' }, description: 'Extra Host names accepted (DNS-rebinding guard).' },
-    token: { type: 'string', minLength: 16, description: 'Bearer token for non-loopback clients (at least 16 characters).' },
+    token: {
+      type: 'string',
+      minLength: 16,
+      description: 'Bearer token (at least 16 characters): needed from other machines, and from any client for writes, raw APDUs, unmasked traces and trust-bundle installs. Every capability but apdu.restricted.',
+    },
+    tokens: {
+      type: 'array',
+      description: 'More bearer tokens, each with the capabilities it grants (read is always included).',
+      items: {
+        type: 'object',
+        required: ['token', 'capabilities'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', description: 'A label for logs (never the token)' },
+          token: { type: 'string', minLength: 16 },
+          capabilities: { type: 'array', items: { enum: [...CAPABILITIES] } },
+        },
+      },
+    },
+    tokenFile: {
+      type: 'string',
+      description: 'When no token is configured, yikad generates one at each start and writes it here (mode 0600); the yika CLI reads it. Default $XDG_RUNTIME_DIR/yika/api-token, else ~/.local/state/yika/api-token.',
+    },
     rateLimit: {
       oneOf: [
         { const: false },
@@ -83,7 +122,10 @@ export const API_CONFIG_SCHEMA = {
       ],
     },
     bodyLimit: { type: 'integer', minimum: 1024, maximum: 16 * 1024 * 1024 },
-    trustProxy: { type: 'boolean' },
+    trustProxy: {
+      description: 'Reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For is believed; false or [] for none.',
+      oneOf: [{ const: false }, { type: 'array', items: { type: 'string' } }],
+    },
     corsMaxAgeSeconds: { type: 'integer', minimum: 0, maximum: 86400 },
     websocket: {
       type: 'object',
@@ -137,8 +179,26 @@ export function resolveApiConfig(input: ApiConfigInput = {}): ApiConfig {
 
   const token = input.token;
   if (token !== undefined && (typeof token !== 'string' || token.length < 16)) fail('token', 'must be a string of at least 16 characters');
-  if (!isLoopbackAddress(listen.host) && !token) {
+  if (!isLoopbackAddress(listen.host) && !token && !(input.tokens ?? []).length) {
     fail('listen', `listening on ${listen.host} exposes the API to the network; set api.token (Authorization: Bearer) or listen on 127.0.0.1`);
+  }
+
+  const tokens: ApiConfig['tokens'] = [];
+  for (const [i, t] of (input.tokens ?? []).entries()) {
+    if (typeof t !== 'object' || t === null) fail(`tokens[${i}]`, 'expected {token, capabilities}');
+    if (typeof t.token !== 'string' || t.token.length < 16) fail(`tokens[${i}].token`, 'must be a string of at least 16 characters');
+    if (!Array.isArray(t.capabilities)) fail(`tokens[${i}].capabilities`, `expected a list of ${CAPABILITIES.join(', ')}`);
+    for (const c of t.capabilities) if (!CAPABILITIES.includes(c as Capability)) fail(`tokens[${i}].capabilities`, `"${String(c)}" is not one of ${CAPABILITIES.join(', ')}`);
+    if (t.token === token || tokens.some((o) => o.token === t.token)) fail(`tokens[${i}].token`, 'the same token is configured twice');
+    tokens.push({ name: t.name ?? `tokens[${i}]`, token: t.token, capabilities: t.capabilities as Capability[] });
+  }
+  if (input.trustProxy === true) {
+    fail('trustProxy', 'true is no longer accepted (it believed every hop, so a client could claim to be 127.0.0.1); list the proxy addresses, e.g. ["127.0.0.1"] or ["10.0.0.0/8"]');
+  }
+  const trustProxy: string[] = [];
+  for (const [i, p] of (Array.isArray(input.trustProxy) ? input.trustProxy : []).entries()) {
+    if (typeof p !== 'string' || !parseProxyEntry(p)) fail(`trustProxy[${i}]`, `"${String(p)}" is not an IP address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, ::1)`);
+    trustProxy.push(p);
   }
 
   const allowedOrigins: string[] = [];
@@ -174,9 +234,48 @@ export function resolveApiConfig(input: ApiConfigInput = {}): ApiConfig {
     token,
     rateLimit,
     bodyLimit,
-    trustProxy: input.trustProxy ?? false,
+    tokens,
+    trustProxy,
     corsMaxAgeSeconds,
     websocket,
     webPage: input.webPage ?? true,
   };
+}
+
+/** Strips IPv4-mapped IPv6 ("::ffff:1.2.3.4" → "1.2.3.4") and brackets. */
+export function plainAddress(address: string): string {
+  const a = address.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
+}
+
+function parseProxyEntry(entry: string): { address: string; prefix?: number; family: 'ipv4' | 'ipv6' } | undefined {
+  const [addr, bits, extra] = entry.trim().split('/');
+  if (extra !== undefined) return undefined;
+  const a = plainAddress(addr);
+  const v = isIP(a);
+  if (!v) return undefined;
+  const family = v === 4 ? 'ipv4' : 'ipv6';
+  if (bits === undefined) return { address: a, family };
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > (v === 4 ? 32 : 128)) return undefined;
+  return { address: a, prefix: Number(bits), family };
+}
+
+/** The trusted reverse proxies as a BlockList (addresses and ranges). */
+export function proxyList(entries: string[]): BlockList {
+  const list = new BlockList();
+  for (const e of entries) {
+    const p = parseProxyEntry(e);
+    if (!p) continue;
+    if (p.prefix === undefined) list.addAddress(p.address, p.family);
+    else list.addSubnet(p.address, p.prefix, p.family);
+  }
+  return list;
+}
+
+/** Every configured token with its capabilities (the one api.token first). */
+export function tokenGrants(config: ApiConfig): TokenGrant[] {
+  const grants: TokenGrant[] = [];
+  if (config.token) grants.push({ name: 'api.token', token: config.token, capabilities: new Set(DEFAULT_TOKEN_CAPABILITIES) });
+  for (const t of config.tokens) grants.push({ name: t.name ?? 'token', token: t.token, capabilities: new Set<Capability>(['read', ...t.capabilities]) });
+  return grants;
 }

@@ -1,16 +1,24 @@
-// The API's security policy as fastify hooks, in the order a request meets them:
+// The API's security policy as fastify hooks, in the order a request meets them; each refusal happens
+// before anything that costs (the rate limit, the reader lock, a card or SAM command):
 //   1. Host check (DNS rebinding): the Host header must be a loopback name, an IP literal or a
 //      configured name. A rebinding attack always arrives with the attacker's DNS name as Host.
-//   2. Per-client rate limit (token bucket per IP), before anything costly, so token guessing is slow.
-//   3. Browser origin: a request carrying Origin must come from the allow-list or from the daemon's
-//      own page (same origin). CORS and Private Network Access preflights are answered here, only
-//      for allowed origins. WebSocket upgrades pass through the same hook (cross-site WS hijacking).
-//   4. Bearer token for clients that are not on this machine (constant-time comparison).
+//   2. Browser check: a request carrying Origin must come from the allow-list or from the daemon's
+//      own page; a browser request that says Sec-Fetch-Site: cross-site or same-site without such an
+//      Origin (an <img>, a link, a no-cors fetch from another page) is refused too. CORS and Private
+//      Network Access preflights are answered here, only for allowed origins. WebSocket upgrades
+//      pass through the same hook (cross-site WebSocket hijacking).
+//   3. Who is calling: the peer address (through trusted proxies only: the first untrusted hop from
+//      the right; a relayed request is never loopback), the bearer token if any.
+//   4. Rate limit per caller identity (token, else browser origin, else peer address), so one
+//      caller cannot spend another's budget; a wrong token is charged to its peer (guessing is slow).
+//   5. Capabilities: other machines need a token; from loopback, reading needs none, but writes, raw
+//      APDUs, unmasked traces and trust installs need a token that carries the capability.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
+import { type BlockList, isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ApiConfig, isLoopbackAddress, normaliseOrigin } from './api-config.ts';
+import { type ApiConfig, isLoopbackAddress, normaliseOrigin, plainAddress, proxyList, tokenGrants } from './api-config.ts';
 import { apiError } from './api-errors.ts';
+import { CAPABILITY_DESCRIPTIONS, type Capability, defaultCapability, TokenTable } from './capabilities.ts';
 
 const ALLOWED_METHODS = 'GET, POST, PUT, DELETE';
 const ALLOWED_HEADERS = ['content-type', 'authorization', 'x-request-id'];
@@ -63,7 +71,7 @@ function sameOrigin(scheme: string, hostHeader: string): string | undefined {
   }
 }
 
-/** A token bucket per client IP, with a bounded table. */
+/** A token bucket per client identity, with a bounded table. */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   constructor(
@@ -113,47 +121,133 @@ export function bearerMatches(authorization: string | undefined, token: string):
   return timingSafeEqual(a, b) ? 'ok' : 'invalid';
 }
 
+/** Who is calling, as the security hook established it; routes read it for finer checks. */
+export interface Caller {
+  /** The client address (through trusted proxies). */
+  address: string;
+  /** A direct connection from this machine (never true for a relayed request). */
+  loopback: boolean;
+  /** The token's label when a valid token was presented. */
+  token?: string;
+  capabilities: ReadonlySet<Capability>;
+  /** The normalised browser Origin, when the request carried an allowed one. */
+  origin?: string;
+  /** The rate-limit and WebSocket-slot identity: token:NAME, origin:ORIGIN or peer:ADDRESS. */
+  identity: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    yikaCaller: Caller;
+  }
+}
+
+const LOOPBACK_CAPABILITIES: ReadonlySet<Capability> = new Set(['read']);
+
+/** The client address: the socket peer, or through trusted proxies the first untrusted hop from the right. */
+export function clientAddress(peer: string, forwardedFor: string | string[] | undefined, proxies: BlockList | undefined): { address: string; relayed: boolean } {
+  const socket = plainAddress(peer || '');
+  if (!proxies || !isTrusted(proxies, socket)) return { address: socket, relayed: false };
+  const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : (forwardedFor ?? '');
+  const hops = header.split(',').map((h) => plainAddress(h)).filter(Boolean);
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i];
+    if (!isIP(hop)) return { address: 'unknown', relayed: true }; // a garbled hop: stop believing the chain
+    if (!isTrusted(proxies, hop)) return { address: hop, relayed: true };
+  }
+  // Every hop is a trusted proxy (or there is no header): the client is the proxy's own client,
+  // unknown to us; it is still a relayed request, never a loopback one.
+  return { address: hops[0] ?? socket, relayed: true };
+}
+
+function isTrusted(list: BlockList, address: string): boolean {
+  const v = isIP(address);
+  return v !== 0 && list.check(address, v === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** Paths of the API proper; the front-desk page's static files cost nothing and are served to any navigation. */
+function isApiPath(url: string): boolean {
+  return url.startsWith('/v1/') || url === '/v1' || url.startsWith('/metrics');
+}
+
 export function installSecurity(app: FastifyInstance, config: ApiConfig): void {
   const hosts = new HostPolicy(config);
   const origins = new OriginPolicy(config);
   const limiter = new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst);
+  const tokens = new TokenTable(tokenGrants(config));
+  const proxies = config.trustProxy.length ? proxyList(config.trustProxy) : undefined;
 
+  app.decorateRequest('yikaCaller', null as unknown as Caller);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('Vary', 'Origin');
     if (!hosts.allows(request.headers.host)) {
       throw apiError('HOST_NOT_ALLOWED', 'The Host header is not an allowed name for this daemon.');
     }
 
-    const wait = limiter.take(request.ip);
-    if (wait > 0) {
-      reply.header('Retry-After', String(wait));
-      throw apiError('RATE_LIMITED', `Too many requests; retry in ${wait} s.`, { retryAfterSeconds: wait });
-    }
-
+    // 2. Browser check, before the rate limit: a foreign page must not spend anybody's budget.
     const origin = request.headers.origin;
+    let allowedOrigin: string | undefined;
     if (origin !== undefined) {
       const kind = origins.classify(origin, request.headers.host);
       if (!kind) throw apiError('ORIGIN_NOT_ALLOWED', 'This page\'s origin is not allowed to use the Yika API (api.allowedOrigins).');
+      allowedOrigin = normaliseOrigin(origin) as string;
       if (kind === 'cross') {
-        reply.header('Access-Control-Allow-Origin', normaliseOrigin(origin) as string);
+        reply.header('Access-Control-Allow-Origin', allowedOrigin);
         reply.header('Access-Control-Expose-Headers', EXPOSED_HEADERS);
       }
       if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
         answerPreflight(request, reply, config);
         return reply;
       }
+    } else {
+      const site = String(request.headers['sec-fetch-site'] ?? '').toLowerCase();
+      // A browser says where a request comes from even when it sends no Origin (<img>, <script>,
+      // links, no-cors GETs). From another site, only an allowed Origin may call the API.
+      if ((site === 'cross-site' || site === 'same-site') && isApiPath(request.url)) {
+        throw apiError('ORIGIN_NOT_ALLOWED', `A browser request from another site (Sec-Fetch-Site: ${site}) without an allowed Origin is refused; call the API with fetch() from a page in api.allowedOrigins.`);
+      }
     }
 
-    if (!isLoopbackAddress(request.ip)) {
-      if (!config.token) throw apiError('TOKEN_REQUIRED', 'Remote access is disabled: no api.token is configured.');
-      const r = bearerMatches(request.headers.authorization, config.token);
-      if (r === 'missing') throw apiError('TOKEN_REQUIRED', 'A request from another machine needs Authorization: Bearer <token>.');
-      if (r === 'invalid') throw apiError('TOKEN_INVALID', 'The bearer token is not valid.');
+    // 3. Who is calling.
+    const { address, relayed } = clientAddress(request.socket.remoteAddress ?? request.ip, request.headers['x-forwarded-for'], proxies);
+    const loopback = !relayed && isLoopbackAddress(address);
+    const presented = tokens.match(request.headers.authorization);
+    const grant = typeof presented === 'object' ? presented : undefined;
+
+    // 4. Rate limit per identity. A wrong or missing token from another machine is charged to its peer.
+    const identity = grant ? `token:${grant.name}` : allowedOrigin ? `origin:${allowedOrigin}` : `peer:${address}`;
+    const wait = limiter.take(identity);
+    if (wait > 0) {
+      reply.header('Retry-After', String(wait));
+      throw apiError('RATE_LIMITED', `Too many requests; retry in ${wait} s.`, { retryAfterSeconds: wait });
     }
+    if (presented === 'invalid') throw apiError('TOKEN_INVALID', 'The bearer token is not valid.');
+    if (!loopback && !grant) {
+      if (!tokens.size) throw apiError('TOKEN_REQUIRED', 'Remote access is disabled: no api.token is configured.');
+      throw apiError('TOKEN_REQUIRED', 'A request from another machine needs Authorization: Bearer <token>.');
+    }
+    const capabilities = grant ? grant.capabilities : LOOPBACK_CAPABILITIES;
+    request.yikaCaller = { address, loopback, token: grant?.name, capabilities, origin: allowedOrigin, identity };
+
+    // 5. The route's capability (routes without a handler of their own end in 404, not here).
+    if (request.routeOptions.url === undefined) return;
+    const needed = request.routeOptions.config?.capability ?? defaultCapability(request.method);
+    requireCapability(request, needed);
   });
 
   // Preflights for paths without an OPTIONS route end here when the hook has not answered them.
   app.options('/*', { schema: { hide: true } }, async (_request, reply) => reply.code(204).send());
+}
+
+/** Throws TOKEN_REQUIRED (no token) or CAPABILITY_MISSING (a token without it) unless the caller has `needed`. */
+export function requireCapability(request: FastifyRequest, needed: Capability, what?: string): void {
+  const caller = request.yikaCaller;
+  if (caller?.capabilities.has(needed)) return;
+  const doing = what ?? CAPABILITY_DESCRIPTIONS[needed].split(' (')[0];
+  if (!caller?.token) {
+    throw apiError('TOKEN_REQUIRED', `This operation needs Authorization: Bearer <token> with the "${needed}" capability, also from this machine (${doing}).`, { capability: needed });
+  }
+  throw apiError('CAPABILITY_MISSING', `The token "${caller.token}" does not carry the "${needed}" capability (${doing}); configure api.tokens.`, { capability: needed });
 }
 
 function answerPreflight(request: FastifyRequest, reply: FastifyReply, config: ApiConfig): void {

@@ -34,7 +34,7 @@ export async function buildServer(ctx: ServerContext, options: ApiConfigInput = 
     loggerInstance: ctx.logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    // No fastify trustProxy: security.ts finds the client through the configured proxies itself.
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

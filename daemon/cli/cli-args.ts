@@ -2,6 +2,8 @@
 // choosing the reader when there is only one, printing tables, and turning errors into exit codes.
 import { YikaApiError, YikaClient } from '../client/index.ts';
 import type { Reader } from '../client/index.ts';
+import { isLoopbackAddress } from '../api/api-config.ts';
+import { defaultTokenFile, readTokenFile } from '../config/token-file.ts';
 
 export interface CommonArgs {
   url: string;
@@ -14,7 +16,9 @@ export interface CommonArgs {
 
 export const COMMON_HELP = `Common options:
   --url URL        the daemon (env YIKA_URL; default http://127.0.0.1:7611)
-  --token TOKEN    bearer token when the daemon is on another machine (env YIKA_TOKEN)
+  --token TOKEN    bearer token (env YIKA_TOKEN); for a daemon on this machine the default is
+                   the token yikad generated (env YIKA_TOKEN_FILE, default
+                   $XDG_RUNTIME_DIR/yika/api-token or ~/.local/state/yika/api-token)
   -r, --reader ID  the reader (default: the only one, or the only one with a card)
   --json           machine-readable output`;
 
@@ -35,7 +39,18 @@ export function parseCommon(args: string[], env: NodeJS.ProcessEnv = process.env
     else out.rest.push(a);
   }
   out.url = out.url.replace(/\/+$/, '');
+  // The token file belongs to the daemon on this machine: never send it to another one.
+  if (!out.token && isLocalUrl(out.url)) out.token = readTokenFile(defaultTokenFile(env));
   return out;
+}
+
+function isLocalUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || isLoopbackAddress(host);
+  } catch {
+    return false;
+  }
 }
 
 export class UsageError extends Error {}

@@ -38,7 +38,10 @@ export type WebSocketClass = new (url: string, protocols?: string | string[], op
 export interface YikaClientOptions {
   /** Default http://127.0.0.1:7611 (in a browser page served by the daemon: its own origin). */
   baseUrl?: string;
-  /** Bearer token, needed only from another machine. */
+  /**
+   * Bearer token: needed from another machine, and from any machine for writes, raw APDUs, power,
+   * unmasked traces and trust installs (docs/API.md "Capabilities"). Reading needs none on loopback.
+   */
   token?: string;
   /** Per-request timeout; a card read takes well under a second. Default 10 s. */
   timeoutMs?: number;

@@ -72,6 +72,8 @@ export class ApduTrace {
   settings: TraceSettings;
   /** Set after a secret command so that the following GET RESPONSE output is masked too. */
   private maskNextResponse = false;
+  /** Entries were recorded with maskData off since the last clear (reading them needs trace.unmasked). */
+  holdsUnmaskedData = false;
 
   constructor(
     settings: Partial<TraceSettings> = {},
@@ -93,6 +95,7 @@ export class ApduTrace {
   clear(): void {
     this.ring.length = 0;
     this.head = 0;
+    this.holdsUnmaskedData = false;
   }
 
   list(): TraceEntry[] {
@@ -110,6 +113,7 @@ export class ApduTrace {
   /** Records a command; returns a function that records its response (or failure). */
   command(slot: number, apdu: Uint8Array, options?: TransmitOptions, note?: string): (response: Uint8Array | Error) => void {
     if (!this.settings.enabled) return () => {};
+    if (!this.settings.maskData) this.holdsUnmaskedData = true;
     const start = performance.now();
     const secret = isSecretCommand(apdu) || options?.sensitive === 'command' || options?.sensitive === 'both';
     const { start: ds, length: dl } = commandDataSpan(apdu);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type Harness } from '../reliability/kit/daemon-harness.ts';
 import { freshCard } from '../reliability/faults/card-harness.ts';
 import { YikaClient } from '../../daemon/client/index.ts';
+import { TEST_TOKEN } from '../support/api-token.ts';
 
 const BATCH = '/v1/readers/sim-1/slots/1/batch';
 /** SELECT MF without FCI: 9000 over T=0 and T=1, changes nothing. */
@@ -44,7 +45,7 @@ function client(): YikaClient {
     });
     return new Response(r.body, { status: r.statusCode, headers: { 'content-type': String(r.headers['content-type'] ?? 'application/json') } });
   }) as unknown as typeof fetch;
-  return new YikaClient({ baseUrl: 'http://127.0.0.1:7611', fetch: fetchImpl });
+  return new YikaClient({ baseUrl: 'http://127.0.0.1:7611', fetch: fetchImpl, token: TEST_TOKEN });
 }
 
 describe('raw APDU batch cut short by a card removal', () => {

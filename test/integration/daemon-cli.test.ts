@@ -1,7 +1,12 @@
 // The `yika` CLI as a user runs it (a child process, YIKA_URL pointing at a daemon with the in-process
 // simulator): tables, --json, the pipe format, writes, the trace switch, exit codes for refusals,
-// usage errors and an unreachable daemon.
+// usage errors and an unreachable daemon. The CLI finds the daemon's token in its token file (as
+// after `npm start`, which generates one), so writes and raw APDUs work without --token.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeTokenFile } from '../../daemon/config/token-file.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type YikaApp } from '../../daemon/app.ts';
 import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts';
@@ -11,10 +16,15 @@ import { createSimulator, type Simulator } from '../../firmware-sim/index.ts';
 let app: YikaApp;
 let sim: Simulator;
 let url: string;
+const tokenDir = mkdtempSync(join(tmpdir(), 'yika-cli-token-'));
+const TOKEN_FILE = join(tokenDir, 'api-token');
+const TOKEN = 'cli-test-token-0123456789abcdef';
 
 function yika(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'daemon/cli/yika.ts', ...args], { env: { ...process.env, YIKA_URL: url, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+    const base = { ...process.env, YIKA_URL: url, YIKA_TOKEN_FILE: TOKEN_FILE };
+    delete base.YIKA_TOKEN;
+    execFile(process.execPath, ['--import', 'tsx', 'daemon/cli/yika.ts', ...args], { env: { ...base, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -23,6 +33,8 @@ function yika(args: string[], env: Record<string, string> = {}): Promise<{ code:
 beforeAll(async () => {
   sim = createSimulator({ seed: 9 });
   const config = loadConfig(parseDaemonFlags(['--sim', '--listen', '127.0.0.1:0']), {});
+  config.api.token = TOKEN;
+  writeTokenFile(TOKEN_FILE, TOKEN);
   app = await createApp({ config, simulator: sim, logger: createLogger({ level: 'silent' }) });
   await app.startDevices();
   url = await app.listen();
@@ -31,6 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await sim?.close();
+  rmSync(tokenDir, { recursive: true, force: true });
 });
 
 describe('yika CLI against a running daemon', () => {
@@ -67,6 +80,22 @@ describe('yika CLI against a running daemon', () => {
     expect(trace.stdout).toMatch(/^\[01\] A>> 00 A4/m);
     expect((await yika(['trace', 'off'])).stdout).toMatch(/off/);
   });
+
+  it('without the token (no file, none given) reads still work, writes and raw APDUs are refused with TOKEN_REQUIRED', async () => {
+    const none = { YIKA_TOKEN_FILE: join(tokenDir, 'absent') };
+    expect((await yika(['items', '17', '--pipe'], none)).code).toBe(0);
+    const write = await yika(['write', '17=13700000001'], none);
+    expect(write.code).toBe(1);
+    expect(write.stderr).toMatch(/TOKEN_REQUIRED/);
+    const apdu = await yika(['apdu', '00A4000C023F00'], none);
+    expect(apdu.code).toBe(1);
+    expect(apdu.stderr).toMatch(/TOKEN_REQUIRED/);
+    // --token and YIKA_TOKEN still work, the wrong one is refused.
+    expect((await yika(['write', '17=13700000002', '--token', TOKEN], none)).code).toBe(0);
+    const wrong = await yika(['write', '17=13700000003'], { ...none, YIKA_TOKEN: 'x'.repeat(20) });
+    expect(wrong.stderr).toMatch(/TOKEN_INVALID/);
+    expect((await yika(['items', '17', '--pipe'])).stdout.trim()).toBe('13700000002');
+  }, 180_000); // seven CLI processes: slow on a loaded machine
 
   it('exits 1 with the error code when the daemon refuses, 2 on usage errors, 3 when unreachable', async () => {
     const refused = await yika(['items', '999']);

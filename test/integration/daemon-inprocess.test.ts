@@ -8,6 +8,7 @@ import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts
 import { createSimulator, type Simulator } from '../../firmware-sim/index.ts';
 import type { DeliveredEvent } from '../../daemon/events/event-types.ts';
 import { createLogger } from '../../daemon/logging/logger.ts';
+import { TEST_AUTH, testTokens } from '../support/api-token.ts';
 import { issueDemoCode } from '../../qr/demo-trust.ts';
 import { ReplayChannel } from '../../apdu/replay-channel.ts';
 import { HealthCardReader } from '../../apdu/healthcard/health-card-reader.ts';
@@ -17,7 +18,7 @@ let sim: Simulator;
 let url: string;
 
 async function get(path: string): Promise<{ status: number; body: any; text: string; type: string }> {
-  const res = await fetch(url + path);
+  const res = await fetch(url + path, { headers: TEST_AUTH });
   const text = await res.text();
   let body: any;
   try {
@@ -29,7 +30,7 @@ async function get(path: string): Promise<{ status: number; body: any; text: str
 }
 
 async function send(method: string, path: string, payload: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url + path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+  const res = await fetch(url + path, { method, headers: { 'content-type': 'application/json', ...TEST_AUTH }, body: JSON.stringify(payload) });
   return { status: res.status, body: await res.json() };
 }
 
@@ -49,6 +50,7 @@ beforeAll(async () => {
   sim = createSimulator({ seed: 7, secure: 'supported' });
   const config = loadConfig(parseDaemonFlags(['--sim', '--listen', '127.0.0.1:0']), {});
   config.readers.lockTimeoutMs = 60_000;
+  config.api.tokens = testTokens(); // the tests send raw APDUs to the SAM too
   // Short protocol timeouts: at speed 0 every answer is immediate (lost frames are retransmitted long before).
   config.devices.timeouts = { hello: 1500, powerOn: 1500, setParams: 1500, transmit: 1500, transmitBatch: 1500 };
   app = await createApp({ config, simulator: sim, logger: createLogger({ level: 'silent' }) });

@@ -11,6 +11,7 @@ import { loadPcsclite } from '../../daemon/devices/pcsc-backend.ts';
 import { createLogger } from '../../daemon/logging/logger.ts';
 import { createSimulator, type Simulator, type VpcdClient } from '../../firmware-sim/index.ts';
 import { pcscUnavailableReason, startPcscd, type PcscdHandle } from '../support/pcscd.ts';
+import { TEST_AUTH, testTokens } from '../support/api-token.ts';
 import { writeEverything } from '../support/write-everything.ts';
 
 const reason = pcscUnavailableReason() ?? (loadPcsclite().factory ? undefined : 'the pcsclite addon is not built');
@@ -40,6 +41,7 @@ describe.skipIf(!!reason)('daemon reads the simulated health card through pcscd 
     sim = createSimulator({ seed: 5 });
     clients = [sim.serveVpcd({ ...(await pcscd.vpcdAddress(35963)), slot: 0x01 }), sim.serveVpcd({ ...(await pcscd.vpcdAddress(35964)), slot: 0x11 })];
     const config = loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--pcsc', '--no-serial-discovery']), {});
+    config.api.tokens = testTokens(); // writes need a token with the write capability
     app = await createApp({ config, logger: createLogger({ level: 'silent' }) });
     await app.startDevices();
     url = await app.listen();
@@ -77,7 +79,7 @@ describe.skipIf(!!reason)('daemon reads the simulated health card through pcscd 
   it('writes an item through PC/SC and reads it back', async () => {
     const w = await fetch(`${url}/v1/readers/pcsc-1/healthcard/items`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...TEST_AUTH },
       body: JSON.stringify({ items: { 17: '13912345678' } }),
     });
     expect(w.status).toBe(200);

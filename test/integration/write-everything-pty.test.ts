@@ -7,6 +7,7 @@ import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts
 import { createLogger } from '../../daemon/logging/logger.ts';
 import { socatAvailable, startSocatPair, type SocatPair } from '../support/socat.ts';
 import { until } from '../support/until.ts';
+import { testTokens } from '../support/api-token.ts';
 import { writeEverything } from '../support/write-everything.ts';
 import { startSimProcess, type SimProcess } from './sim-process.ts';
 
@@ -25,6 +26,7 @@ describe.skipIf(!haveSocat)('daemon ↔ yika-sim over a socat PTY pair: write ev
     // The simulator's secure channel uses its TEST-ONLY CA: --trust-test-ca accepts it on this port
     // because the port is a pseudo-terminal; the daemon's policy stays the default (preferred).
     const config = loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--serial', pair.b, '--trust-test-ca', '--no-pcsc', '--no-serial-discovery']), {});
+    config.api.tokens = testTokens(); // writes need a token with the write capability
     app = await createApp({ config, logger: createLogger({ level: 'silent' }) });
     await app.startDevices();
     url = await app.listen();

@@ -18,6 +18,7 @@ import {
   type ElementaryFile,
 } from '../../apdu/healthcard/file-map.ts';
 import { YikaClient, type HealthCardRead, type HealthCardWriteRequest } from '../../daemon/client/index.ts';
+import { TEST_TOKEN } from './api-token.ts';
 import { CITIES, generateProfile, type HealthCardProfile } from '../../firmware-sim/personalisation/index.ts';
 
 type Values = Record<number, string | null>;
@@ -200,7 +201,7 @@ function expectState(actual: CardState, expected: CardState, step: string): void
 export async function writeEverything(baseUrl: string, readerId: string, options: WriteEverythingOptions = {}): Promise<WriteEverythingReport> {
   const seed = options.seed ?? 1;
   const log = options.log ?? (() => {});
-  const client = new YikaClient({ baseUrl, timeoutMs: options.timeoutMs ?? 120_000 });
+  const client = new YikaClient({ baseUrl, timeoutMs: options.timeoutMs ?? 120_000, token: TEST_TOKEN });
   const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
     const t0 = performance.now();
     const r = await fn();

@@ -181,6 +181,7 @@ export function healthCardRoutes(service: HealthCardService): RouteModule {
     app.put<{ Params: { id: string }; Body: HealthCardWriteRequest; Querystring: { slot?: number } }>(
       '/readers/:id/healthcard/items',
       {
+        config: { capability: 'write' },
         schema: {
           summary: 'Write data items, records and visits',
           description:

@@ -109,6 +109,8 @@ export function qrRoutes(service: QrService): RouteModule {
     app.post<{ Body: VerifyBody }>(
       '/qr/verify',
       {
+        // A verification reads nothing secret and writes only replay state: open like a read (the page uses it).
+        config: { capability: 'read' },
         schema: {
           summary: 'Verify an EHC1 QR text offline',
           description: 'Every outcome is a 200 with { ok, code, message, … }; codes are listed in QR.md.',
@@ -135,6 +137,7 @@ export function qrRoutes(service: QrService): RouteModule {
     app.post<{ Body: { bundle: string } }>(
       '/qr/trust',
       {
+        config: { capability: 'trust.install' },
         schema: {
           summary: 'Install a signed QR trust bundle (must verify under a pinned anchor and have a newer seq)',
           tags: ['qr'],

@@ -1,12 +1,16 @@
 // Reader routes (RouteModule, registered under /v1): the reader list, one reader, slot power, raw
 // APDUs (one or a batch) and the per-reader APDU trace. Every card operation holds the reader's lock.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RouteModule } from '../../context.ts';
 import type { BatchCommand } from '../../../apdu/card-channel.ts';
 import { transmitBatch } from '../../../apdu/batch.ts';
 import type { ReaderRegistry } from '../../readers/reader-registry.ts';
 import { ReaderError } from '../../readers/reader-errors.ts';
 import { isYikaError } from '../../../common/yika-error.ts';
+import { restrictedReason } from '../apdu-policy.ts';
+import { apiError } from '../api-errors.ts';
+import { requireCapability } from '../security.ts';
+import type { Reader } from '../../readers/reader.ts';
 
 // ---- JSON schemas (request and response) --------------------------------------------------------
 
@@ -94,6 +98,21 @@ export function parseApduHex(text: string, where: string): Uint8Array {
   return Uint8Array.from(Buffer.from(clean, 'hex'));
 }
 
+/** The raw-APDU policy (apdu-policy.ts): refuses before anything is sent, the whole batch if one command is refused. */
+function checkApduPolicy(req: FastifyRequest, reader: Reader, slot: number, apdus: Uint8Array[]): void {
+  if (req.yikaCaller?.capabilities.has('apdu.restricted')) return;
+  const kind = reader.toJSON().slots.find((s) => s.slot === slot)?.kind;
+  for (const [i, apdu] of apdus.entries()) {
+    const reason = restrictedReason(slot, kind, apdu);
+    if (reason) {
+      throw apiError('APDU_REFUSED_BY_POLICY', `Refused before sending${apdus.length > 1 ? ` (commands[${i}])` : ''}: ${reason} need a token with the apdu.restricted capability. Read and write the health card through /v1/readers/:id/healthcard.`, {
+        capability: 'apdu.restricted',
+        ...(apdus.length > 1 ? { index: i } : {}),
+      });
+    }
+  }
+}
+
 function apduResult(response: Uint8Array): { response: string; sw: string; data: string } {
   const hex = Buffer.from(response).toString('hex').toUpperCase();
   return { response: hex, sw: hex.slice(-4), data: hex.slice(0, -4) };
@@ -165,6 +184,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
     app.post<{ Params: { id: string; slot: string }; Body: PowerBody }>(
       '/readers/:id/slots/:slot/power',
       {
+        config: { capability: 'apdu' },
         schema: {
           summary: 'Power the card in a slot on, off, or reset it (cold)',
           tags: ['readers'],
@@ -190,6 +210,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
     app.post<{ Params: { id: string; slot: string }; Body: ApduBody }>(
       '/readers/:id/slots/:slot/apdu',
       {
+        config: { capability: 'apdu' },
         schema: {
           summary: 'Send one raw APDU to the (powered) card in a slot',
           tags: ['readers'],
@@ -207,6 +228,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
         const reader = registry.get(req.params.id);
         const slot = parseSlot(req.params.slot);
         const apdu = parseApduHex(req.body.apdu, 'apdu');
+        checkApduPolicy(req, reader, slot, [apdu]);
         return reader.sessionOrLease(req.body.lease, 'apdu', async (s) => apduResult(await s.channel(slot).transmit(apdu, { sensitive: req.body.sensitive })));
       },
     );
@@ -214,6 +236,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
     app.post<{ Params: { id: string; slot: string }; Body: BatchBody }>(
       '/readers/:id/slots/:slot/batch',
       {
+        config: { capability: 'apdu' },
         schema: {
           summary: 'Send several APDUs under one lock (one link round trip when the reader batches); stops at the first unexpected status word',
           description:
@@ -278,6 +301,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
           apdu: parseApduHex(c.apdu, `commands[${i}].apdu`),
           expect: c.expect?.map((e) => ({ sw: parseInt(e.sw, 16), mask: parseInt(e.mask ?? 'FFFF', 16) })),
         }));
+        checkApduPolicy(req, reader, slot, commands.map((c) => c.apdu));
         return reader.sessionOrLease(req.body.lease, 'apdu batch', async (s) => {
           // The reader's batch, or one transmit per command with the same stop rules (apdu/batch.ts).
           const result = await transmitBatch(s.channel(slot), commands);
@@ -296,6 +320,8 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
     app.post<{ Params: { id: string }; Body: { waitMs?: number; idleMs?: number } }>(
       '/readers/:id/lease',
       {
+        // A lease holds the reader for raw APDU sessions: the same capability as the raw routes.
+        config: { capability: 'apdu' },
         schema: {
           summary: 'Acquire a lease: hold the reader across requests (raw APDU sessions)',
           description:
@@ -325,6 +351,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
     app.post<{ Params: { id: string }; Body: { lease: string } }>(
       '/readers/:id/lease/renew',
       {
+        config: { capability: 'apdu' },
         schema: {
           summary: 'Keep a lease alive without sending anything (restarts its idle time)',
           tags: ['readers'],
@@ -339,6 +366,8 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
     app.post<{ Params: { id: string }; Body: { lease: string } }>(
       '/readers/:id/lease/release',
       {
+        // A lease holds the reader for raw APDU sessions: the same capability as the raw routes.
+        config: { capability: 'apdu' },
         schema: {
           summary: 'Release a lease (after the requests already sent under it)',
           tags: ['readers'],
@@ -401,6 +430,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
       },
       async (req, reply) => {
         const trace = registry.get(req.params.id).trace;
+        if (!trace.settings.maskData || trace.holdsUnmaskedData) requireCapability(req, 'trace.unmasked', 'this trace holds unmasked card data');
         if (req.query.format === 'replay') {
           const replay = trace.replayText(req.query.slot ? parseSlot(req.query.slot) : 1);
           reply.type('text/plain; charset=utf-8');
@@ -418,6 +448,8 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
     app.put<{ Params: { id: string }; Body: TraceBody }>(
       '/readers/:id/trace',
       {
+        // Switching the (masked) trace on or off and clearing it is harmless; unmasking needs trace.unmasked.
+        config: { capability: 'read' },
         schema: {
           summary: 'Switch the APDU trace on/off, choose data masking, or clear it',
           tags: ['readers'],
@@ -432,6 +464,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
       },
       async (req) => {
         const trace = registry.get(req.params.id).trace;
+        if (req.body.maskData === false) requireCapability(req, 'trace.unmasked', 'unmasked APDU trace');
         if (req.body.clear) trace.clear();
         return trace.configure({ enabled: req.body.enabled, maskData: req.body.maskData });
       },

@@ -6,6 +6,7 @@ import type { YikaConfig } from '../../../daemon/config/config-schema.ts';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../../firmware-sim/index.ts';
 import type { HealthCardProfile } from '../../../firmware-sim/personalisation/profile.ts';
 import { suiteLogs } from './log-capture.ts';
+import { TEST_AUTH, testTokens } from '../../support/api-token.ts';
 
 /** Not the simulator's default: the scan looks for this exact PIN in every log line. */
 export const SUITE_SAM_PIN = '731946';
@@ -42,6 +43,8 @@ export async function startDaemon(options: { seed: number; sim?: SimulatorOption
   const config = loadConfig(parseDaemonFlags(['--sim', '--listen', '127.0.0.1:0']), {});
   config.sam.pin = SUITE_SAM_PIN;
   (config.api as { rateLimit?: unknown }).rateLimit = false;
+  // A HIS with a token that may do everything (raw APDUs to the SAM included): these blocks test other things.
+  config.api.tokens = testTokens();
   options.tune?.(config);
   const app = await createApp({ config, simulator: sim, logger: suiteLogs.logger() });
   await app.startDevices();
@@ -50,7 +53,7 @@ export async function startDaemon(options: { seed: number; sim?: SimulatorOption
     app,
     sim,
     until,
-    inject: (method, url, payload, headers) => injectJson(app, method, url, payload, headers),
+    inject: (method, url, payload, headers) => injectJson(app, method, url, payload, { ...TEST_AUTH, ...headers }),
     async close() {
       await app.close();
       await sim.close();

@@ -29,6 +29,7 @@ export const demoRoutes: RouteModule = (app: FastifyInstance) => {
     },
   });
   app.post('/demo/echo', {
+    config: { capability: 'read' },
     schema: {
       body: { type: 'object', required: ['text'], additionalProperties: false, properties: { text: { type: 'string' } } },
       response: { 200: { type: 'object', properties: { length: { type: 'integer' } } } },
