@@ -176,10 +176,13 @@ async function perCall(fn: () => Promise<unknown>, n: number): Promise<number> {
   return (performance.now() - start) / n;
 }
 
+/** Raw APDUs need a token even from loopback (docs/API.md "Capabilities"). */
+const BENCH_TOKEN = 'bench-token-0123456789abcdef';
+
 function postJson(agent: http.Agent, url: URL, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${BENCH_TOKEN}` } },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -218,6 +221,7 @@ async function measureWithDaemon(quickack: boolean): Promise<NamespaceFigures> {
     const bareBase = await bare.listen({ host: '127.0.0.1', port: 0 });
     const config = loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--pcsc', '--no-serial-discovery']), {});
     config.api.rateLimit = false;
+    config.api.token = BENCH_TOKEN; // raw APDUs need a token, also from loopback
     app = await createApp({ config, logger: createLogger({ level: 'silent' }) });
     await app.startDevices();
     const base = await app.listen();

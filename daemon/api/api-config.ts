@@ -46,7 +46,7 @@ export interface ApiConfig {
   websocket: {
     /** Interval of WebSocket pings and stream.heartbeat messages. */
     heartbeatMs: number;
-    /** Concurrent event subscribers allowed. */
+    /** Concurrent event subscribers allowed per pool (the daemon's page, each allowed origin, each token, other local clients). */
     maxSubscribers: number;
   };
   /** Serve the front-desk page at / (on by default). */

@@ -21,7 +21,6 @@ import type { EventBus } from '../events/event-bus.ts';
 import { EVENT_TYPES } from '../events/event-catalog.ts';
 import type { DeliveredEvent, YikaEventType } from '../events/event-types.ts';
 import { apiError } from './api-errors.ts';
-import { bearerMatches } from './security.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 
 export interface EventStreamOptions {
@@ -66,7 +65,18 @@ export function registerEventStream(v1: FastifyInstance, bus: EventBus, metrics:
   metrics.set('yika_ws_subscribers', 0);
 
   const streams = new Set<() => void>();
-  const subscribers = (): number => sockets.size + streams.size;
+  // Slots per pool (security.ts Caller.pool: the daemon's page, each allowed origin, each token, and
+  // 'local' for everything else), WebSocket and SSE together: a local process holding idle
+  // connections fills only its own pool, never the page's.
+  const pools = new Map<string, number>();
+  const poolOf = (request: FastifyRequest): string => request.yikaCaller?.pool ?? 'local';
+  const full = (pool: string): boolean => (pools.get(pool) ?? 0) >= options.maxSubscribers;
+  const take = (pool: string): void => void pools.set(pool, (pools.get(pool) ?? 0) + 1);
+  const release = (pool: string): void => {
+    const left = (pools.get(pool) ?? 1) - 1;
+    if (left > 0) pools.set(pool, left);
+    else pools.delete(pool);
+  };
   metrics.describe('yika_sse_subscribers', 'gauge', 'Connected Server-Sent Events subscribers');
   metrics.describe('yika_sse_events_sent_total', 'counter', 'Events sent to Server-Sent Events subscribers');
   metrics.set('yika_sse_subscribers', 0);
@@ -74,7 +84,8 @@ export function registerEventStream(v1: FastifyInstance, bus: EventBus, metrics:
   /** reveal=codes needs the API token on the request itself (also from loopback). */
   const revealAllowed = (request: FastifyRequest<{ Querystring: EventsQuery }>): boolean => {
     if (request.query.reveal !== 'codes') return false;
-    if (!options.token || bearerMatches(request.headers.authorization, options.token) !== 'ok') {
+    // Any valid token (security.ts checked it): the codes are for the HIS, not for every local program.
+    if (!request.yikaCaller?.token) {
       throw apiError('TOKEN_REQUIRED', 'reveal=codes needs Authorization: Bearer <api.token> (payment and insurance codes are bearer credentials).');
     }
     return true;
@@ -105,7 +116,8 @@ export function registerEventStream(v1: FastifyInstance, bus: EventBus, metrics:
       if (!/\btext\/event-stream\b/i.test(request.headers.accept ?? '')) {
         throw apiError('EVENTS_STREAM_REQUIRED', 'GET /v1/events is a stream: upgrade to a WebSocket, or send Accept: text/event-stream (Server-Sent Events).');
       }
-      if (subscribers() >= options.maxSubscribers) throw apiError('TOO_MANY_SUBSCRIBERS', 'Too many event subscribers are connected; retry later.');
+      const pool = poolOf(request);
+      if (full(pool)) throw apiError('TOO_MANY_SUBSCRIBERS', 'Too many event subscribers are connected; retry later.');
       const reveal = revealAllowed(request);
       const types = request.query.types ? (request.query.types.split(',') as YikaEventType[]) : undefined;
       const after = request.query.after;
@@ -153,21 +165,25 @@ export function registerEventStream(v1: FastifyInstance, bus: EventBus, metrics:
         clearInterval(heartbeat);
         sub.unsubscribe();
         streams.delete(close);
+        release(pool);
         metrics.set('yika_sse_subscribers', streams.size);
         res.end();
       };
       streams.add(close);
+      take(pool);
       metrics.set('yika_sse_subscribers', streams.size);
       res.on('close', close);
       res.on('error', close);
     },
     wsHandler: (socket, request) => {
 
-      if (subscribers() >= options.maxSubscribers) {
+      const pool = poolOf(request);
+      if (full(pool)) {
         socket.close(CLOSE.TRY_AGAIN_LATER, 'TOO_MANY_SUBSCRIBERS');
         return;
       }
       sockets.add(socket);
+      take(pool);
       metrics.set('yika_ws_subscribers', sockets.size);
       const types = request.query.types ? (request.query.types.split(',') as YikaEventType[]) : undefined;
       const after = request.query.after;
@@ -177,6 +193,7 @@ export function registerEventStream(v1: FastifyInstance, bus: EventBus, metrics:
       } catch {
         socket.close(CLOSE.POLICY, 'TOKEN_REQUIRED');
         sockets.delete(socket);
+        release(pool);
         metrics.set('yika_ws_subscribers', sockets.size);
         return;
       }
@@ -224,6 +241,7 @@ export function registerEventStream(v1: FastifyInstance, bus: EventBus, metrics:
         clearInterval(heartbeat);
         sub.unsubscribe();
         sockets.delete(socket);
+        release(pool);
         metrics.set('yika_ws_subscribers', sockets.size);
       });
       socket.on('error', () => socket.terminate());

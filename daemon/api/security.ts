@@ -132,8 +132,14 @@ export interface Caller {
   capabilities: ReadonlySet<Capability>;
   /** The normalised browser Origin, when the request carried an allowed one. */
   origin?: string;
-  /** The rate-limit and WebSocket-slot identity: token:NAME, origin:ORIGIN or peer:ADDRESS. */
+  /** The rate-limit identity: token:NAME, origin:ORIGIN or peer:ADDRESS. */
   identity: string;
+  /**
+   * The WebSocket slot pool: 'page' (the daemon's own page), origin:ORIGIN (an allowed HIS page),
+   * token:NAME, or 'local' (every other client: processes without an Origin). Each pool has its own
+   * websocket.maxSubscribers slots, so no pool can take another's.
+   */
+  pool: string;
 }
 
 declare module 'fastify' {
@@ -187,8 +193,9 @@ export function installSecurity(app: FastifyInstance, config: ApiConfig): void {
     // 2. Browser check, before the rate limit: a foreign page must not spend anybody's budget.
     const origin = request.headers.origin;
     let allowedOrigin: string | undefined;
+    let originKind: 'same' | 'cross' | undefined;
     if (origin !== undefined) {
-      const kind = origins.classify(origin, request.headers.host);
+      const kind = (originKind = origins.classify(origin, request.headers.host));
       if (!kind) throw apiError('ORIGIN_NOT_ALLOWED', 'This page\'s origin is not allowed to use the Yika API (api.allowedOrigins).');
       allowedOrigin = normaliseOrigin(origin) as string;
       if (kind === 'cross') {
@@ -227,7 +234,8 @@ export function installSecurity(app: FastifyInstance, config: ApiConfig): void {
       throw apiError('TOKEN_REQUIRED', 'A request from another machine needs Authorization: Bearer <token>.');
     }
     const capabilities = grant ? grant.capabilities : LOOPBACK_CAPABILITIES;
-    request.yikaCaller = { address, loopback, token: grant?.name, capabilities, origin: allowedOrigin, identity };
+    const pool = originKind === 'same' ? 'page' : allowedOrigin ? `origin:${allowedOrigin}` : grant ? `token:${grant.name}` : 'local';
+    request.yikaCaller = { address, loopback, token: grant?.name, capabilities, origin: allowedOrigin, identity, pool };
 
     // 5. The route's capability (routes without a handler of their own end in 404, not here).
     if (request.routeOptions.url === undefined) return;

@@ -22,7 +22,7 @@ const TOKEN = 'cli-test-token-0123456789abcdef';
 
 function yika(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const base = { ...process.env, YIKA_URL: url, YIKA_TOKEN_FILE: TOKEN_FILE };
+    const base: NodeJS.ProcessEnv = { ...process.env, YIKA_URL: url, YIKA_TOKEN_FILE: TOKEN_FILE };
     delete base.YIKA_TOKEN;
     execFile(process.execPath, ['--import', 'tsx', 'daemon/cli/yika.ts', ...args], { env: { ...base, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
