@@ -4,6 +4,7 @@
 // routes as registered, so a new route is covered), and the daemon enforces it: each write route with
 // one unknown key answers 400 naming the key and changes nothing, and the same body without it passes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_AUTH, testTokens } from '../support/api-token.ts';
 import { createApp, type YikaApp } from '../../daemon/app.ts';
 import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts';
 import { createLogger } from '../../daemon/logging/logger.ts';
@@ -15,7 +16,7 @@ let sim: Simulator;
 let url: string;
 
 async function send(method: string, path: string, payload?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url + path, payload === undefined ? { method } : { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+  const res = await fetch(url + path, payload === undefined ? { method } : { method, headers: { 'content-type': 'application/json', ...TEST_AUTH }, body: JSON.stringify(payload) });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
@@ -23,6 +24,7 @@ async function send(method: string, path: string, payload?: unknown): Promise<{ 
 beforeAll(async () => {
   sim = createSimulator({ seed: 12 });
   const config = loadConfig(parseDaemonFlags(['--sim', '--listen', '127.0.0.1:0']), {});
+  config.api.tokens = testTokens(); // writes and power need a token
   app = await createApp({ config, simulator: sim, logger: createLogger({ level: 'silent' }) });
   await app.startDevices();
   url = await app.listen();

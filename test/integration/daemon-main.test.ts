@@ -3,8 +3,10 @@
 // bad file, port in use, a serial port it may not open) is one plain line on stderr with a documented
 // exit code; a missing serial port is said plainly and waited for. Logs: JSON when stdout is not a
 // TTY, readable lines on a TTY (a real one through util-linux `script`) or with YIKA_LOG_FORMAT=pretty.
+// With no token configured it generates one into a 0600 file (the demo's token for writes and raw
+// APDUs), and removes it when it stops.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,10 @@ import { socatAvailable, startSocatPair } from '../support/socat.ts';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'yika-daemon-main-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const tokenDir = mkdtempSync(join(tmpdir(), 'yikad-token-'));
+const TOKEN_FILE = join(tokenDir, 'run', 'api-token');
+afterAll(() => rmSync(tokenDir, { recursive: true, force: true }));
 
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -35,7 +41,7 @@ function start(args: string[], options: { env?: Record<string, string>; uid?: nu
     cwd: options.cwd ?? ROOT,
     uid: options.uid,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, YIKA_LISTEN: '', YIKA_CONFIG: '', YIKA_LOG_FORMAT: '', ...options.env },
+    env: { ...process.env, YIKA_LISTEN: '', YIKA_CONFIG: '', YIKA_LOG_FORMAT: '', YIKA_TOKEN: '', YIKA_TOKEN_FILE: TOKEN_FILE, ...options.env },
   });
   children.push(child);
   let out = '';
@@ -77,8 +83,24 @@ describe('yikad process', () => {
     expect(card.status).toBe(200);
     const body = (await card.json()) as { files: Record<string, { items: Array<{ itemNo: number; value: string }> }> };
     expect(body.files['DDF1/EF05'].items[1]).toMatchObject({ itemNo: 2, value: '0002' });
+
+    // The generated token: in a file only this user can read, named in the log (the token is not).
+    const token = readFileSync(TOKEN_FILE, 'utf8').trim();
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(statSync(TOKEN_FILE).mode & 0o777).toBe(0o600);
+    expect(statSync(join(tokenDir, 'run')).mode & 0o777).toBe(0o700);
+    expect(d.output()).toContain(TOKEN_FILE);
+    expect(d.output()).not.toContain(token);
+    const apdu = (auth?: string) =>
+      fetch(`${url}/v1/readers/sim-1/slots/1/apdu`, { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: JSON.stringify({ apdu: '00A4000C023F00' }) });
+    const refused = await apdu();
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('TOKEN_REQUIRED');
+    expect((await apdu(`Bearer ${token}`)).status).toBe(200);
+
     d.child.kill('SIGTERM');
     expect(await d.exit).toBe(0);
+    expect(existsSync(TOKEN_FILE), 'the token file is removed at a clean stop').toBe(false);
     expect(d.output()).toMatch(/"msg":"stopped"/);
     // No cardholder data in the daemon's log.
     expect(d.output()).not.toContain(body.files['DDF1/EF05'].items.find((i) => i.itemNo === 8)!.value);

@@ -63,7 +63,7 @@ function curl(path: string, headers: string[] = []) {
 
 /** The yika CLI as a child process; resolves when it exits. */
 function yika(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'daemon/cli/yika.ts', ...args], { env: { ...process.env, YIKA_URL: url, YIKA_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'daemon/cli/yika.ts', ...args], { env: { ...process.env, YIKA_URL: url, YIKA_TOKEN: '', YIKA_TOKEN_FILE: '/nonexistent/yika-api-token', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

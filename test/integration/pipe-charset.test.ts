@@ -2,6 +2,7 @@
 // card's bytes (known answers for 王小明), the Content-Type names the charset, and a character GBK
 // cannot carry is a typed error rather than a silent '?'.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_AUTH, testTokens } from '../support/api-token.ts';
 import { createApp, type YikaApp } from '../../daemon/app.ts';
 import { encodePipe } from '../../daemon/api/pipe-charset.ts';
 import { YikaClient } from '../../daemon/client/index.ts';
@@ -17,11 +18,12 @@ let url: string;
 beforeAll(async () => {
   sim = createSimulator({ seed: 5 });
   const config = loadConfig(parseDaemonFlags(['--sim', '--listen', '127.0.0.1:0']), {});
+  config.api.tokens = testTokens(); // writes need a token
   app = await createApp({ config, simulator: sim, logger: createLogger({ level: 'silent' }) });
   await app.startDevices();
   url = await app.listen();
   await until('sim-1', () => app.registry.find('sim-1')?.toJSON().slots[0].card === 'present');
-  const put = await fetch(`${url}/v1/readers/sim-1/healthcard/items`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: { 11: '王小明' } }) });
+  const put = await fetch(`${url}/v1/readers/sim-1/healthcard/items`, { method: 'PUT', headers: { 'content-type': 'application/json', ...TEST_AUTH }, body: JSON.stringify({ items: { 11: '王小明' } }) });
   expect(put.status).toBe(200);
 });
 

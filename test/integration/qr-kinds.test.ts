@@ -5,6 +5,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { TEST_AUTH, testTokens } from '../support/api-token.ts';
 import { createApp, type YikaApp } from '../../daemon/app.ts';
 import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts';
 import { createLogger } from '../../daemon/logging/logger.ts';
@@ -22,6 +23,7 @@ const SENSITIVE = ['insurance', 'wechat', 'alipay', 'unionpay', 'id-number'] as 
 beforeAll(async () => {
   sim = createSimulator({ seed: 7 });
   const config = loadConfig(parseDaemonFlags(['--sim', '--listen', '127.0.0.1:0']), {});
+  config.api.tokens = testTokens(); // the unmasked trace needs a token
   config.devices.timeouts = { hello: 1500, powerOn: 1500, setParams: 1500, transmit: 1500, transmitBatch: 1500 };
   const sink = new Writable({ write: (chunk, _enc, cb) => ((log += chunk.toString()), cb()) });
   app = await createApp({ config, simulator: sim, logger: createLogger({ level: 'trace', destination: sink }) });
@@ -63,7 +65,7 @@ describe('code kinds through the daemon', () => {
   });
 
   it('scanner events keep scan order, and no sensitive text leaks into logs, events, scans, traces or metrics', async () => {
-    await fetch(`${url}/v1/readers/sim-1/trace`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: true, maskData: false }) });
+    await fetch(`${url}/v1/readers/sim-1/trace`, { method: 'PUT', headers: { 'content-type': 'application/json', ...TEST_AUTH }, body: JSON.stringify({ enabled: true, maskData: false }) });
     const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/events?types=qr.scanned`);
     const frames: string[] = [];
     ws.on('message', (d) => frames.push(d.toString()));
@@ -88,7 +90,7 @@ describe('code kinds through the daemon', () => {
     expect(wechatEvent.masked).toMatch(/^1[0-5]\*{14}\d\d$/);
     const scans = await Promise.all(events.map(async (e) => (await fetch(`${url}/v1/qr/scans/${e.result.scanId}`)).text()));
     ws.close();
-    const trace = await (await fetch(`${url}/v1/readers/sim-1/trace`)).text();
+    const trace = await (await fetch(`${url}/v1/readers/sim-1/trace`, { headers: TEST_AUTH })).text();
     const metrics = await (await fetch(`${url}/metrics`)).text();
     const everything = [log, frames.join('\n'), scans.join('\n'), trace, metrics].join('\n');
     expect(log.length).toBeGreaterThan(1000); // the trace-level log really was captured

@@ -2,6 +2,7 @@
 // corpus returns it unchanged through the HTTP API, or is refused with the typed error; never a
 // changed name. Daemon and yika-sim are two processes joined by a real serial line (socat PTY pair).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_AUTH, testTokens } from '../support/api-token.ts';
 import { createApp, type YikaApp } from '../../daemon/app.ts';
 import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts';
 import { createLogger } from '../../daemon/logging/logger.ts';
@@ -23,6 +24,7 @@ describe.skipIf(!haveSocat)('rare name characters: item 11 written and read back
     pair = await startSocatPair();
     sim = await startSimProcess(['--pty', pair.a, '--seed', '31', '--no-stdin']);
     const config = loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--serial', pair.b, '--no-pcsc', '--no-serial-discovery']), {});
+    config.api.tokens = testTokens(); // writes need a token
     app = await createApp({ config, logger: createLogger({ level: 'silent' }) });
     await app.startDevices();
     url = await app.listen();
@@ -48,7 +50,7 @@ describe.skipIf(!haveSocat)('rare name characters: item 11 written and read back
       const codePoint = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
       const put = await fetch(`${url}/v1/readers/serial-1/healthcard/items`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...TEST_AUTH },
         body: JSON.stringify({ items: { '11': name } }),
       });
       const body = (await put.json()) as { error?: { code: string; message: string; details?: Record<string, unknown> } };
