@@ -4,6 +4,7 @@
 // that nobody uses expires and frees the reader; a waiter with a short wait gets READER_BUSY.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type YikaApp } from '../../daemon/app.ts';
+import { TEST_AUTH, TEST_TOKEN, testTokens } from '../support/api-token.ts';
 import { YikaClient } from '../../daemon/client/index.ts';
 import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts';
 import { createLogger } from '../../daemon/logging/logger.ts';
@@ -24,11 +25,12 @@ beforeAll(async () => {
   sim = createSimulator({ seed: 12 });
   const config = loadConfig(parseDaemonFlags(['--sim', '--listen', '127.0.0.1:0']), {});
   config.readers.lockTimeoutMs = 30_000;
+  config.api.tokens = testTokens(); // leases and raw APDUs need a token
   app = await createApp({ config, simulator: sim, logger: createLogger({ level: 'silent' }) });
   await app.startDevices();
   url = await app.listen();
   await until('sim-1', () => app.registry.find('sim-1')?.toJSON().slots[0].card === 'present');
-  a = new YikaClient({ baseUrl: url });
+  a = new YikaClient({ baseUrl: url, token: TEST_TOKEN });
   await a.power('sim-1', 1, 'reset');
 });
 
@@ -39,7 +41,7 @@ afterAll(async () => {
 
 /** Client B: plain fetch, no lease. */
 async function b(path: string, body: unknown): Promise<{ status: number; body: any }> {
-  const r = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const r = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...TEST_AUTH }, body: JSON.stringify(body) });
   return { status: r.status, body: await r.json() };
 }
 const waiting = async () => (await a.reader('sim-1')).session.waiting;
