@@ -10,7 +10,6 @@ import { ProcessMetrics } from '../metrics/process-metrics.ts';
 import { registerFrontDesk } from '../web/web-routes.ts';
 import { type ApiConfig, type ApiConfigInput, resolveApiConfig } from './api-config.ts';
 import { ApiErrorCode } from './api-errors.ts';
-import { renderDocsPage } from './docs-page.ts';
 import { toErrorResponse } from './error-map.ts';
 import { registerEventStream } from './events-socket.ts';
 import { OpenApiCollector } from './openapi.ts';
@@ -125,7 +124,8 @@ export async function buildServer(ctx: ServerContext, options: ApiConfigInput = 
       });
       let cachedPage: string | undefined;
       v1.get('/docs', { schema: { hide: true } }, async (_req, reply) => {
-        cachedPage ??= renderDocsPage(openapi());
+        // The docs page renderer is loaded on the first request for it, not at start.
+        cachedPage ??= (await import('./docs-page.ts')).renderDocsPage(openapi());
         return reply
           .type('text/html; charset=utf-8')
           .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")

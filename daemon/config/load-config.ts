@@ -1,6 +1,6 @@
 // Builds the effective configuration: defaults < config file < environment < command-line flags.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { createRequire } from 'node:module';
 import { isYikaError } from '../../common/yika-error.ts';
 import { resolveApiConfig, type ApiConfig } from '../api/api-config.ts';
 import { ConfigError } from './config-error.ts';
@@ -96,6 +96,8 @@ export function readConfigFile(file: string): unknown {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError(file, '', code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? 'error'})`, 'CONFIG_FILE_UNREADABLE');
   }
+  // yaml is loaded only when there is a file to read (start-up footprint).
+  const { parse: parseYaml, YAMLParseError } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   try {
     return parseYaml(text, { prettyErrors: true, logLevel: 'error' }); // no YAML warnings on stderr: they quote file lines (PIN, token)
   } catch (e) {

@@ -2,7 +2,7 @@
 // Each step is a SimCommand (see sim-commands.ts for the forms). Steps run in order; a failing step
 // stops the scenario with its index in the error (unless `continueOnError`).
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { normaliseStep, type SimCommand } from './sim-commands.ts';
 import type { SimController } from './sim-controller.ts';
 import { SimError } from './sim-errors.ts';
@@ -16,7 +16,7 @@ export interface Scenario {
 export function parseScenario(text: string): Scenario {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text); // loaded only for a scenario file
   } catch (e) {
     throw new SimError('SIM_SCENARIO_INVALID', `the scenario is not valid JSON or YAML: ${(e as Error).message.split('\n')[0]}`);
   }

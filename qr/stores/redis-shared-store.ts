@@ -2,7 +2,8 @@
 // desk wins the first use of a dynamic code) and verdicts with `SET … PX` / `GET`. Commands fail fast
 // while Redis is unreachable (no offline queue, short command timeout) so that the verifier falls back
 // to its local checks within milliseconds instead of holding a patient at the desk.
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { SharedQrStore } from './shared-store.ts';
 
 export interface RedisSharedStoreOptions {
@@ -32,7 +33,9 @@ export class RedisSharedStore implements SharedQrStore {
       lazyConnect: false,
       ...options.redis,
     };
-    this.client = options.url.startsWith('/') ? new Redis({ ...base, path: options.url }) : new Redis(options.url, base);
+    // ioredis is loaded only when a Redis URL is configured (a daemon without one never pays for it).
+    const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+    this.client = options.url.startsWith('/') ? new RedisClient({ ...base, path: options.url }) : new RedisClient(options.url, base);
     this.prefix = options.prefix ?? 'yika:qr:';
     this.client.on('ready', () => (this.up = true));
     this.client.on('close', () => (this.up = false));
