@@ -112,7 +112,7 @@ describe('control file, wrappers, unit and maintainer scripts', () => {
 
   it('has a hardened unit that reads /etc/yika/yikad.yaml', () => {
     const unit = read('yikad.service');
-    for (const d of ['User=yika', 'SupplementaryGroups=dialout', 'ExecStart=/usr/bin/yikad --config /etc/yika/yikad.yaml', 'Restart=on-failure', 'RestartPreventExitStatus=2', 'StateDirectory=yika', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes', 'NoNewPrivileges=yes', 'CapabilityBoundingSet=', 'StandardOutput=journal', 'WantedBy=multi-user.target']) {
+    for (const d of ['User=yika', 'SupplementaryGroups=dialout', 'ExecStart=/usr/bin/yikad --config /etc/yika/yikad.yaml', 'Restart=on-failure', 'RestartPreventExitStatus=2 3 6', 'StateDirectory=yika', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes', 'NoNewPrivileges=yes', 'CapabilityBoundingSet=', 'StandardOutput=journal', 'WantedBy=multi-user.target']) {
       expect(unit.split('\n')).toContain(d);
     }
     expect(unit).not.toMatch(/^MemoryDenyWriteExecute=yes/m); // V8's JIT
