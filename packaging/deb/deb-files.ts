@@ -104,6 +104,8 @@ export function readmeDebian(nodeVersion: string): string {
     '   Check as the service user: yika doctor --as yika',
     '',
     `State (QR trust bundle, host key): ${DEB_PATHS.stateDir}. The service runs as the system user yika.`,
+    'Without api.token in the configuration, the service writes a new API token to /run/yika/api-token at',
+    'each start (writes and raw APDUs need it): sudo YIKA_TOKEN_FILE=/run/yika/api-token yika write …',
     'Remove: apt-get remove yika (keeps the configuration); apt-get purge yika removes the',
     'configuration, the state directory and the yika user.',
     '',
