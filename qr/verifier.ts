@@ -218,6 +218,10 @@ export class Verifier {
     this.onSharedStoreChange = options.onSharedStoreChange;
     // A new bundle changes keys and revocations: every cached verdict is void.
     this.trust.onChange(() => this.cache.clear());
+    // Without waiting for traffic: a store that is back gets the outage-time claims, a store that
+    // lost its data gets every claim this desk holds (QR.md §7).
+    this.shared?.on?.('ready', () => this.sharedHealthy(true));
+    this.shared?.on?.('reset', () => void this.repushAll());
   }
 
   cacheStats(): CacheStats {
@@ -446,6 +450,26 @@ export class Verifier {
     this.sharedUp = up;
     this.onSharedStoreChange?.(up, error);
     if (up && this.unsynced.size) void this.syncUnsynced();
+  }
+
+  /** Claims re-pushed after the shared store lost its data (for stats). */
+  repushed = 0;
+
+  /** The shared store lost its data: claim again every code this desk accepted that is still alive. */
+  private async repushAll(): Promise<void> {
+    const now = this.nowMs();
+    const batch: Array<Promise<unknown>> = [];
+    for (const [key, ttlMs] of this.replay.live(now)) {
+      this.unsynced.delete(key);
+      batch.push(
+        this.shared!.claimOnce(key, ttlMs).then(
+          () => this.repushed++,
+          () => this.unsynced.set(key, now + ttlMs), // down again: the next 'ready' pushes it
+        ),
+      );
+      if (batch.length >= 256) await Promise.all(batch.splice(0));
+    }
+    await Promise.all(batch);
   }
 
   /** After an outage: the codes accepted locally are claimed in the shared store, so other desks refuse them. */

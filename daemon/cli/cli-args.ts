@@ -4,6 +4,7 @@ import { YikaApiError, YikaClient } from '../client/index.ts';
 import type { Reader } from '../client/index.ts';
 import { isLoopbackAddress } from '../api/api-config.ts';
 import { defaultTokenFile, readTokenFile } from '../config/token-file.ts';
+import { isYikaError } from '../../common/yika-error.ts';
 
 export interface CommonArgs {
   url: string;
@@ -88,21 +89,48 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
-/** Runs a command body; maps failures to exit codes: 1 the daemon refused, 2 usage, 3 daemon unreachable. */
+/**
+ * The CLI's exit codes, for every command (README, QR.md §9):
+ *   0 success · 1 refused (by the daemon, or a local check with a stable code) · 2 usage (bad flags,
+ *   a file that cannot be read) · 3 daemon unreachable or not answering.
+ * Every failure is one line on stderr (`yika: CODE: message`, or one JSON object with --json), never a
+ * stack trace; YIKA_DEBUG=1 adds the stack for bug reports.
+ */
+export function reportError(e: unknown, json = false): number {
+  const { code, message, exit, details } = classifyError(e);
+  if (json) process.stdout.write(JSON.stringify({ error: { code, message, ...(details ? { details } : {}) } }) + '\n');
+  else process.stderr.write(code === 'USAGE' ? `yika: ${message}\n` : `yika: ${code}: ${message}\n`);
+  if (process.env.YIKA_DEBUG && e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
+  return exit;
+}
+
+function classifyError(e: unknown): { code: string; message: string; exit: number; details?: unknown } {
+  if (e instanceof UsageError) return { code: 'USAGE', message: e.message, exit: 2 };
+  if (e instanceof YikaApiError) {
+    return { code: e.code, message: e.message, exit: e.code === 'DAEMON_UNREACHABLE' || e.code === 'DAEMON_TIMEOUT' ? 3 : 1, details: e.details };
+  }
+  if (isYikaError(e)) return { code: e.code, message: e.message, exit: 1 };
+  const sys = e as NodeJS.ErrnoException;
+  if (sys && typeof sys.code === 'string' && typeof sys.syscall === 'string') {
+    // A file named on the command line that cannot be read or written: a usage problem, said plainly.
+    const what = sys.path ? `${sys.path}: ` : '';
+    const why: Record<string, string> = { ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'is a directory', ENOTDIR: 'not a directory', EEXIST: 'already exists' };
+    if (sys.path) return { code: 'FILE_UNREADABLE', message: `${what}${why[sys.code] ?? sys.code}`, exit: 2 };
+    return { code: 'SYSTEM_ERROR', message: `${sys.syscall}: ${why[sys.code] ?? sys.code}`, exit: 1 };
+  }
+  if (e instanceof TypeError && /fetch failed/.test(e.message)) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    return { code: 'DAEMON_UNREACHABLE', message: `could not connect (${cause?.code ?? cause?.message ?? 'network error'})`, exit: 3 };
+  }
+  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e), exit: 1 };
+}
+
+/** Runs a command body; every failure becomes one line and its exit code (see reportError). */
 export async function guard(fn: () => Promise<number>, json = false): Promise<number> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`yika: ${e.message}\n`);
-      return 2;
-    }
-    if (e instanceof YikaApiError) {
-      if (json) process.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message, details: e.details } }) + '\n');
-      else process.stderr.write(`yika: ${e.code}: ${e.message}\n`);
-      return e.code === 'DAEMON_UNREACHABLE' || e.code === 'DAEMON_TIMEOUT' ? 3 : 1;
-    }
-    throw e;
+    return reportError(e, json);
   }
 }
 

@@ -45,8 +45,9 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (e: unknown) => {
-    process.stderr.write(`yika: ${(e as Error)?.stack ?? String(e)}\n`);
-    process.exitCode = 1;
+  async (e: unknown) => {
+    // Whatever a command let through: one line and the documented exit code, never a stack trace.
+    const { reportError } = await import('./cli-args.ts');
+    process.exitCode = reportError(e, process.argv.includes('--json'));
   },
 );

@@ -37,6 +37,11 @@ export class MemoryReplayGuard {
     }
   }
 
+  /** Every live claim as [key, remaining ms] (to re-push to a shared store that lost its data). */
+  *live(nowMs: number): IterableIterator<[string, number]> {
+    for (const [k, exp] of this.entries) if (exp > nowMs) yield [k, exp - nowMs];
+  }
+
   clear(): void {
     this.entries.clear();
   }

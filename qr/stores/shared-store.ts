@@ -11,5 +11,12 @@ export interface SharedQrStore {
   putVerdict(key: string, value: string, ttlMs: number): Promise<void>;
   /** Whether the store looked reachable at its last operation. */
   readonly healthy: boolean;
+  /**
+   * Store life events, so a desk acts without waiting for traffic: 'ready' when the connection is
+   * (re)established (push what was claimed during the outage), 'reset' when the store is found to
+   * have lost its data (restart without persistence, FLUSHALL, failover to an empty replica): push
+   * every claim still alive. Optional: a store without them only syncs on the next operation.
+   */
+  on?(event: 'ready' | 'reset', listener: () => void): void;
   close(): Promise<void>;
 }

@@ -11,7 +11,6 @@ import { buildTrustBundle, keyIdOf, type KeyStatus, type TrustKeySpec } from '..
 import { TrustStore } from '../../../qr/trust-store.ts';
 import { Verifier, type QrVerifyResult } from '../../../qr/verifier.ts';
 import type { CodeType } from '../../../qr/ehc1-body.ts';
-import { isYikaError } from '../../../common/yika-error.ts';
 import { COMMON_HELP, UsageError, client, guard, parseCommon, print, printJson } from '../cli-args.ts';
 
 const HELP = `Usage: yika qr <subcommand> [options]
@@ -227,15 +226,9 @@ async function verify(args: string[]): Promise<number> {
 export async function run(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (!sub || sub === '--help' || sub === '-h' || rest.includes('--help')) return print(HELP), sub ? 0 : 2;
-  const json = rest.includes('--json');
-  try {
-    return await guard(() => subcommand(sub, rest), json);
-  } catch (e) {
-    // Local failures (a key file, a bundle, a card id) carry a stable code like the daemon's.
-    if (!isYikaError(e)) throw e;
-    process.stderr.write(`yika: ${e.code}: ${e.message}\n`);
-    return 1;
-  }
+  // Local failures (a key file, a bundle, a card id) carry a stable code like the daemon's: guard
+  // reports every failure as one line with its exit code.
+  return guard(() => subcommand(sub, rest), rest.includes('--json'));
 }
 
 async function subcommand(sub: string, rest: string[]): Promise<number> {
@@ -258,14 +251,9 @@ async function subcommand(sub: string, rest: string[]): Promise<number> {
         const c = parseCommon(rest);
         const file = c.rest[0];
         if (!file) throw new UsageError('yika qr install FILE');
-        const res = await fetch(`${c.url}/v1/qr/trust`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...(c.token ? { authorization: `Bearer ${c.token}` } : {}) },
-          body: JSON.stringify({ bundle: readFileSync(file).toString('base64') }),
-        });
-        const body = await res.json();
-        printJson(body);
-        return res.ok ? 0 : 1;
+        const bundle = readFileSync(file).toString('base64'); // unreadable: exit 2, before the daemon is asked
+        printJson(await client(c).request('POST', '/v1/qr/trust', { bundle }));
+        return 0;
       }
       default:
         throw new UsageError(`unknown subcommand "${sub}"\n\n${HELP}`);

@@ -74,4 +74,16 @@ describe('yika qr', () => {
     expect(term.out).toMatch(/[█▀▄]/);
     expect(existsSync(join(dir, 'nope.json'))).toBe(false);
   });
+
+  it('install: an unreachable daemon and a missing file are one line with the documented exit code, never a stack', async () => {
+    const down = await yika('install', bundle, '--url', 'http://127.0.0.1:9');
+    expect(down.code).toBe(3);
+    expect(down.err).toMatch(/^yika: DAEMON_UNREACHABLE: [^\n]+\n$/);
+    const missing = await yika('install', '/nonexistent');
+    expect(missing.code).toBe(2);
+    expect(missing.err).toBe('yika: FILE_UNREADABLE: /nonexistent: no such file or directory\n');
+    const json = await yika('install', '/nonexistent', '--json');
+    expect(JSON.parse(json.out)).toEqual({ error: { code: 'FILE_UNREADABLE', message: '/nonexistent: no such file or directory' } });
+    for (const r of [down, missing, json]) expect(r.err + r.out).not.toMatch(/\n\s+at /);
+  });
 });
