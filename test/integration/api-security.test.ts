@@ -118,6 +118,25 @@ describe('API security policy', () => {
       expect((await app.inject({ url: '/v1/health', remoteAddress: '::ffff:127.0.0.1' })).statusCode).toBe(200);
     });
 
+    it('a mutating route that names no capability is closed: it needs a token with write, also from loopback', async () => {
+      const closed = await buildServer(
+        fakeContext([
+          (v1) => {
+            v1.post('/demo/new', { schema: { response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } }, async () => ({ ok: true }));
+          },
+        ]),
+        { listen: '127.0.0.1:0', token: TOKEN, rateLimit: false },
+      );
+      try {
+        const none = await closed.inject({ method: 'POST', url: '/v1/demo/new', remoteAddress: '127.0.0.1' });
+        expect(none.statusCode).toBe(401);
+        expect(none.json().error).toMatchObject({ code: 'TOKEN_REQUIRED', details: { capability: 'write' } });
+        expect((await closed.inject({ method: 'POST', url: '/v1/demo/new', remoteAddress: '127.0.0.1', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode).toBe(200);
+      } finally {
+        await closed.close();
+      }
+    });
+
     it('never trusts X-Forwarded-For by default', async () => {
       const r = await app.inject({ url: '/v1/health', remoteAddress: '10.0.0.9', headers: { 'x-forwarded-for': '127.0.0.1' } });
       expect(r.statusCode).toBe(401);
@@ -157,8 +176,8 @@ describe('API security policy', () => {
       expectErrorShape(query.json(), 'BAD_REQUEST');
     });
 
-    it('rate-limits per client IP with 429 and Retry-After', async () => {
-      const limited = await buildServer(fakeContext(), { listen: '127.0.0.1:0', rateLimit: { perSecond: 1, burst: 3 } });
+    it('rate-limits per client identity (address, browser origin, token) with 429 and Retry-After', async () => {
+      const limited = await buildServer(fakeContext(), { listen: '127.0.0.1:0', rateLimit: { perSecond: 1, burst: 3 }, allowedOrigins: [HIS], token: TOKEN });
       try {
         const codes: number[] = [];
         let last;
@@ -169,8 +188,13 @@ describe('API security policy', () => {
         expect(codes).toEqual([200, 200, 200, 429, 429]);
         expectErrorShape(last!.json(), 'RATE_LIMITED');
         expect(Number(last!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-        // Another client has its own bucket.
+        // Another client has its own bucket; so do the HIS page (its origin) and the HIS token from the same address.
         expect((await limited.inject({ url: '/v1/health', remoteAddress: '127.0.0.2' })).statusCode).toBe(200);
+        expect((await limited.inject({ url: '/v1/health', remoteAddress: '127.0.0.1', headers: { origin: HIS } })).statusCode).toBe(200);
+        expect((await limited.inject({ url: '/v1/health', remoteAddress: '127.0.0.1', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode).toBe(200);
+        // A refused origin is refused before the limiter: 403, not 429, and it costs nobody's budget.
+        for (let i = 0; i < 10; i++) expect((await limited.inject({ url: '/v1/health', remoteAddress: '127.0.0.3', headers: { origin: 'http://evil.example' } })).statusCode).toBe(403);
+        expect((await limited.inject({ url: '/v1/health', remoteAddress: '127.0.0.3' })).statusCode).toBe(200);
       } finally {
         await limited.close();
       }
