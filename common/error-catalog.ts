@@ -19,8 +19,11 @@ export interface ErrorCodeInfo {
   kind: ErrorKind;
   /** What it means and what the user should do, for the docs. */
   description: string;
-  /** The same in Chinese (简体中文), for the front desk. */
-  zh?: string;
+  /**
+   * The same in Chinese, written for front-desk staff: shown by the page and sent as `messageZh` in
+   * every API error body. Generic per code (the English `message` of an error may add specifics).
+   */
+  zh: string;
 }
 
 const catalog = new Map<string, ErrorCodeInfo & { module: string }>();
@@ -32,6 +35,7 @@ export function defineErrorCodes<T extends Record<string, ErrorCodeInfo>>(module
     if (existing && existing.module !== module) {
       throw new Error(`error code ${code} defined twice (${existing.module}, ${module})`);
     }
+    if (!info.zh || !/[\u4e00-\u9fff]/.test(info.zh)) throw new Error(`error code ${code} has no Chinese text (zh)`);
     catalog.set(code, { ...info, module });
     (names as Record<string, string>)[code] = code;
   }
@@ -40,6 +44,11 @@ export function defineErrorCodes<T extends Record<string, ErrorCodeInfo>>(module
 
 export function errorCodeInfo(code: string): (ErrorCodeInfo & { module: string }) | undefined {
   return catalog.get(code);
+}
+
+/** The Chinese text of a catalogued code (undefined for an uncatalogued one). */
+export function errorTextZh(code: string): string | undefined {
+  return catalog.get(code)?.zh;
 }
 
 export function allErrorCodes(): Array<ErrorCodeInfo & { module: string; code: string }> {

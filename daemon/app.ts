@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { errorTextZh } from '../common/error-catalog.ts';
 import { Sm2PrivateKey } from '../crypto/sm2-keys.ts';
 import type { HostSecureConfig } from '../protocol/secure/host-handshake.ts';
 import { testTrustedCa } from '../protocol/secure/test-ca.ts';
@@ -159,16 +160,17 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
     const degraded: HealthReport['degraded'] = [];
     for (const b of backends) {
       const s = b.status();
-      if (!s.available) degraded.push({ component: `devices.${s.backend}`, reason: `${s.detail ?? 'unavailable'}${s.fix ? ` — fix: ${s.fix}` : ''}` });
-      else if (s.detail && s.fix) degraded.push({ component: `devices.${s.backend}`, reason: `${s.detail} — ${s.fix}` });
+      const zh = `${BACKEND_ZH[s.backend] ?? s.backend} 不可用，请运行 yika doctor 查看原因和修复方法。`;
+      if (!s.available) degraded.push({ component: `devices.${s.backend}`, reason: `${s.detail ?? 'unavailable'}${s.fix ? ` — fix: ${s.fix}` : ''}`, reasonZh: zh });
+      else if (s.detail && s.fix) degraded.push({ component: `devices.${s.backend}`, reason: `${s.detail} — ${s.fix}`, reasonZh: `${BACKEND_ZH[s.backend] ?? s.backend} 需要注意，请运行 yika doctor 查看详情。` });
     }
     for (const r of registry.list()) {
       const m = r.toJSON();
-      if (m.health !== 'ok') degraded.push({ component: `reader.${m.id}`, reason: `${m.health}${m.healthDetail ? `: ${m.healthDetail}` : ''}` });
+      if (m.health !== 'ok') degraded.push({ component: `reader.${m.id}`, reason: `${m.health}${m.healthDetail ? `: ${m.healthDetail}` : ''}`, reasonZh: readerHealthZh(m.name, m.health, m.healthDetail) });
     }
-    if (!registry.list().length) degraded.push({ component: 'readers', reason: 'no reader found: plug in a reader, or start with --sim for the simulated one' });
+    if (!registry.list().length) degraded.push({ component: 'readers', reason: 'no reader found: plug in a reader, or start with --sim for the simulated one', reasonZh: '未发现读卡器：请插好读卡器，或用 --sim 启动模拟读卡器。' });
     if (qr) degraded.push(...qr.degraded());
-    else degraded.push({ component: 'qr', reason: 'QR verification is off: no trust anchor configured (qr.anchors)' });
+    else degraded.push({ component: 'qr', reason: 'QR verification is off: no trust anchor configured (qr.anchors)', reasonZh: '二维码核验未开启：未配置信任锚（qr.anchors）。' });
     return { status: degraded.length ? 'degraded' : 'ok', degraded, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), version: VERSION };
   };
 
@@ -178,6 +180,7 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
     metrics,
     health,
     routes: [readerRoutes(registry), healthCardRoutes(healthCards), ...(qr ? [qrRoutes(qr)] : []), ...(options.routes ?? [])],
+    desk: config.desk,
   };
   const server = await buildServer(ctx, { ...config.api, listen: apiConfigOf(config).listen });
 
@@ -206,4 +209,13 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
       await qr?.close().catch(() => {});
     },
   };
+}
+
+const BACKEND_ZH: Record<string, string> = { pcsc: 'PC/SC 读卡器服务', serial: '串口读卡器', sim: '模拟读卡器' };
+
+/** "读卡器 X 离线：<the catalogue's Chinese for the code the detail starts with>". */
+function readerHealthZh(name: string, health: 'ok' | 'degraded' | 'offline', detail: string | undefined): string {
+  const code = detail ? /^([A-Z][A-Z0-9_]+)\b/.exec(detail)?.[1] : undefined;
+  const why = code ? errorTextZh(code) : undefined;
+  return `读卡器 ${name} ${health === 'offline' ? '离线' : '降级'}${why ? `：${why}` : ''}`;
 }

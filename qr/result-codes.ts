@@ -71,13 +71,13 @@ export const QR_WARNING_DESCRIPTIONS: Record<QrWarningCode, string> = {
 
 /** Errors of operator actions (install a bundle, read a key file, issue a code), not of verification. */
 export const QrErrorCodes = defineErrorCodes('qr', {
-  QR_TRUST_BUNDLE_INVALID: { kind: 'unprocessable', description: 'The trust bundle is malformed or its anchor signature does not verify.' },
-  QR_TRUST_BUNDLE_NOT_NEWER: { kind: 'conflict', description: 'The trust bundle is not newer (seq) than the installed one; nothing changed.' },
-  QR_TRUST_BUNDLE_UNAVAILABLE: { kind: 'unavailable', description: 'The trust bundle could not be fetched or read.' },
-  QR_ISSUE_INVALID: { kind: 'bad_request', description: 'The code to issue is invalid (card id, ttl, type or extension).' },
-  QR_KEY_INVALID: { kind: 'bad_request', description: 'A key (file or hex) is malformed or not an SM2 key.' },
-  QR_NOT_READY: { kind: 'unavailable', description: 'The QR verifier is not ready (no trust bundle loaded).' },
-  QR_SCAN_NOT_FOUND: { kind: 'not_found', description: 'No recent scanner result with this id (kept for two minutes).' },
+  QR_TRUST_BUNDLE_INVALID: { kind: 'unprocessable', zh: '信任列表格式错误或签名校验失败。', description: 'The trust bundle is malformed or its anchor signature does not verify.' },
+  QR_TRUST_BUNDLE_NOT_NEWER: { kind: 'conflict', zh: '信任列表不比已安装的更新，未做更改。', description: 'The trust bundle is not newer (seq) than the installed one; nothing changed.' },
+  QR_TRUST_BUNDLE_UNAVAILABLE: { kind: 'unavailable', zh: '无法获取或读取信任列表。', description: 'The trust bundle could not be fetched or read.' },
+  QR_ISSUE_INVALID: { kind: 'bad_request', zh: '要签发的健康码参数无效。', description: 'The code to issue is invalid (card id, ttl, type or extension).' },
+  QR_KEY_INVALID: { kind: 'bad_request', zh: '密钥文件或十六进制密钥格式错误，或不是 SM2 密钥。', description: 'A key (file or hex) is malformed or not an SM2 key.' },
+  QR_NOT_READY: { kind: 'unavailable', zh: '二维码核验尚未就绪（未加载信任列表）。', description: 'The QR verifier is not ready (no trust bundle loaded).' },
+  QR_SCAN_NOT_FOUND: { kind: 'not_found', zh: '没有该编号的近期扫码结果（仅保留两分钟）。', description: 'No recent scanner result with this id (kept for two minutes).' },
 });
 
 export type QrErrorCode = keyof typeof QrErrorCodes;

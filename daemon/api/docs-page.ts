@@ -40,7 +40,7 @@ ${op.requestBody ? `<h4>Request body (application/json)</h4>${pre(((op.requestBo
     }
   }
   const codes = allErrorCodes()
-    .map((c) => `<tr><td><code>${escapeHtml(c.code)}</code></td><td>${statusForCode(c.code)}</td><td>${escapeHtml(c.module)}</td><td>${escapeHtml(c.description)}${c.zh ? `<br>${escapeHtml(c.zh)}` : ''}</td></tr>`)
+    .map((c) => `<tr><td><code>${escapeHtml(c.code)}</code></td><td>${statusForCode(c.code)}</td><td>${escapeHtml(c.module)}</td><td>${escapeHtml(c.description)}</td><td lang="zh-CN">${escapeHtml(c.zh)}</td></tr>`)
     .join('');
   const events = Object.entries(EVENT_DESCRIPTIONS)
     .map(([t, d]) => `<tr><td><code>${escapeHtml(t)}</code></td><td>${escapeHtml(d)}</td></tr>`)
@@ -77,7 +77,7 @@ Then every event as JSON with <code>type</code>, <code>seq</code> and <code>at</
 Remember the last <code>seq</code> and reconnect with <code>?after=seq</code> to miss nothing still in the history.</p>
 <table><tr><th>Event type</th><th>Meaning and fields</th></tr>${events}</table></section>
 <h2 id="errors">Error codes</h2>
-<table><tr><th>Code</th><th>HTTP</th><th>Module</th><th>Meaning and what to do</th></tr>${codes}</table>
+<table><tr><th>Code</th><th>HTTP</th><th>Module</th><th>Meaning and what to do</th><th>中文 (messageZh)</th></tr>${codes}</table>
 <h2>Schemas</h2>${Object.entries(schemas)
     .map(([id, s]) => `<details><summary><code>${escapeHtml(id)}</code></summary>${pre(s)}</details>`)
     .join('')}

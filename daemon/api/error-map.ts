@@ -1,5 +1,5 @@
 // The one place where an error kind becomes an HTTP status, and where any thrown value becomes the
-// one error body shape of the API: { error: { code, message, details? } }.
+// one error body shape of the API: { error: { code, message, messageZh, details? } }.
 import { errorCodeInfo, type ErrorKind } from '../../common/error-catalog.ts';
 import { isYikaError, type YikaErrorDetails } from '../../common/yika-error.ts';
 import { ApiErrorCode } from './api-errors.ts';
@@ -19,7 +19,19 @@ export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
 };
 
 export interface ErrorBody {
-  error: { code: string; message: string; details?: YikaErrorDetails };
+  /** messageZh: the catalogue's Chinese text for the code, for a HIS or the desk page to show. */
+  error: { code: string; message: string; messageZh: string; details?: YikaErrorDetails };
+}
+
+/** The Chinese text of a code; an uncatalogued code (a bug) gets INTERNAL's. */
+function zhFor(code: string): string {
+  return errorCodeInfo(code)?.zh ?? errorCodeInfo(ApiErrorCode.INTERNAL)!.zh;
+}
+
+export function errorBody(code: string, message: string, details?: YikaErrorDetails): ErrorBody {
+  const error: ErrorBody['error'] = { code, message, messageZh: zhFor(code) };
+  if (details) error.details = details;
+  return { error };
 }
 
 /** HTTP status for a catalogued code; an uncatalogued code is a bug, reported as 500. */
@@ -54,27 +66,25 @@ interface FastifyLikeError {
  */
 export function toErrorResponse(err: unknown): { status: number; body: ErrorBody } {
   if (isYikaError(err)) {
-    const body: ErrorBody = { error: { code: err.code, message: err.message } };
-    if (err.details) body.error.details = err.details;
-    return { status: statusForCode(err.code), body };
+    return { status: statusForCode(err.code), body: errorBody(err.code, err.message, err.details) };
   }
   const e = (err ?? {}) as FastifyLikeError;
   if (Array.isArray(e.validation)) {
     const issues = e.validation.slice(0, 10).map((v) => `${e.validationContext ?? 'request'}${v.instancePath ?? ''} ${validationMessage(v)}`.trim());
     return {
       status: 400,
-      body: { error: { code: ApiErrorCode.BAD_REQUEST, message: `Invalid request: ${issues[0]}`, details: { issues } } },
+      body: errorBody(ApiErrorCode.BAD_REQUEST, `Invalid request: ${issues[0]}`, { issues }),
     };
   }
   const mapped = e.code ? FASTIFY_CODES[e.code] : undefined;
   if (mapped) {
-    return { status: statusForCode(mapped), body: { error: { code: mapped, message: fastifyMessage(mapped) } } };
+    return { status: statusForCode(mapped), body: errorBody(mapped, fastifyMessage(mapped)) };
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    if (e.statusCode === 413) return { status: 413, body: { error: { code: ApiErrorCode.BODY_TOO_LARGE, message: fastifyMessage('BODY_TOO_LARGE') } } };
-    return { status: 400, body: { error: { code: ApiErrorCode.BAD_REQUEST, message: 'The request is malformed.' } } };
+    if (e.statusCode === 413) return { status: 413, body: errorBody(ApiErrorCode.BODY_TOO_LARGE, fastifyMessage('BODY_TOO_LARGE')) };
+    return { status: 400, body: errorBody(ApiErrorCode.BAD_REQUEST, 'The request is malformed.') };
   }
-  return { status: 500, body: { error: { code: ApiErrorCode.INTERNAL, message: 'Internal error in the daemon; see its log.' } } };
+  return { status: 500, body: errorBody(ApiErrorCode.INTERNAL, 'Internal error in the daemon; see its log.') };
 }
 
 /** ajv's message, naming the key for an unknown property (keys are the client's own field names, never values). */

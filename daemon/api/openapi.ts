@@ -109,7 +109,7 @@ export class OpenApiCollector {
     if (s.body) op.requestBody = { required: true, content: { 'application/json': { schema: rewriteRefs(s.body) } } };
     const responses: Json = {};
     for (const [status, schema] of Object.entries((s.response ?? {}) as Record<string, Json>)) {
-      const description = (schema.description as string) ?? (status.startsWith('2') ? 'Success' : 'Error: { error: { code, message, details? } }');
+      const description = (schema.description as string) ?? (status.startsWith('2') ? 'Success' : 'Error: { error: { code, message, messageZh, details? } }');
       // Fastify also accepts { content: { 'text/plain': { schema } } } for non-JSON responses.
       const content = schema.content
         ? Object.fromEntries(Object.entries(schema.content as Record<string, Json>).map(([type, c]) => [type, { schema: rewriteRefs(c.schema) }]))

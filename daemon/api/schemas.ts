@@ -9,11 +9,12 @@ export const ERROR_BODY_SCHEMA = {
   properties: {
     error: {
       type: 'object',
-      required: ['code', 'message'],
+      required: ['code', 'message', 'messageZh'],
       additionalProperties: false,
       properties: {
         code: { type: 'string', pattern: '^[A-Z0-9_]+$', description: 'Stable UPPER_SNAKE code (see the error table).' },
         message: { type: 'string', description: 'What went wrong and what to do, for people; never contains cardholder data.' },
+        messageZh: { type: 'string', description: "The code's Chinese text from the error catalogue (the same for every error of this code), for a Chinese user interface." },
         details: { type: 'object', additionalProperties: true, description: 'Machine-readable context (slot, retryAfterSeconds, issues …).' },
       },
     },
@@ -32,9 +33,13 @@ export const HEALTH_REPORT_SCHEMA = {
       description: 'What is degraded and why, in words a front-desk user can act on.',
       items: {
         type: 'object',
-        required: ['component', 'reason'],
+        required: ['component', 'reason', 'reasonZh'],
         additionalProperties: false,
-        properties: { component: { type: 'string' }, reason: { type: 'string' } },
+        properties: {
+          component: { type: 'string' },
+          reason: { type: 'string' },
+          reasonZh: { type: 'string', description: 'The same in Chinese, for the front-desk page or a Chinese HIS.' },
+        },
       },
     },
     uptimeSeconds: { type: 'number' },
@@ -44,8 +49,8 @@ export const HEALTH_REPORT_SCHEMA = {
 
 /** The error responses every route gets unless it declares its own. */
 export const DEFAULT_ERROR_RESPONSES = {
-  '4xx': { $ref: 'YikaError#', description: 'Refused: { error: { code, message, details? } }' },
-  '5xx': { $ref: 'YikaError#', description: 'Failed in the daemon or a device: { error: { code, message, details? } }' },
+  '4xx': { $ref: 'YikaError#', description: 'Refused: { error: { code, message, messageZh, details? } }' },
+  '5xx': { $ref: 'YikaError#', description: 'Failed in the daemon or a device: { error: { code, message, messageZh, details? } }' },
 } as const;
 
 /** One unit of a write request (apdu/healthcard/health-card-writer.ts WriteUnit). */
@@ -101,11 +106,12 @@ export const WRITE_ERROR_BODY_SCHEMA = {
   properties: {
     error: {
       type: 'object',
-      required: ['code', 'message'],
+      required: ['code', 'message', 'messageZh'],
       additionalProperties: false,
       properties: {
         code: { type: 'string', pattern: '^[A-Z0-9_]+$' },
         message: { type: 'string' },
+        messageZh: { type: 'string', description: "The code's Chinese text from the error catalogue." },
         details: {
           type: 'object',
           additionalProperties: true,

@@ -10,7 +10,8 @@ import { ProcessMetrics } from '../metrics/process-metrics.ts';
 import { registerFrontDesk } from '../web/web-routes.ts';
 import { type ApiConfig, type ApiConfigInput, resolveApiConfig } from './api-config.ts';
 import { ApiErrorCode } from './api-errors.ts';
-import { toErrorResponse } from './error-map.ts';
+import { allErrorCodes } from '../../common/error-catalog.ts';
+import { errorBody, statusForCode, toErrorResponse } from './error-map.ts';
 import { registerEventStream } from './events-socket.ts';
 import { OpenApiCollector } from './openapi.ts';
 import { DEFAULT_ERROR_RESPONSES, ERROR_BODY_SCHEMA, HEALTH_REPORT_SCHEMA, PARTIAL_WRITE_DETAILS_SCHEMA, WRITE_ERROR_BODY_SCHEMA, WRITE_UNIT_SCHEMA } from './schemas.ts';
@@ -45,7 +46,7 @@ export async function buildServer(ctx: ServerContext, options: ApiConfigInput = 
     // misspelt key would answer 200 with nothing written. Unknown keys are a 400 instead (every body
     // and query schema says additionalProperties: false).
     ajv: { customOptions: { removeAdditional: false } },
-    frameworkErrors: (err, _request, reply) => void reply.code((err.statusCode ?? 400) as never).send({ error: { code: ApiErrorCode.BAD_REQUEST, message: `Malformed request URL (${err.code}): bad percent-encoding or a path segment too long` } } as never),
+    frameworkErrors: (err, _request, reply) => void reply.code((err.statusCode ?? 400) as never).send(errorBody(ApiErrorCode.BAD_REQUEST, `Malformed request URL (${err.code}): bad percent-encoding or a path segment too long`) as never),
   });
 
   const collector = new OpenApiCollector();
@@ -90,7 +91,7 @@ export async function buildServer(ctx: ServerContext, options: ApiConfigInput = 
   });
   app.setNotFoundHandler((request, reply) => {
     ctx.metrics.inc('yika_http_errors_total', { code: ApiErrorCode.NOT_FOUND });
-    reply.code(404).send({ error: { code: ApiErrorCode.NOT_FOUND, message: `No route ${request.method} ${request.url.split('?')[0]}; see /v1/docs.` } });
+    reply.code(404).send(errorBody(ApiErrorCode.NOT_FOUND, `No route ${request.method} ${request.url.split('?')[0]}; see /v1/docs.`));
   });
 
   let v1Instance: FastifyInstance | undefined;
@@ -116,6 +117,35 @@ export async function buildServer(ctx: ServerContext, options: ApiConfigInput = 
           response: { 200: { $ref: 'HealthReport#' } },
         },
         handler: async () => ctx.health(),
+      });
+      v1.get('/errors', {
+        schema: {
+          summary: 'The error catalogue',
+          description:
+            'Every error code the daemon can answer, with its HTTP status, its kind, what it means (English) and its Chinese text (the messageZh of error bodies). For a HIS or the front-desk page that shows codes coming from events (reader.health detail) in Chinese.',
+          tags: ['daemon'],
+          response: {
+            200: {
+              type: 'object',
+              required: ['errors'],
+              additionalProperties: false,
+              properties: {
+                errors: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['code', 'status', 'kind', 'description', 'messageZh'],
+                    additionalProperties: false,
+                    properties: { code: { type: 'string' }, status: { type: 'integer' }, kind: { type: 'string' }, description: { type: 'string' }, messageZh: { type: 'string' } },
+                  },
+                },
+              },
+            },
+          },
+        },
+        handler: async () => ({
+          errors: allErrorCodes().map((c) => ({ code: c.code, status: statusForCode(c.code), kind: c.kind, description: c.description, messageZh: c.zh })),
+        }),
       });
       let cachedDoc: string | undefined;
       v1.get('/openapi.json', { schema: { hide: true } }, async (_req, reply) => {
@@ -149,7 +179,7 @@ export async function buildServer(ctx: ServerContext, options: ApiConfigInput = 
     },
   });
 
-  if (config.webPage) registerFrontDesk(app);
+  if (config.webPage) registerFrontDesk(app, ctx.desk);
 
   app.addHook('onReady', async () => {
     const undocumented = collector

@@ -1,6 +1,24 @@
 // The shapes of the Yika API as a HIS sees them (JSON). They mirror the route schemas in
 // daemon/api/routes/*.ts; /v1/openapi.json is the authority when they disagree.
 
+/** The one error body of the API (schema YikaError). */
+export interface ApiErrorBody {
+  error: {
+    /** Stable UPPER_SNAKE code of the error catalogue. */
+    code: string;
+    /** English, specific to this error; never cardholder data. */
+    message: string;
+    /** The code's Chinese text from the catalogue, for a Chinese user interface. */
+    messageZh: string;
+    details?: Record<string, unknown>;
+  };
+}
+
+/** GET /v1/errors: the error catalogue. */
+export interface ErrorCatalog {
+  errors: Array<{ code: string; status: number; kind: string; description: string; messageZh: string }>;
+}
+
 export type SlotCardState = 'absent' | 'present' | 'powered' | 'mute';
 
 export interface ReaderSlot {
@@ -49,7 +67,7 @@ export interface BatchResult {
    * `responses.length` was sent: that one and the later ones never reached the card. The responses
    * are what the card did. (When nothing ran, the call fails with YikaApiError instead.)
    */
-  interrupted?: { code: string; message: string };
+  interrupted?: { code: string; message: string; messageZh: string };
 }
 
 /** One data item as the daemon decodes it. */
@@ -234,7 +252,8 @@ export interface ReaderLease {
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
-  degraded: Array<{ component: string; reason: string }>;
+  /** reasonZh: the same reason in Chinese. */
+  degraded: Array<{ component: string; reason: string; reasonZh: string }>;
   uptimeSeconds: number;
   version: string;
 }

@@ -2,25 +2,35 @@
 // CLI uses. No Node-only imports at the top: it runs in browsers with fetch and WebSocket; in
 // Node 20 (no global WebSocket) it loads `ws` on demand or takes a WebSocket class as an option.
 import type {
-  ApduResult, BatchResult, HealthCardRead, HealthCardWriteRequest, HealthCardWriteResult, HealthReport, ItemsRead, ItemValues, QrStats, QrTrust, QrVerifyResult, Reader,
+  ApiErrorBody, ApduResult, ErrorCatalog, BatchResult, HealthCardRead, HealthCardWriteRequest, HealthCardWriteResult, HealthReport, ItemsRead, ItemValues, QrStats, QrTrust, QrVerifyResult, Reader,
   ReaderLease, ReaderSlot, StreamHello, YikaEvent, YikaEventType,
 } from './api-types.ts';
 
 export type * from './api-types.ts';
 
-/** An error answer of the daemon ({error:{code,message,details}}), or a client-side failure. */
+/** Chinese text of the client's own codes (the daemon's come in messageZh). */
+const CLIENT_ZH: Record<string, string> = {
+  DAEMON_TIMEOUT: 'Yika 服务响应超时，请稍后重试。',
+  DAEMON_UNREACHABLE: '无法连接 Yika 服务，请确认 yikad 正在运行。',
+  BAD_RESPONSE: 'Yika 服务返回了无法识别的应答。',
+};
+
+/** An error answer of the daemon ({error:{code,message,messageZh,details}}), or a client-side failure. */
 export class YikaApiError extends Error {
   /** The daemon's stable code, or DAEMON_UNREACHABLE / DAEMON_TIMEOUT / BAD_RESPONSE from the client. */
   readonly code: string;
   /** HTTP status (0 when the daemon was not reached). */
   readonly status: number;
   readonly details?: Record<string, unknown>;
-  constructor(code: string, message: string, status: number, details?: Record<string, unknown>) {
+  /** The code's Chinese text (the daemon's messageZh, or the client's own for its codes). */
+  readonly messageZh: string;
+  constructor(code: string, message: string, status: number, details?: Record<string, unknown>, messageZh?: string) {
     super(message);
     this.name = 'YikaApiError';
     this.code = code;
     this.status = status;
     this.details = details;
+    this.messageZh = messageZh ?? CLIENT_ZH[code] ?? CLIENT_ZH.BAD_RESPONSE;
   }
 }
 
@@ -177,6 +187,10 @@ export class YikaClient {
   health(): Promise<HealthReport> {
     return this.request('GET', '/v1/health');
   }
+  /** The error catalogue: every code with its HTTP status and Chinese text. */
+  errors(): Promise<ErrorCatalog> {
+    return this.request('GET', '/v1/errors');
+  }
 
   /** Low-level call: any route, JSON in and out, errors as YikaApiError. */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -209,8 +223,8 @@ export class YikaClient {
       throw new YikaApiError('BAD_RESPONSE', `HTTP ${res.status} with a body that is not JSON`, res.status);
     }
     if (!res.ok) {
-      const err = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
-      throw new YikaApiError(err?.code ?? 'BAD_RESPONSE', err?.message ?? `HTTP ${res.status}`, res.status, err?.details);
+      const err = (json as Partial<ApiErrorBody> | undefined)?.error;
+      throw new YikaApiError(err?.code ?? 'BAD_RESPONSE', err?.message ?? `HTTP ${res.status}`, res.status, err?.details, err?.messageZh);
     }
     return json as T;
   }

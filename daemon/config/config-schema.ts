@@ -65,7 +65,20 @@ export interface YikaConfig {
     demo: boolean;
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  /** The front-desk page: how long it may show what it showed (passed to the page at load). */
+  desk: DeskConfig;
 }
+
+export interface DeskConfig {
+  /** Hide the cardholder after this long without a new read or a click/key on the page, even if the card stays in. */
+  idleClearSeconds: number;
+  /** Reset the QR verdict after this long (or when the code expires, or on the next card or scan). */
+  qrResultSeconds: number;
+  /** Without the daemon connection for this long, the page clears the cardholder and the QR verdict. */
+  offlineGraceSeconds: number;
+}
+
+export const DEFAULT_DESK: Readonly<DeskConfig> = { idleClearSeconds: 120, qrResultSeconds: 30, offlineGraceSeconds: 3 };
 
 export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 7611 };
 
@@ -79,6 +92,7 @@ export function defaultConfig(): YikaConfig {
     api: {},
     qr: { anchors: [], demo: false },
     log: { level: 'info' },
+    desk: { ...DEFAULT_DESK },
   };
 }
 
@@ -157,7 +171,7 @@ export function applyConfigDocument(base: YikaConfig, doc: unknown, source: stri
   const c = structuredClone(base);
   if (doc === null || doc === undefined) return c;
   const root = r.object(doc, '');
-  r.known(root, '', ['listen', 'sim', 'devices', 'sam', 'readers', 'api', 'qr', 'log']);
+  r.known(root, '', ['listen', 'sim', 'devices', 'sam', 'readers', 'api', 'qr', 'log', 'desk']);
 
   if (root.listen !== undefined) {
     if (typeof root.listen === 'string') c.listen = parseListen(root.listen, source);
@@ -271,6 +285,13 @@ export function applyConfigDocument(base: YikaConfig, doc: unknown, source: stri
     r.known(l, 'log', ['level']);
     if (l.level !== undefined) c.log.level = r.oneOf(l.level, 'log.level', LEVELS);
   }
+  if (root.desk !== undefined) {
+    const o = r.object(root.desk, 'desk');
+    r.known(o, 'desk', ['idleClearSeconds', 'qrResultSeconds', 'offlineGraceSeconds']);
+    if (o.idleClearSeconds !== undefined) c.desk.idleClearSeconds = r.int(o.idleClearSeconds, 'desk.idleClearSeconds', 5, 3600);
+    if (o.qrResultSeconds !== undefined) c.desk.qrResultSeconds = r.int(o.qrResultSeconds, 'desk.qrResultSeconds', 2, 600);
+    if (o.offlineGraceSeconds !== undefined) c.desk.offlineGraceSeconds = r.int(o.offlineGraceSeconds, 'desk.offlineGraceSeconds', 0, 60);
+  }
   return c;
 }
 
@@ -327,5 +348,15 @@ export const CONFIG_SCHEMA = {
       },
     },
     log: { type: 'object', additionalProperties: false, properties: { level: { enum: LEVELS } } },
+    desk: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The front-desk page (what it shows, and for how long).',
+      properties: {
+        idleClearSeconds: { type: 'integer', minimum: 5, maximum: 3600, default: DEFAULT_DESK.idleClearSeconds, description: 'Hide the cardholder after this many seconds without a new read or a click/key on the page (the card may still be in the reader).' },
+        qrResultSeconds: { type: 'integer', minimum: 2, maximum: 600, default: DEFAULT_DESK.qrResultSeconds, description: 'Reset the QR verdict after this many seconds (earlier when the code expires, or on the next card or scan).' },
+        offlineGraceSeconds: { type: 'integer', minimum: 0, maximum: 60, default: DEFAULT_DESK.offlineGraceSeconds, description: 'Clear the cardholder and the QR verdict when the page has lost the daemon for this many seconds.' },
+      },
+    },
   },
 } as const;

@@ -235,14 +235,14 @@ export class QrService {
   }
 
   /** What is degraded, for the daemon's /v1/health. */
-  degraded(): Array<{ component: string; reason: string }> {
-    const out: Array<{ component: string; reason: string }> = [];
+  degraded(): Array<{ component: string; reason: string; reasonZh: string }> {
+    const out: Array<{ component: string; reason: string; reasonZh: string }> = [];
     const state = this.trust.state();
-    if (state === 'none') out.push({ component: 'qr.trust', reason: 'no QR trust bundle installed: codes cannot be verified offline (POST /v1/qr/trust or set qr.trustBundle)' });
-    else if (state === 'stale') out.push({ component: 'qr.trust', reason: 'the QR trust bundle is more than a day old: refresh it' });
-    else if (state === 'expired') out.push({ component: 'qr.trust', reason: `the QR trust bundle has expired (policy: ${this.trust.expiredPolicy})` });
-    if (this.shared && !this.shared.healthy) out.push({ component: 'qr.shared', reason: 'Redis unreachable: QR replay is checked at this desk only' });
-    if (this.demo) out.push({ component: 'qr.trust', reason: 'TEST-ONLY demo trust anchor in use' });
+    if (state === 'none') out.push({ component: 'qr.trust', reason: 'no QR trust bundle installed: codes cannot be verified offline (POST /v1/qr/trust or set qr.trustBundle)', reasonZh: '未安装二维码信任列表，无法离线核验健康码。' });
+    else if (state === 'stale') out.push({ component: 'qr.trust', reason: 'the QR trust bundle is more than a day old: refresh it', reasonZh: '二维码信任列表超过一天未更新，请更新。' });
+    else if (state === 'expired') out.push({ component: 'qr.trust', reason: `the QR trust bundle has expired (policy: ${this.trust.expiredPolicy})`, reasonZh: '二维码信任列表已过期，请尽快更新。' });
+    if (this.shared && !this.shared.healthy) out.push({ component: 'qr.shared', reason: 'Redis unreachable: QR replay is checked at this desk only', reasonZh: '共享存储（Redis）不可用：防重放仅在本机检查。' });
+    if (this.demo) out.push({ component: 'qr.trust', reason: 'TEST-ONLY demo trust anchor in use', reasonZh: '正在使用仅供测试的演示信任锚。' });
     return out;
   }
 

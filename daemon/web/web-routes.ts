@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DEFAULT_DESK, type DeskConfig } from '../config/config-schema.ts';
 
 const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -19,12 +20,19 @@ export function publicDir(): string {
   return fileURLToPath(candidates[0]);
 }
 
-export function registerFrontDesk(app: FastifyInstance): void {
+/** The page's settings go into index.html's <meta name="yika-desk"> (the CSP allows no inline script). */
+function withDeskConfig(html: Buffer, desk: DeskConfig): Buffer {
+  const json = JSON.stringify(desk).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  return Buffer.from(html.toString('utf8').replace(/<meta name="yika-desk" content="[^"]*">/, `<meta name="yika-desk" content="${json}">`));
+}
+
+export function registerFrontDesk(app: FastifyInstance, desk: DeskConfig = DEFAULT_DESK): void {
   const dir = publicDir();
   for (const [url, { file, type }] of Object.entries(FILES)) {
     const path = `${dir}/${file}`;
     if (!existsSync(path)) continue;
-    const body = readFileSync(path);
+    const raw = readFileSync(path);
+    const body = file === 'index.html' ? withDeskConfig(raw, desk) : raw;
     app.get(url, { schema: { hide: true } }, async (request: FastifyRequest, reply: FastifyReply) => {
       const host = request.headers.host ?? '127.0.0.1';
       return reply

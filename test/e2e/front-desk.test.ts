@@ -1,14 +1,16 @@
 // The front-desk page in a real Chromium against the whole daemon (createApp) with the in-process
 // simulated reader: the page loads, lists the reader, shows the cardholder when a card goes in,
-// the QR verdict when the scanner reads a code, an error when the card is pulled mid-read, and
-// keeps screenshots in test-artifacts/.
+// the QR verdict when the scanner reads a code, an error when the card is pulled mid-read; it never
+// shows a patient who is not in the reader (removal, reader unplugged, daemon stopped, idle limit),
+// resets the QR verdict, speaks Chinese for every error, labels a partial read, fits 1024×768; and
+// keeps screenshots in test-artifacts/ (CI keeps them as artifacts).
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type YikaApp } from '../../daemon/app.ts';
-import { defaultConfig } from '../../daemon/config/config-schema.ts';
+import { defaultConfig, type DeskConfig } from '../../daemon/config/config-schema.ts';
 import { createLogger } from '../../daemon/logging/logger.ts';
 import { createSimulator, type Simulator } from '../../firmware-sim/index.ts';
 
@@ -17,63 +19,96 @@ const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`SKIPPED: front-desk e2e needs Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
+interface Desk {
+  sim: Simulator;
+  app: YikaApp;
+  url: string;
+  context: BrowserContext;
+  page: Page;
+  userDataDir: string;
+  consoleErrors: string[];
+  foreignRequests: string[];
+}
+
+/** The daemon with the in-process simulator (no card in), and the page open in a fresh Chromium. */
+async function openDesk(desk?: Partial<DeskConfig>): Promise<Desk> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const sim = createSimulator({ seed: 7 });
+  sim.removeCard(0x01); // the desk starts empty; the test inserts the card
+  const config = defaultConfig();
+  config.listen = { host: '127.0.0.1', port: 0 };
+  config.sim.enabled = true;
+  config.devices.pcsc = false;
+  config.devices.serialDiscovery = false;
+  config.qr.demo = true; // TEST-ONLY demo trust anchor, as with --sim
+  config.api = { rateLimit: false };
+  config.log.level = 'silent';
+  config.desk = { ...config.desk, ...desk };
+  const app = await createApp({ config, simulator: sim, logger: createLogger({ level: 'silent' }) });
+  await app.startDevices();
+  const url = await app.listen();
+
+  const userDataDir = mkdtempSync(join(tmpdir(), 'yika-chromium-'));
+  // A fresh profile in a temp dir: no state from earlier runs (language choice, caches).
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+    viewport: { width: 1280, height: 900 },
+    locale: 'zh-CN',
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const consoleErrors: string[] = [];
+  const foreignRequests: string[] = [];
+  // API refusals the page handles (e.g. the read that the pulled card broke) are logged by
+  // Chromium as "Failed to load resource"; anything else is a real page error.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
+  });
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(url) && !u.startsWith(url.replace('http:', 'ws:')) && !u.startsWith('data:')) foreignRequests.push(u);
+  });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await page.goto(url);
+  await page.locator('[data-testid=connection][data-state=live]').waitFor({ timeout: 15_000 });
+  return { sim, app, url, context, page, userDataDir, consoleErrors, foreignRequests };
+}
+
+async function closeDesk(d: Desk | undefined): Promise<void> {
+  if (!d) return;
+  await d.context.close().catch(() => undefined);
+  await d.app.close().catch(() => undefined);
+  await d.sim.close().catch(() => undefined);
+  rmSync(d.userDataDir, { recursive: true, force: true });
+}
+
+function holderName(sim: Simulator): string {
+  return String((sim.profile.items as Record<number, string | null>)[11]);
+}
+
+/** Upper-case codes (CARD_MUTE, NO_SAM …) that must not appear in the Chinese page's text. */
+const ENGLISH_CODE = /\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/;
+
 describe.skipIf(!hasChromium)('front-desk page in Chromium', () => {
   let sim: Simulator;
   let app: YikaApp;
   let url: string;
-  let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
-  const consoleErrors: string[] = [];
-  const foreignRequests: string[] = [];
+  let desk: Desk | undefined;
+  let consoleErrors: string[] = [];
+  let foreignRequests: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    sim = createSimulator({ seed: 7 });
-    sim.removeCard(0x01); // the desk starts empty; the test inserts the card
-    const config = defaultConfig();
-    config.listen = { host: '127.0.0.1', port: 0 };
-    config.sim.enabled = true;
-    config.devices.pcsc = false;
-    config.devices.serialDiscovery = false;
-    config.qr.demo = true; // TEST-ONLY demo trust anchor, as with --sim
-    config.api = { rateLimit: false };
-    config.log.level = 'silent';
-    app = await createApp({ config, simulator: sim, logger: createLogger({ level: 'silent' }) });
-    await app.startDevices();
-    url = await app.listen();
-
-    userDataDir = mkdtempSync(join(tmpdir(), 'yika-chromium-'));
-    // A fresh profile in a temp dir: no state from earlier runs (language choice, caches).
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-      viewport: { width: 1280, height: 900 },
-      locale: 'zh-CN',
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    // API refusals the page handles (e.g. the read that the pulled card broke) are logged by
-    // Chromium as "Failed to load resource"; anything else is a real page error.
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
-    });
-    page.on('request', (r) => {
-      const u = r.url();
-      if (!u.startsWith(url) && !u.startsWith(url.replace('http:', 'ws:')) && !u.startsWith('data:')) foreignRequests.push(u);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    desk = await openDesk();
+    ({ sim, app, url, page, consoleErrors, foreignRequests } = desk);
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    await app?.close().catch(() => undefined);
-    await sim?.close().catch(() => undefined);
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await closeDesk(desk);
   }, 60_000);
 
   it('loads and lists the simulated reader with no card', async () => {
-    await page.goto(url);
-    await expect.poll(() => page.getAttribute('[data-testid=connection]', 'data-state'), { timeout: 15_000 }).toBe('live');
+    expect(url).toMatch(/^http:/);
     const reader = page.locator('[data-testid=reader]');
     await reader.first().waitFor({ timeout: 15_000 });
     const readers = await app.server.inject('/v1/readers');
@@ -91,6 +126,7 @@ describe.skipIf(!hasChromium)('front-desk page in Chromium', () => {
     sim.insertCard(0x01, sim.profile);
     await page.locator('[data-testid=holder-name]').filter({ hasText: name }).waitFor({ timeout: 15_000 });
     const shownId = await page.textContent('[data-testid=holder-id]');
+    expect(await page.isHidden('[data-testid=holder-card]')).toBe(true); // the ID row is enough
     expect(shownId).not.toContain(id);
     expect(shownId).toBe(`${id.slice(0, 6)}********${id.slice(-4)}`);
     expect(await page.textContent('[data-testid=holder-birth]')).toMatch(/^\d{4}-\d{2}-\d{2}$/);
@@ -117,8 +153,9 @@ describe.skipIf(!hasChromium)('front-desk page in Chromium', () => {
     sim.insertCard(0x01, sim.profile);
     await page.locator('[data-testid=card-error]').waitFor({ state: 'visible', timeout: 15_000 });
     // The daemon's typed error for a card that left during the read, not some other failure.
-    expect(await page.textContent('#card-error-code')).toMatch(/^(CARD_REMOVED|CARD_CHANGED|NO_CARD)$/);
-    expect((await page.textContent('#card-error-text'))?.length).toBeGreaterThan(5);
+    expect(await page.getAttribute('[data-testid=card-error]', 'data-code')).toMatch(/^(CARD_REMOVED|CARD_CHANGED|NO_CARD)$/);
+    expect(await page.textContent('#card-error-text')).toMatch(/[\u4e00-\u9fff]{5,}/);
+    expect(await page.textContent('[data-testid=card-panel]')).not.toMatch(ENGLISH_CODE);
     expect(await page.isHidden('[data-testid=holder]')).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'front-desk-card-pulled.png'), fullPage: true });
     await sim.injectFault({ fault: 'clear' });
@@ -155,6 +192,114 @@ describe.skipIf(!hasChromium)('front-desk page in Chromium', () => {
     await expect.poll(() => page.getAttribute('[data-testid=qr-result]', 'data-state'), { timeout: 15_000 }).toBe('valid');
   });
 
+  it('resets the QR verdict when the next card goes in', async () => {
+    await expect.poll(() => page.getAttribute('[data-testid=qr-result]', 'data-state'), { timeout: 15_000 }).toBe('valid');
+    sim.insertCard(0x01, sim.profile);
+    await page.locator('[data-testid=holder-name]').filter({ hasText: holderName(sim) }).waitFor({ timeout: 15_000 });
+    // The verdict of the previous code must not stand next to this cardholder.
+    expect(await page.getAttribute('[data-testid=qr-result]', 'data-state')).toBe('none');
+    expect(await page.textContent('[data-testid=qr-verdict]')).toBe('等待扫码');
+  });
+
+  it('names SAM slots SAM1 …, and the footer follows the events in Chinese', async () => {
+    const readerText = (await page.textContent('[data-testid=readers]')) ?? '';
+    expect(readerText).toContain('SAM1');
+    expect(readerText).not.toMatch(/卡槽\s*\d/);
+    const events = (await page.locator('[data-testid=events] li').allTextContents()).join('\n');
+    expect(events).not.toMatch(/卡槽\s*\d+/);
+    await expect.poll(() => page.textContent('[data-testid=health]'), { timeout: 15_000 }).toMatch(/^服务 /);
+    const footer = (await page.textContent('[data-testid=health]')) ?? '';
+    expect(footer).not.toMatch(ENGLISH_CODE);
+    expect(footer).not.toMatch(/qr\.trust|reader\.|TEST-ONLY/); // no English component names or reasons
+  });
+
+  it('keeps both panels whole at 1024×768 with a cardholder shown', async () => {
+    await page.setViewportSize({ width: 1024, height: 768 });
+    try {
+      await page.locator('[data-testid=holder-name]').filter({ hasText: holderName(sim) }).waitFor({ timeout: 15_000 });
+      for (const panel of ['card-panel', 'qr-panel']) {
+        const box = await page.locator(`[data-testid=${panel}]`).boundingBox();
+        expect(box, panel).not.toBeNull();
+        expect(box!.x, panel).toBeGreaterThanOrEqual(0);
+        expect(box!.y, panel).toBeGreaterThanOrEqual(0);
+        expect(box!.x + box!.width, panel).toBeLessThanOrEqual(1024);
+        expect(box!.y + box!.height, panel).toBeLessThanOrEqual(768);
+      }
+      // Side by side, not stacked.
+      const card = (await page.locator('[data-testid=card-panel]').boundingBox())!;
+      const qr = (await page.locator('[data-testid=qr-panel]').boundingBox())!;
+      expect(qr.x).toBeGreaterThanOrEqual(card.x + card.width - 1);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1024);
+      await page.screenshot({ path: join(ARTIFACTS, 'front-desk-1024x768.png') });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
+  it('clears the cardholder when the reader is unplugged, and reads the card again when it is back', async () => {
+    const name = holderName(sim);
+    await page.locator('[data-testid=holder-name]').filter({ hasText: name }).waitFor({ timeout: 15_000 });
+    await sim.injectFault({ fault: 'unplug' });
+    await expect.poll(() => page.getAttribute('[data-testid=card-status]', 'data-reason'), { timeout: 15_000 }).toBe('offline');
+    expect(await page.isHidden('[data-testid=holder]')).toBe(true);
+    expect(await page.content()).not.toContain(name);
+    expect(await page.textContent('[data-testid=card-status]')).toBe('读卡器离线，已清除持卡人信息');
+    // The footer says so too, at once (no 30 s poll), in Chinese; the header still says connected.
+    await expect.poll(() => page.textContent('[data-testid=health]'), { timeout: 15_000 }).toMatch(/读卡器 .* 离线/);
+    expect(await page.getAttribute('[data-testid=connection]', 'data-state')).toBe('live');
+    expect(await page.textContent('[data-testid=health]')).not.toMatch(ENGLISH_CODE);
+    await page.screenshot({ path: join(ARTIFACTS, 'front-desk-reader-offline.png'), fullPage: true });
+    await sim.injectFault({ fault: 'replug' });
+    // Back with the card still in: read again.
+    await page.locator('[data-testid=holder-name]').filter({ hasText: name }).waitFor({ timeout: 20_000 });
+  });
+
+  it('labels a partial read as partial and never shows the card number as the ID number', async () => {
+    sim.removeCard(0x01);
+    await expect.poll(() => page.getAttribute('[data-testid=card-status]', 'data-state'), { timeout: 15_000 }).toBe('removed');
+    await sim.injectFault({ fault: 'sam-missing' }); // the cardholder files need the SAM; the card file does not
+    try {
+      sim.insertCard(0x01, sim.profile);
+      await expect.poll(() => page.getAttribute('[data-testid=card-status]', 'data-state'), { timeout: 15_000 }).toBe('partial');
+      const status = await page.textContent('[data-testid=card-status]');
+      expect(status).toContain('部分读取');
+      expect(status).not.toContain('读卡完成');
+      const items = sim.profile.items as Record<number, string | null>;
+      const cardNumber = String(items[8]);
+      // Under 卡号 (masked like an ID: on many cards it is the ID number), never under 身份证号.
+      expect(await page.textContent('[data-testid=holder-card]')).toBe(`${cardNumber.slice(0, 6)}${'*'.repeat(cardNumber.length - 10)}${cardNumber.slice(-4)}`);
+      await page.click('[data-testid=reveal-card]');
+      expect(await page.textContent('[data-testid=holder-card]')).toBe(cardNumber);
+      await page.click('[data-testid=reveal-card]');
+      expect(await page.isHidden('[data-testid=holder-id]')).toBe(true);
+      expect(await page.textContent('[data-testid=holder-id]')).not.toContain(cardNumber.slice(-4));
+      expect(await page.getAttribute('[data-testid=card-error]', 'data-code')).toBe('NO_SAM');
+      expect(await page.textContent('#card-error-text')).toBe('需要 SAM 卡授权，但没有可用的 SAM 卡。');
+      expect(await page.textContent('[data-testid=card-panel]')).not.toMatch(ENGLISH_CODE);
+      await page.screenshot({ path: join(ARTIFACTS, 'front-desk-partial.png'), fullPage: true });
+    } finally {
+      sim.insertCard(0x11, { kind: 'sam' });
+    }
+  });
+
+  it('shows card errors in Chinese from the error catalogue (messageZh), the code only as data', async () => {
+    const catalogue = (await app.server.inject('/v1/errors')).json() as { errors: Array<{ code: string; messageZh: string }> };
+    const zh = catalogue.errors.find((e) => e.code === 'NOT_A_HEALTH_CARD')?.messageZh;
+    expect(zh).toMatch(/居民健康卡/);
+    sim.removeCard(0x01);
+    await expect.poll(() => page.getAttribute('[data-testid=card-status]', 'data-state'), { timeout: 15_000 }).toBe('removed');
+    sim.insertCard(0x01, { kind: 'transit' });
+    await expect.poll(() => page.getAttribute('[data-testid=card-error]', 'data-code'), { timeout: 15_000 }).toBe('NOT_A_HEALTH_CARD');
+    expect(await page.textContent('#card-error-text')).toBe(zh);
+    expect(await page.textContent('[data-testid=card-panel]')).not.toMatch(ENGLISH_CODE);
+    await page.screenshot({ path: join(ARTIFACTS, 'front-desk-error-zh.png'), fullPage: true });
+    // The English page shows the English message and the code.
+    await page.click('[data-testid=lang-toggle]');
+    expect(await page.textContent('#card-error-code')).toBe('NOT_A_HEALTH_CARD');
+    await page.click('[data-testid=lang-toggle]');
+    expect(await page.textContent('#card-error-code')).toBe('');
+  });
+
   it('switches to English and lists the last events', async () => {
     await page.click('[data-testid=lang-toggle]');
     expect(await page.textContent('[data-testid=card-panel] h2')).toBe('Resident Health Card');
@@ -168,5 +313,67 @@ describe.skipIf(!hasChromium)('front-desk page in Chromium', () => {
   it('reports no browser errors and loads nothing from outside', async () => {
     expect(consoleErrors).toEqual([]);
     expect(foreignRequests).toEqual([]);
+  });
+
+  it('clears the cardholder and the QR verdict, with a banner, when the daemon stops', async () => {
+    sim.removeCard(0x01); // the transit card of the test before
+    await page.locator('[data-testid=card-status]', { hasText: '卡已拔出' }).waitFor({ timeout: 15_000 });
+    sim.insertCard(0x01, sim.profile);
+    const name = holderName(sim);
+    await page.locator('[data-testid=holder-name]').filter({ hasText: name }).waitFor({ timeout: 15_000 });
+    const { issueDemoCode } = await import('../../qr/demo-trust.ts');
+    await sim.scan(issueDemoCode({ type: 'dynamic' }).text);
+    await expect.poll(() => page.getAttribute('[data-testid=qr-result]', 'data-state'), { timeout: 15_000 }).toBe('valid');
+    await app.close();
+    await page.locator('[data-testid=banner]').waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await page.getAttribute('[data-testid=card-status]', 'data-reason')).toBe('disconnected');
+    expect(await page.isHidden('[data-testid=holder]')).toBe(true);
+    expect(await page.content()).not.toContain(name);
+    expect(await page.getAttribute('[data-testid=qr-result]', 'data-state')).toBe('none');
+    expect(await page.getAttribute('[data-testid=connection]', 'data-state')).toBe('down');
+    expect(await page.textContent('[data-testid=health]')).toBe('服务连接中断');
+    await page.screenshot({ path: join(ARTIFACTS, 'front-desk-daemon-stopped.png'), fullPage: true });
+  });
+});
+
+describe.skipIf(!hasChromium)('front-desk page timers in Chromium (desk config)', () => {
+  let d: Desk | undefined;
+  beforeAll(async () => {
+    d = await openDesk({ idleClearSeconds: 5, qrResultSeconds: 2 });
+  }, 120_000);
+  afterAll(async () => {
+    await closeDesk(d);
+  }, 60_000);
+
+  it('hands the desk config to the page', async () => {
+    const meta = await d!.page.getAttribute('meta[name=yika-desk]', 'content');
+    expect(JSON.parse(meta!)).toEqual({ idleClearSeconds: 5, qrResultSeconds: 2, offlineGraceSeconds: 3 });
+  });
+
+  it('hides the cardholder after the idle limit though the card stays in, and shows it again on request', async () => {
+    const { sim, page } = d!;
+    const name = holderName(sim);
+    sim.insertCard(0x01, sim.profile);
+    await page.locator('[data-testid=holder-name]').filter({ hasText: name }).waitFor({ timeout: 15_000 });
+    await expect.poll(() => page.getAttribute('[data-testid=card-status]', 'data-reason'), { timeout: 20_000 }).toBe('idle');
+    expect(await page.content()).not.toContain(name);
+    expect(await page.textContent('[data-testid=card-status]')).toBe('长时间无操作，已隐藏持卡人信息');
+    await page.screenshot({ path: join(ARTIFACTS, 'front-desk-idle.png'), fullPage: true });
+    await page.click('[data-testid=reread]');
+    await page.locator('[data-testid=holder-name]').filter({ hasText: name }).waitFor({ timeout: 15_000 });
+  });
+
+  it('resets the QR verdict after qrResultSeconds', async () => {
+    const { sim, page } = d!;
+    const { issueDemoCode } = await import('../../qr/demo-trust.ts');
+    await sim.scan(issueDemoCode({ type: 'dynamic' }).text);
+    await expect.poll(() => page.getAttribute('[data-testid=qr-result]', 'data-state'), { timeout: 15_000 }).toBe('valid');
+    await expect.poll(() => page.getAttribute('[data-testid=qr-result]', 'data-state'), { timeout: 15_000 }).toBe('none');
+    expect(await page.textContent('[data-testid=qr-verdict]')).toBe('等待扫码');
+  });
+
+  it('reports no browser errors', () => {
+    expect(d!.consoleErrors).toEqual([]);
+    expect(d!.foreignRequests).toEqual([]);
   });
 });

@@ -57,8 +57,8 @@ describe('raw APDU batch cut short by a card removal', () => {
     expect(r.body.responses).toHaveLength(maxBatch);
     expect(r.body.responses.every((x: { sw: string }) => x.sw === '9000')).toBe(true);
     expect(r.body.stoppedAt).toBeUndefined();
-    expect(r.body.interrupted).toEqual({ code: expect.stringMatching(/^(CARD_CHANGED|NO_CARD)$/), message: expect.any(String) });
-    expect(Object.keys(r.body.interrupted).sort()).toEqual(['code', 'message']);
+    expect(r.body.interrupted).toEqual({ code: expect.stringMatching(/^(CARD_CHANGED|NO_CARD)$/), message: expect.any(String), messageZh: expect.stringMatching(/卡/) });
+    expect(Object.keys(r.body.interrupted).sort()).toEqual(['code', 'message', 'messageZh']);
   });
 
   it('the typed client returns the same shape', async () => {
@@ -89,7 +89,7 @@ describe('raw APDU batch cut short by a card removal', () => {
   it('the OpenAPI document describes interrupted', async () => {
     const doc = (await h.inject('GET', '/v1/openapi.json')).body;
     const schema = doc.paths['/v1/readers/{id}/slots/{slot}/batch'].post.responses['200'].content['application/json'].schema;
-    expect(schema.properties.interrupted).toMatchObject({ type: 'object', required: ['code', 'message'] });
+    expect(schema.properties.interrupted).toMatchObject({ type: 'object', required: ['code', 'message', 'messageZh'] });
     expect(schema.properties.interrupted.description).toMatch(/responses/);
   });
 });

@@ -11,9 +11,9 @@ const HIS = 'http://his.example.local:8080';
 const TOKEN = 'test-token-0123456789abcdef';
 
 function expectErrorShape(body: unknown, code: string): void {
-  expect(body).toEqual({ error: expect.objectContaining({ code, message: expect.any(String) }) });
+  expect(body).toEqual({ error: expect.objectContaining({ code, message: expect.any(String), messageZh: expect.stringMatching(/[\u4e00-\u9fff]/) }) });
   const keys = Object.keys((body as { error: object }).error);
-  expect(keys.every((k) => ['code', 'message', 'details'].includes(k))).toBe(true);
+  expect(keys.every((k) => ['code', 'message', 'messageZh', 'details'].includes(k))).toBe(true);
 }
 
 describe('API security policy', () => {
@@ -205,7 +205,7 @@ describe('API security policy', () => {
     it('maps a route YikaError by its kind (conflict → 409) and keeps details', async () => {
       const r = await app.inject({ url: '/v1/demo/absent' });
       expect(r.statusCode).toBe(409);
-      expect(r.json()).toEqual({ error: { code: 'TEST_CARD_ABSENT', message: 'No card in slot 1.', details: { slot: 1 } } });
+      expect(r.json()).toEqual({ error: { code: 'TEST_CARD_ABSENT', message: 'No card in slot 1.', messageZh: '测试：卡槽中没有卡', details: { slot: 1 } } });
     });
 
     it('hides the message of an unexpected error and keeps it out of the log unscrubbed', async () => {
@@ -265,9 +265,9 @@ describe('API security policy', () => {
 
     it('reports health with what is degraded', async () => {
       ctx.healthReport.status = 'degraded';
-      ctx.healthReport.degraded.push({ component: 'pcsc', reason: 'pcscd is not running' });
+      ctx.healthReport.degraded.push({ component: 'pcsc', reason: 'pcscd is not running', reasonZh: 'PC/SC 读卡器服务不可用' });
       const r = await app.inject('/v1/health');
-      expect(r.json()).toMatchObject({ status: 'degraded', degraded: [{ component: 'pcsc', reason: 'pcscd is not running' }] });
+      expect(r.json()).toMatchObject({ status: 'degraded', degraded: [{ component: 'pcsc', reason: 'pcscd is not running', reasonZh: 'PC/SC 读卡器服务不可用' }] });
       ctx.healthReport.status = 'ok';
       ctx.healthReport.degraded.length = 0;
     });

@@ -11,6 +11,7 @@ import { restrictedReason } from '../apdu-policy.ts';
 import { apiError } from '../api-errors.ts';
 import { requireCapability } from '../security.ts';
 import type { Reader } from '../../readers/reader.ts';
+import { errorBody } from '../error-map.ts';
 
 // ---- JSON schemas (request and response) --------------------------------------------------------
 
@@ -119,8 +120,9 @@ function apduResult(response: Uint8Array): { response: string; sw: string; data:
 }
 
 /** Why a batch was cut short, as the API's error shape names it (code and message only: no details). */
-function interruption(e: Error): { code: string; message: string } {
-  return isYikaError(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: 'the batch was interrupted' };
+function interruption(e: Error): { code: string; message: string; messageZh: string } {
+  const { code, message, messageZh } = errorBody(isYikaError(e) ? e.code : 'INTERNAL', isYikaError(e) ? e.message : 'the batch was interrupted').error;
+  return { code, message, messageZh };
 }
 
 interface PowerBody {
@@ -283,11 +285,11 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
                 stoppedAt: { type: 'integer', description: 'Index of the command whose status word stopped the batch (unexpected, or 61xx/6Cxx)' },
                 interrupted: {
                   type: 'object',
-                  required: ['code', 'message'],
+                  required: ['code', 'message', 'messageZh'],
                   additionalProperties: false,
                   description:
                     'Present when the batch was cut short before the command at index responses.length was sent (card removed or replaced, reader offline): that command and the later ones never reached the card; the responses are those of the commands that ran. code is an error code of the catalogue (CARD_CHANGED, NO_CARD, READER_OFFLINE …).',
-                  properties: { code: { type: 'string' }, message: { type: 'string' } },
+                  properties: { code: { type: 'string' }, message: { type: 'string' }, messageZh: { type: 'string' } },
                 },
               },
             },

@@ -6,7 +6,11 @@
     'conn.connecting': '正在连接…', 'conn.live': '已连接', 'conn.down': '连接中断，正在重连…',
     'card.title': '居民健康卡', 'card.insert': '请插入健康卡', 'card.reading': '正在读卡…', 'card.read': '读卡完成',
     'card.removed': '卡已拔出', 'card.nophoto': '无照片', 'card.name': '姓名', 'card.sex': '性别', 'card.birth': '出生日期',
-    'card.id': '身份证号', 'card.partial': '只读到卡号：持卡人信息需要 SAM 授权', 'card.reveal': '显示', 'card.hide': '隐藏', 'card.failed': '读卡失败',
+    'card.id': '身份证号', 'card.number': '卡号', 'card.partial': '只读到卡号：持卡人信息需要 SAM 授权', 'card.readPartial': '部分读取：只读到卡片信息',
+    'card.cleared.idle': '长时间无操作，已隐藏持卡人信息', 'card.cleared.offline': '读卡器离线，已清除持卡人信息',
+    'card.cleared.disconnected': '与 Yika 服务的连接中断，已清除持卡人信息', 'card.reread': '重新读卡',
+    'banner.disconnected': '与 Yika 服务的连接已断开：持卡人信息和扫码结果已清除，正在重连…',
+    'error.unknown': '发生未知错误，请重试；如反复出现，请运行 yika doctor。', 'card.reveal': '显示', 'card.hide': '隐藏', 'card.failed': '读卡失败',
     'card.removedDuringRead': '读卡过程中卡被拔出，请重新插卡。', 'card.readIn': '用时 {ms} 毫秒 · 读卡器 {reader}',
     'sex.0': '未知', 'sex.1': '男', 'sex.2': '女', 'sex.9': '未说明',
     'qr.title': '电子健康卡二维码', 'qr.waiting': '等待扫码', 'qr.valid': '有效', 'qr.invalid': '无效', 'qr.online': '需在线核验',
@@ -26,12 +30,12 @@
     'readers.unreachable': '无法连接 Yika 服务，请确认 yikad 正在运行。',
     'health.ok': '正常', 'health.degraded': '降级', 'health.offline': '离线',
     'slot.absent': '无卡', 'slot.present': '有卡', 'slot.powered': '已上电', 'slot.mute': '卡无响应',
-    'slot.contact': '接触式卡座', 'slot.contactless': '非接触', 'slot.sam': 'SAM',
+    'slot.contact': '接触式卡座', 'slot.contactless': '非接触', 'slot.sam': 'SAM', 'slot.samN': 'SAM{n}',
     'events.title': '最近事件',
     'ev.reader.attached': '读卡器接入：{name}', 'ev.reader.detached': '读卡器断开 {reason}', 'ev.reader.health': '读卡器状态：{health} {detail}',
-    'ev.card.inserted': '插卡（卡槽 {slot}）', 'ev.card.removed': '拔卡（卡槽 {slot}）', 'ev.qr.scanned': '扫码：{code}',
+    'ev.card.inserted': '插卡（{slot}）', 'ev.card.removed': '拔卡（{slot}）', 'ev.qr.scanned': '扫码：{code}',
     'ev.resumeGap': '连接中断期间有事件丢失，已刷新状态',
-    'daemon.status': '服务 {version} · {status}', 'daemon.degraded': '注意：{items}',
+    'daemon.status': '服务 {version} · {status}', 'daemon.degraded': '注意：{items}', 'daemon.down': '服务连接中断',
     'foot.docs': '接口文档', 'age.s': '{n} 秒', 'age.m': '{n} 分钟', 'age.h': '{n} 小时', 'age.d': '{n} 天',
   };
   var en = {
@@ -39,7 +43,11 @@
     'conn.connecting': 'Connecting…', 'conn.live': 'Connected', 'conn.down': 'Connection lost, reconnecting…',
     'card.title': 'Resident Health Card', 'card.insert': 'Insert a health card', 'card.reading': 'Reading the card…', 'card.read': 'Card read',
     'card.removed': 'Card removed', 'card.nophoto': 'No photo', 'card.name': 'Name', 'card.sex': 'Sex', 'card.birth': 'Date of birth',
-    'card.id': 'ID number', 'card.partial': 'Card number only: the cardholder files need SAM authorization', 'card.reveal': 'Show', 'card.hide': 'Hide', 'card.failed': 'Card read failed',
+    'card.id': 'ID number', 'card.number': 'Card number', 'card.partial': 'Card number only: the cardholder files need SAM authorization', 'card.readPartial': 'Partly read: card data only',
+    'card.cleared.idle': 'Cardholder hidden after a period without activity', 'card.cleared.offline': 'The reader is offline: cardholder cleared',
+    'card.cleared.disconnected': 'Connection to the Yika service lost: cardholder cleared', 'card.reread': 'Read again',
+    'banner.disconnected': 'Connection to the Yika service lost: cardholder and QR verdict cleared; reconnecting…',
+    'error.unknown': 'Unexpected error: try again; if it persists, run yika doctor.', 'card.reveal': 'Show', 'card.hide': 'Hide', 'card.failed': 'Card read failed',
     'card.removedDuringRead': 'The card was removed while it was being read: insert it again.', 'card.readIn': 'Read in {ms} ms · reader {reader}',
     'sex.0': 'Unknown', 'sex.1': 'Male', 'sex.2': 'Female', 'sex.9': 'Not stated',
     'qr.title': 'Electronic Health Card QR code', 'qr.waiting': 'Waiting for a scan', 'qr.valid': 'Valid', 'qr.invalid': 'Not valid', 'qr.online': 'Check online',
@@ -59,12 +67,12 @@
     'readers.unreachable': 'Cannot reach the Yika service: make sure yikad is running.',
     'health.ok': 'ok', 'health.degraded': 'degraded', 'health.offline': 'offline',
     'slot.absent': 'empty', 'slot.present': 'card', 'slot.powered': 'powered', 'slot.mute': 'card not answering',
-    'slot.contact': 'contact', 'slot.contactless': 'contactless', 'slot.sam': 'SAM',
+    'slot.contact': 'contact', 'slot.contactless': 'contactless', 'slot.sam': 'SAM', 'slot.samN': 'SAM{n}',
     'events.title': 'Recent events',
     'ev.reader.attached': 'Reader attached: {name}', 'ev.reader.detached': 'Reader detached {reason}', 'ev.reader.health': 'Reader {health} {detail}',
-    'ev.card.inserted': 'Card inserted (slot {slot})', 'ev.card.removed': 'Card removed (slot {slot})', 'ev.qr.scanned': 'QR scanned: {code}',
+    'ev.card.inserted': 'Card inserted ({slot})', 'ev.card.removed': 'Card removed ({slot})', 'ev.qr.scanned': 'QR scanned: {code}',
     'ev.resumeGap': 'Events were missed while disconnected; state refreshed',
-    'daemon.status': 'Service {version} · {status}', 'daemon.degraded': 'Attention: {items}',
+    'daemon.status': 'Service {version} · {status}', 'daemon.degraded': 'Attention: {items}', 'daemon.down': 'Service connection lost',
     'foot.docs': 'API docs', 'age.s': '{n} s', 'age.m': '{n} min', 'age.h': '{n} h', 'age.d': '{n} days',
   };
   // QR result codes in Chinese (the daemon's messages are English).
@@ -97,7 +105,26 @@
     if (vars) s = s.replace(/\{(\w+)\}/g, function (_m, k) { return vars[k] === undefined || vars[k] === null ? '' : String(vars[k]); });
     return s;
   }
-  function qrMessage(code, fallback) { return lang === 'zh' && qrZh[code] ? qrZh[code] : fallback || code; }
+  // The daemon's error catalogue (GET /v1/errors): code → Chinese text, for codes that arrive without
+  // a messageZh (event details). The page's own codes are here.
+  var errorsZh = { DAEMON_UNREACHABLE: '无法连接 Yika 服务，请确认 yikad 正在运行。' };
+  function setErrorCatalog(list) {
+    for (var i = 0; i < list.length; i++) errorsZh[list[i].code] = list[i].messageZh;
+  }
+  /** The text of an error {code, message, messageZh} in the page's language: never an English code in Chinese. */
+  function errorText(err) {
+    if (!err) return '';
+    if (lang === 'zh') return err.messageZh || errorsZh[err.code] || t('error.unknown');
+    return err.message || err.code || t('error.unknown');
+  }
+  /** A detail string of an event ("CARD_MUTE: …"): in Chinese, the catalogue's text of its leading code, or nothing. */
+  function detailText(detail) {
+    if (!detail) return '';
+    if (lang !== 'zh') return detail;
+    var m = /^([A-Z][A-Z0-9_]+)\b/.exec(detail);
+    return m && errorsZh[m[1]] ? errorsZh[m[1]] : '';
+  }
+  function qrMessage(code, fallback) { return lang === 'zh' ? qrZh[code] || t('error.unknown') : fallback || code; }
   function warning(code) { return (lang === 'zh' ? warnZh : warnEn)[code] || code; }
   function age(seconds) {
     if (seconds < 90) return t('age.s', { n: Math.round(seconds) });
@@ -112,5 +139,5 @@
     var nodes = document.querySelectorAll('[data-i18n]');
     for (var i = 0; i < nodes.length; i++) nodes[i].textContent = t(nodes[i].getAttribute('data-i18n'));
   }
-  window.YikaI18n = { t: t, qrMessage: qrMessage, warning: warning, age: age, setLang: setLang, get lang() { return lang; } };
+  window.YikaI18n = { t: t, errorText: errorText, detailText: detailText, setErrorCatalog: setErrorCatalog, qrMessage: qrMessage, warning: warning, age: age, setLang: setLang, get lang() { return lang; } };
 })();

@@ -12,12 +12,27 @@ const KINDS: Record<ErrorKind, number> = {
 describe('error map', () => {
   it('maps every kind to its HTTP status', () => {
     expect(STATUS_BY_KIND).toEqual(KINDS);
-    const codes = defineErrorCodes('test/error-map', Object.fromEntries(Object.keys(KINDS).map((k) => [`TEST_MAP_${k.toUpperCase()}`, { kind: k as ErrorKind, description: k }])));
+    const codes = defineErrorCodes('test/error-map', Object.fromEntries(Object.keys(KINDS).map((k) => [`TEST_MAP_${k.toUpperCase()}`, { kind: k as ErrorKind, description: k, zh: `测试 ${k}` }])));
     for (const [kind, status] of Object.entries(KINDS)) {
       const code = codes[`TEST_MAP_${kind.toUpperCase()}` as keyof typeof codes] as string;
       expect(statusForCode(code)).toBe(status);
       expect(toErrorResponse(new YikaError(code, 'm')).status).toBe(status);
     }
+  });
+
+  it('gives every catalogued code a Chinese text, and every error body its messageZh', async () => {
+    // Load every module that declares codes, as the daemon and the simulator do.
+    await import('../../../daemon/app.ts');
+    await import('../../../firmware-sim/index.ts');
+    const all = allErrorCodes();
+    expect(all.length).toBeGreaterThan(100);
+    for (const c of all) {
+      expect(c.zh, c.code).toMatch(/[\u4e00-\u9fff]/);
+      expect(toErrorResponse(new YikaError(c.code, 'x')).body.error.messageZh).toBe(c.zh);
+    }
+    // An uncatalogued code (a bug) still has Chinese text: INTERNAL's.
+    expect(toErrorResponse(new YikaError('NO_SUCH_CODE_ANYWHERE', 'x')).body.error.messageZh).toBe('服务内部错误，请查看日志。');
+    expect(() => defineErrorCodes('test/no-zh', { TEST_NO_ZH: { kind: 'internal', description: 'x', zh: 'x' } })).toThrow(/Chinese/);
   });
 
   it('maps an uncatalogued code to 500 (a bug, never a silent 200)', () => {
@@ -27,7 +42,7 @@ describe('error map', () => {
   it('keeps code, message and details of a YikaError', () => {
     expect(toErrorResponse(new YikaError('RATE_LIMITED', 'slow down', { retryAfterSeconds: 2 }))).toEqual({
       status: 429,
-      body: { error: { code: 'RATE_LIMITED', message: 'slow down', details: { retryAfterSeconds: 2 } } },
+      body: { error: { code: 'RATE_LIMITED', message: 'slow down', messageZh: '请求过于频繁，请稍后重试。', details: { retryAfterSeconds: 2 } } },
     });
   });
 
@@ -35,7 +50,7 @@ describe('error map', () => {
     expect(toErrorResponse({ code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413, message: 'x' }).body.error.code).toBe('BODY_TOO_LARGE');
     expect(toErrorResponse({ code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }).body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     const v = toErrorResponse({ statusCode: 400, validation: [{ instancePath: '/text', message: 'must be string' }], validationContext: 'body' });
-    expect(v).toEqual({ status: 400, body: { error: { code: 'BAD_REQUEST', message: 'Invalid request: body/text must be string', details: { issues: ['body/text must be string'] } } } });
+    expect(v).toEqual({ status: 400, body: { error: { code: 'BAD_REQUEST', message: 'Invalid request: body/text must be string', messageZh: '请求格式错误或参数不符合要求。', details: { issues: ['body/text must be string'] } } } });
     expect(toErrorResponse({ statusCode: 418, message: 'teapot' }).body.error.code).toBe('BAD_REQUEST');
   });
 

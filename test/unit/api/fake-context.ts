@@ -10,7 +10,7 @@ import { createLogger } from '../../../daemon/logging/logger.ts';
 import { Metrics } from '../../../daemon/metrics/metrics.ts';
 
 export const TEST_CODES = defineErrorCodes('test/api', {
-  TEST_CARD_ABSENT: { kind: 'conflict', description: 'test: no card in the slot' },
+  TEST_CARD_ABSENT: { kind: 'conflict', zh: '测试：卡槽中没有卡', description: 'test: no card in the slot' },
 });
 
 export const demoRoutes: RouteModule = (app: FastifyInstance) => {
