@@ -6,7 +6,7 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<YikaEventType, string>> = {
   'reader.attached': 'A reader was found (plugged in, or its backend came up): readerId, name.',
   'reader.detached': 'A reader went away: readerId, reason.',
   'reader.health': 'A reader became ok, degraded or offline: readerId, health, detail.',
-  'card.inserted': 'A card was inserted in a reader slot: readerId, slot.',
+  'card.inserted': 'A card was inserted in a reader slot: readerId, slot. Also sent when a reader (re)attaches with a card already in a slot.',
   'card.removed': 'A card was removed from a reader slot: readerId, slot.',
   'qr.scanned': "A QR code was scanned and verified: readerId (when from a reader's scanner), result (the verification result, never the QR text).",
 };

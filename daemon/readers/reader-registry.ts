@@ -106,7 +106,11 @@ export class ReaderRegistry implements DeviceSink {
    * read "absent" until the next card event.
    */
   private refreshStatus(r: Reader, device: ReaderDevice, attempt: number): void {
-    r.refreshStatus().catch((e: unknown) => {
+    r.refreshStatus().then((found) => {
+      // A card already in a slot when the reader (re)attaches is announced like an insertion: the
+      // model had the slot empty since the attach, and a page or HIS waiting for a card reads it now.
+      for (const slot of found) this.options.events.publish({ type: 'card.inserted', readerId: r.id, slot });
+    }, (e: unknown) => {
       const retry = attempt < 4 && r.online && r.currentDevice === device;
       this.options.log?.warn({ readerId: r.id, code: (e as { code?: string }).code, retry }, 'reader status query failed');
       if (retry) setTimeout(() => this.refreshStatus(r, device, attempt + 1), 250 * 2 ** attempt).unref();

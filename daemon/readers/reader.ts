@@ -140,12 +140,18 @@ export class Reader {
   }
 
   /** Reads the card states once after attach (the backend calls it). */
-  async refreshStatus(): Promise<void> {
+  /** Returns the slots where it found a card that the model had as absent (the registry announces them). */
+  async refreshStatus(): Promise<number[]> {
     const device = this.device;
-    if (!device) return;
+    if (!device) return [];
     const statuses = await (device.initialStatus?.() ?? device.ops.slotStatus());
-    if (this.device !== device) return;
-    for (const st of statuses) this.applyStatus(st);
+    if (this.device !== device) return [];
+    const found: number[] = [];
+    for (const st of statuses) {
+      if (this.slots.get(st.slot)?.card === 'absent' && st.card !== 'absent') found.push(st.slot);
+      this.applyStatus(st);
+    }
+    return found;
   }
 
   detach(reason: string): void {
