@@ -28,10 +28,10 @@ export const EXIT_CODES_HELP = `Exit codes:
 `;
 
 export const STARTUP_ERRORS = defineErrorCodes('daemon/startup', {
-  LISTEN_ADDRESS_IN_USE: { kind: 'unavailable', description: 'The API port is already in use (another yikad?): stop that program or choose another port with --listen.' },
-  LISTEN_NOT_PERMITTED: { kind: 'unavailable', description: 'The daemon may not listen on that port (ports below 1024 need privileges): choose a port above 1023.' },
-  LISTEN_ADDRESS_UNAVAILABLE: { kind: 'unavailable', description: 'The listen address is not an address of this machine: use 127.0.0.1 or one of its own addresses.' },
-  DEVICE_PERMISSION_DENIED: { kind: 'unavailable', description: 'A configured serial port exists but the daemon user may not open it: add the user to the port’s group or install the udev rule (yika doctor).' },
+  LISTEN_ADDRESS_IN_USE: { kind: 'unavailable', zh: '服务端口已被占用（是否已有另一个 yikad 在运行？）：请停止该程序或用 --listen 换一个端口。', description: 'The API port is already in use (another yikad?): stop that program or choose another port with --listen.' },
+  LISTEN_NOT_PERMITTED: { kind: 'unavailable', zh: '无权监听该端口（1024 以下的端口需要特权）：请使用 1023 以上的端口。', description: 'The daemon may not listen on that port (ports below 1024 need privileges): choose a port above 1023.' },
+  LISTEN_ADDRESS_UNAVAILABLE: { kind: 'unavailable', zh: '监听地址不是本机地址：请使用 127.0.0.1 或本机的地址。', description: 'The listen address is not an address of this machine: use 127.0.0.1 or one of its own addresses.' },
+  DEVICE_PERMISSION_DENIED: { kind: 'unavailable', zh: '配置的串口存在，但服务用户无权打开：请把用户加入该端口的用户组或安装 udev 规则（yika doctor）。', description: 'A configured serial port exists but the daemon user may not open it: add the user to the port’s group or install the udev rule (yika doctor).' },
 });
 
 export class StartupError extends YikaError {
