@@ -116,7 +116,7 @@ describe.skipIf(!haveSocat)('a downgrade is loud, a refusal says what failed', (
     const { readers } = await getJson<{ readers: ReaderJson[] }>(`${url}/v1/readers`);
     expect(readers[0]).toMatchObject({ id: 'serial-1', health: 'degraded', secureChannel: { policy: 'preferred', state: 'unsupported', reason: 'the device does not support the secure channel' } });
     const h = await getJson<Health>(`${url}/v1/health`);
-    expect(h.degraded).toContainEqual({ component: 'reader.serial-1', reason: expect.stringContaining('plaintext link') });
+    expect(h.degraded).toContainEqual({ component: 'reader.serial-1', reason: expect.stringContaining('plaintext link'), reasonZh: expect.stringMatching(/读卡器 .* 降级/) });
     const warn = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'reader runs without the secure channel (downgrade)');
     expect(warn).toMatchObject({ level: 40, readerId: 'serial-1' });
     // The card still reads: degraded is a warning, not a refusal.
