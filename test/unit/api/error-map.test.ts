@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allErrorCodes, defineErrorCodes, type ErrorKind } from '../../../common/error-catalog.ts';
+import { allErrorCodes, defineErrorCodes, errorTextZh, type ErrorKind } from '../../../common/error-catalog.ts';
 import { YikaError } from '../../../common/yika-error.ts';
 import { STATUS_BY_KIND, statusForCode, toErrorResponse } from '../../../daemon/api/error-map.ts';
 import '../../../daemon/api/api-errors.ts';
@@ -42,7 +42,7 @@ describe('error map', () => {
   it('keeps code, message and details of a YikaError', () => {
     expect(toErrorResponse(new YikaError('RATE_LIMITED', 'slow down', { retryAfterSeconds: 2 }))).toEqual({
       status: 429,
-      body: { error: { code: 'RATE_LIMITED', message: 'slow down', messageZh: '请求过于频繁，请稍后重试。', details: { retryAfterSeconds: 2 } } },
+      body: { error: { code: 'RATE_LIMITED', message: 'slow down', messageZh: errorTextZh('RATE_LIMITED'), details: { retryAfterSeconds: 2 } } },
     });
   });
 
