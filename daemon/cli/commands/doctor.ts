@@ -1,89 +1,27 @@
-// yika doctor: checks what a desk needs — the daemon, pcscd and the PC/SC addon, serial ports and
-// their permissions, udev, the configured devices — and says how to fix each problem.
-import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { COMMON_HELP, client, parseCommon, print, printJson, table } from '../cli-args.ts';
-import { loadPcsclite, PCSC_FIX } from '../../devices/pcsc-backend.ts';
+// yika doctor: checks what a desk needs — the configuration, the daemon, pcscd with its CCID driver and
+// the readers it sees, serial ports (owner, group, mode, who holds them), the groups, udev rules,
+// ModemManager and brltty — as the user who runs it or as the daemon's user (--as yika), and says how
+// to fix each problem. The checks are pure functions (../doctor/doctor-checks.ts) of facts gathered here.
 import { udevadmPath } from '../../devices/serial-backend.ts';
-import { USB_SERIAL_READERS } from '../../devices/device-table.ts';
+import { udevRulesFile } from '../../devices/udev-rules.ts';
 import { loadConfig, parseDaemonFlags } from '../../config/load-config.ts';
+import { COMMON_HELP, client, parseCommon, print, printJson, table, UsageError } from '../cli-args.ts';
+import { checkBrltty, checkModemManager, checkPcscd, checkPcscReaders, checkPort, checkSerialGroup, checkUdevRules, identityOf, type Check, type Identity, type PcscListing } from '../doctor/doctor-checks.ts';
+import { accounts, callerIdentity, canAccess, listPcscReaders, pcscFacts, portFacts, scanProcesses, service, udevRules, usbSerialPorts } from '../doctor/doctor-facts.ts';
 
-const HELP = `Usage: yika doctor [--config FILE] [--json]\n  --config FILE  also check the devices configured in the daemon's config file\n\n${COMMON_HELP}`;
+export type { Check } from '../doctor/doctor-checks.ts';
 
-export interface Check {
-  check: string;
-  status: 'ok' | 'warn' | 'fail';
-  detail: string;
-  fix?: string;
-}
+const HELP = `Usage: yika doctor [--config FILE] [--as USER] [--port PATH]... [--json]
+       yika doctor --udev-rules
+  --config FILE  also check the configuration file and the serial ports it names
+  --as USER      judge permissions as USER (the daemon's user, e.g. yika) from /etc/passwd and /etc/group
+                 instead of as the caller
+  --port PATH    also check this serial port (repeatable); USB serial ports are always checked
+  --udev-rules   print the udev rules for the readers in Yika's device table and exit
 
-const UDEV_RULE = USB_SERIAL_READERS.map((e) => `SUBSYSTEM=="tty", ATTRS{idVendor}=="${e.vendorId}", ATTRS{idProduct}=="${e.productId}", MODE="0660", GROUP="dialout"`).join('\\n');
+Exit code 1 when a check fails (a warning alone exits 0).
 
-function binary(name: string): string | undefined {
-  return ['/usr/sbin', '/usr/bin', '/sbin', '/bin'].map((d) => `${d}/${name}`).find((p) => existsSync(p));
-}
-
-export function checkPcsc(): Check[] {
-  const out: Check[] = [];
-  const pcscd = binary('pcscd');
-  if (!pcscd) out.push({ check: 'pcscd installed', status: 'warn', detail: 'pcscd is not installed (needed for PC/SC readers only)', fix: 'apt-get install pcscd' });
-  else {
-    out.push({ check: 'pcscd installed', status: 'ok', detail: pcscd });
-    const running = existsSync('/run/pcscd/pcscd.comm');
-    out.push(
-      running
-        ? { check: 'pcscd running', status: 'ok', detail: '/run/pcscd/pcscd.comm' }
-        : { check: 'pcscd running', status: 'warn', detail: 'no socket /run/pcscd/pcscd.comm', fix: 'systemctl start pcscd (or pcscd --foreground in a terminal)' },
-    );
-  }
-  const addon = loadPcsclite();
-  out.push(addon.factory ? { check: 'PC/SC addon', status: 'ok', detail: 'pcsclite loads' } : { check: 'PC/SC addon', status: 'warn', detail: addon.error ?? 'not loaded', fix: PCSC_FIX });
-  return out;
-}
-
-function portAccess(path: string): Check {
-  if (!existsSync(path)) return { check: `serial ${path}`, status: 'fail', detail: 'does not exist (unplugged, or a wrong path)', fix: 'plug the reader in; check `ls /dev/ttyUSB* /dev/ttyACM*`' };
-  try {
-    accessSync(path, constants.R_OK | constants.W_OK);
-    return { check: `serial ${path}`, status: 'ok', detail: 'exists, readable and writable' };
-  } catch {
-    return { check: `serial ${path}`, status: 'fail', detail: 'permission denied for this user', fix: 'sudo usermod -aG dialout $USER, then log out and in again' };
-  }
-}
-
-export function checkSerial(configured: string[]): Check[] {
-  const out: Check[] = [];
-  let found: string[] = [];
-  try {
-    found = readdirSync('/dev').filter((n) => /^tty(USB|ACM)\d+$/.test(n)).map((n) => `/dev/${n}`);
-  } catch {
-    // no /dev (unusual)
-  }
-  out.push({ check: 'USB serial ports', status: 'ok', detail: found.length ? found.join(', ') : 'none plugged in' });
-  for (const p of new Set([...configured, ...found])) out.push(portAccess(p));
-  const udevadm = udevadmPath();
-  out.push(
-    udevadm
-      ? { check: 'udevadm', status: 'ok', detail: `${udevadm} (serial discovery by USB id works)` }
-      : { check: 'udevadm', status: 'warn', detail: 'missing: serial readers are found only from the config, not by USB id', fix: 'apt-get install udev' },
-  );
-  let rules: string[] = [];
-  try {
-    rules = readdirSync('/etc/udev/rules.d').filter((f) => readFileSync(`/etc/udev/rules.d/${f}`, 'utf8').includes(USB_SERIAL_READERS[0]?.vendorId ?? '----'));
-  } catch {
-    // no rules directory
-  }
-  out.push(
-    rules.length
-      ? { check: 'udev rule', status: 'ok', detail: rules.join(', ') }
-      : { check: 'udev rule', status: 'warn', detail: 'no rule gives the dialout group access to Yika protocol readers', fix: `echo '${UDEV_RULE}' | sudo tee /etc/udev/rules.d/60-yika.rules && sudo udevadm control --reload` },
-  );
-  const groups = spawnSync('id', ['-Gn'], { encoding: 'utf8' }).stdout ?? '';
-  if (process.getuid?.() !== 0 && !groups.split(/\s+/).includes('dialout')) {
-    out.push({ check: 'dialout group', status: 'warn', detail: 'this user is not in the dialout group', fix: 'sudo usermod -aG dialout $USER, then log out and in again' });
-  }
-  return out;
-}
+${COMMON_HELP}`;
 
 export async function checkDaemon(url: string, token?: string): Promise<Check[]> {
   try {
@@ -95,27 +33,104 @@ export async function checkDaemon(url: string, token?: string): Promise<Check[]>
     out.push({ check: 'readers', status: readers.length ? 'ok' : 'warn', detail: readers.length ? readers.map((r) => `${r.id} ${r.health}`).join(', ') : 'none', fix: readers.length ? undefined : 'plug a reader in, or start the daemon with --sim' });
     return out;
   } catch (e) {
-    return [{ check: 'daemon', status: 'fail', detail: `${url} does not answer (${(e as Error).message})`, fix: 'start it: npm start (simulated reader) or yikad' }];
+    return [{ check: 'daemon', status: 'fail', detail: `${url} does not answer (${(e as Error).message})`, fix: 'start it: sudo systemctl start yikad, or yikad --sim for the simulated reader' }];
   }
+}
+
+interface DoctorArgs {
+  config?: string;
+  as?: string;
+  ports: string[];
+  udevRules: boolean;
+}
+
+function parseDoctorArgs(rest: string[], env: NodeJS.ProcessEnv): DoctorArgs {
+  const out: DoctorArgs = { config: env.YIKA_CONFIG || undefined, ports: [], udevRules: false };
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    const value = () => {
+      const v = rest[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--config') out.config = value();
+    else if (a === '--as') out.as = value();
+    else if (a === '--port') out.ports.push(value());
+    else if (a === '--udev-rules') out.udevRules = true;
+    else throw new UsageError(`unknown option ${a} (yika doctor --help)`);
+  }
+  return out;
 }
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) return print(HELP), 0;
-  const c = parseCommon(args);
-  const i = c.rest.indexOf('--config');
-  const configFile = i >= 0 ? c.rest[i + 1] : process.env.YIKA_CONFIG;
+  let c;
+  let d: DoctorArgs;
+  try {
+    c = parseCommon(args);
+    d = parseDoctorArgs(c.rest, process.env);
+  } catch (e) {
+    process.stderr.write(`yika doctor: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (d.udevRules) return print(udevRulesFile().trimEnd()), 0;
+
+  const { accounts: users, groups } = accounts();
+  let who: Identity;
+  if (d.as) {
+    const id = identityOf(d.as, users, groups);
+    if (!id) {
+      process.stderr.write(`yika doctor: no user "${d.as}" in /etc/passwd\n`);
+      return 2;
+    }
+    who = id;
+  } else who = callerIdentity(users);
+
   const checks: Check[] = [];
   let configured: string[] = [];
-  if (configFile) {
+  if (d.config) {
     try {
-      configured = loadConfig(parseDaemonFlags(['--config', configFile]), {}).devices.serial.map((s) => s.path);
-      checks.push({ check: 'config', status: 'ok', detail: `${configFile}: valid` });
+      configured = loadConfig(parseDaemonFlags(['--config', d.config]), {}).devices.serial.map((s) => s.path);
+      checks.push({ check: 'config', status: 'ok', detail: `${d.config}: valid` });
     } catch (e) {
       checks.push({ check: 'config', status: 'fail', detail: (e as Error).message, fix: 'fix the named key (yikad --print-config-schema shows the schema)' });
     }
   }
-  checks.push(...(await checkDaemon(c.url, c.token)), ...checkPcsc(), ...checkSerial(configured));
-  if (c.json) printJson({ checks });
+  checks.push(...(await checkDaemon(c.url, c.token)));
+
+  const names = `${who.user} (uid ${who.uid}; groups ${who.gids.map((g) => groups.find((x) => x.gid === g)?.name ?? g).join(', ')})`;
+  const service_ = users.some((u) => u.name === 'yika') && who.user !== 'yika' ? '; the service runs as yika: yika doctor --as yika' : '';
+  checks.push({ check: 'checked as', status: 'ok', detail: `${names}${d.as ? ', from /etc/passwd and /etc/group' : ''}${service_}` });
+
+  // PC/SC: pcscd, its socket, the CCID driver, the addon and the readers pcscd sees.
+  const pcsc = pcscFacts();
+  checks.push(...checkPcscd(pcsc, who, groups, users));
+  const { loadPcsclite, PCSC_FIX } = await import('../../devices/pcsc-backend.ts');
+  const addon = loadPcsclite();
+  checks.push(addon.factory ? { check: 'PC/SC addon', status: 'ok', detail: 'pcsclite loads' } : { check: 'PC/SC addon', status: 'warn', detail: addon.error ?? 'not loaded', fix: PCSC_FIX });
+  const listing: PcscListing = !pcsc.socket ? { error: 'pcscd is not running' } : await listPcscReaders(() => addon);
+  checks.push(checkPcscReaders(listing));
+
+  // Serial ports: permission as `who`, and who holds them.
+  const scan = scanProcesses();
+  const rules = udevRules();
+  const found = usbSerialPorts();
+  checks.push({ check: 'USB serial ports', status: 'ok', detail: found.length ? found.join(', ') : 'none plugged in' });
+  for (const p of new Set([...d.ports, ...configured, ...found])) {
+    checks.push(...checkPort(portFacts(p), { who, accounts: users, groups, scan, rules, selfPid: process.pid, access: d.as ? undefined : canAccess }));
+  }
+  checks.push(checkSerialGroup(who, groups));
+  const udevadm = udevadmPath();
+  checks.push(
+    udevadm
+      ? { check: 'udevadm', status: 'ok', detail: `${udevadm} (serial discovery by USB id works)` }
+      : { check: 'udevadm', status: 'warn', detail: 'missing: serial readers are found only from the config, not by USB id', fix: 'sudo apt install udev' },
+  );
+  checks.push(checkUdevRules(rules));
+  checks.push(checkModemManager(service(['ModemManager'], /^ModemManager$/, scan), rules));
+  checks.push(checkBrltty(service(['brltty'], /^brltty/, scan)));
+
+  if (c.json) printJson({ as: who.user, checks });
   else print(table(['CHECK', 'STATUS', 'DETAIL', 'FIX'], checks.map((k) => [k.check, k.status.toUpperCase(), k.detail, k.fix ?? ''])));
   return checks.some((k) => k.status === 'fail') ? 1 : 0;
 }
