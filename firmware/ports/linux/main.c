@@ -29,6 +29,7 @@ static const char HELP[] =
     "  --baud N            with --serial: 9600 19200 38400 57600 115200 230400 460800 921600\n"
     "  --demo-card         a built-in T=0 demo card in slot 0x01 and an empty slot 0x02\n"
     "  --pcsc READER       the card in the PC/SC reader whose name contains READER, as slot 0x01\n"
+    "  --pcsc-sam READER   with --pcsc: a SAM in another PC/SC reader, as slot 0x11\n"
     "  --secure MODE       none | supported | required: the SM secure channel (default supported)\n"
     "  --no-diagnostics    do not offer diagHold (offered by default: this is a test tool)\n"
     "  --serial-number S   the serial reported in hello (default " YIKA_TEST_SERIAL "; the TEST-ONLY certificate\n"
@@ -118,14 +119,14 @@ static int usage(const char *why) {
 }
 
 int main(int argc, char **argv) {
-  const char *pty = NULL, *serial = NULL, *pcsc = NULL, *serial_number = YIKA_TEST_SERIAL;
+  const char *pty = NULL, *serial = NULL, *pcsc = NULL, *pcsc_sam = NULL, *serial_number = YIKA_TEST_SERIAL;
   int demo = 0, diagnostics = 1, i, rc = 0;
   long baud = 115200;
   yika_secure_mode secure = YIKA_SECURE_SUPPORTED;
   static yika_port port;
   static yika_device dev;
   static yika_demo_card card;
-  static yika_pcsc_card reader;
+  static yika_pcsc_card reader, sam;
   static yika_openssl crypto;
   line l;
   uint32_t last_poll = 0;
@@ -136,7 +137,7 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       fputs(HELP, stdout);
       return 0;
-    } else if (!strcmp(a, "--pty") || !strcmp(a, "--serial") || !strcmp(a, "--pcsc") || !strcmp(a, "--secure") || !strcmp(a, "--baud") || !strcmp(a, "--serial-number")) {
+    } else if (!strcmp(a, "--pty") || !strcmp(a, "--serial") || !strcmp(a, "--pcsc") || !strcmp(a, "--pcsc-sam") || !strcmp(a, "--secure") || !strcmp(a, "--baud") || !strcmp(a, "--serial-number")) {
       if (!v || !*v) {
         char m[64];
         snprintf(m, sizeof m, "%s needs a value", a);
@@ -146,6 +147,7 @@ int main(int argc, char **argv) {
       if (!strcmp(a, "--pty")) pty = v;
       else if (!strcmp(a, "--serial")) serial = v;
       else if (!strcmp(a, "--pcsc")) pcsc = v;
+      else if (!strcmp(a, "--pcsc-sam")) pcsc_sam = v;
       else if (!strcmp(a, "--baud")) {
         char *end;
         baud = strtol(v, &end, 10);
@@ -169,6 +171,7 @@ int main(int argc, char **argv) {
   }
   if (!pty == !serial) return usage("give exactly one of --pty PATH or --serial PATH");
   if (demo == !!pcsc) return usage("give exactly one of --demo-card or --pcsc READER");
+  if (pcsc_sam && !pcsc) return usage("--pcsc-sam needs --pcsc");
 
   port.vendor = "Yika";
   port.model = YIKA_TEST_MODEL;
@@ -194,8 +197,20 @@ int main(int argc, char **argv) {
       fprintf(stderr, "yika-fw: %s\n", err);
       return 1;
     }
-    yika_pcsc_slot(&reader, &port.slots[0]);
+    yika_pcsc_slot(&reader, 0x01, YIKA_SLOT_CONTACT, &port.slots[0]);
     port.slot_count = 1;
+    if (pcsc_sam) {
+      if (yika_pcsc_open(&sam, pcsc_sam, 10000, err, sizeof err) != 0) {
+        fprintf(stderr, "yika-fw: SAM: %s\n", err);
+        return 1;
+      }
+      if (!strcmp(sam.reader, reader.reader)) {
+        fprintf(stderr, "yika-fw: --pcsc and --pcsc-sam name the same reader (%s)\n", sam.reader);
+        return 1;
+      }
+      yika_pcsc_slot(&sam, 0x11, YIKA_SLOT_SAM, &port.slots[1]);
+      port.slot_count = 2;
+    }
   }
 
   l.failed = 0;
@@ -239,6 +254,7 @@ int main(int argc, char **argv) {
       int change = yika_pcsc_poll(&reader);
       last_poll = t;
       if (change) yika_card_event(&dev, 0x01, change > 0);
+      if (pcsc_sam && (change = yika_pcsc_poll(&sam)) != 0) yika_card_event(&dev, 0x11, change > 0);
     }
   }
   if (l.failed) {
@@ -246,6 +262,7 @@ int main(int argc, char **argv) {
     rc = 1;
   }
   if (pcsc) yika_pcsc_close(&reader);
+  if (pcsc_sam) yika_pcsc_close(&sam);
   close(l.fd);
   return rc;
 }

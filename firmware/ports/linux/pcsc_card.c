@@ -149,10 +149,10 @@ static int transmit(void *ctx, const uint8_t *apdu, size_t n, uint8_t *r, size_t
   return YIKA_OK;
 }
 
-void yika_pcsc_slot(yika_pcsc_card *c, yika_card_slot *slot) {
+void yika_pcsc_slot(yika_pcsc_card *c, uint8_t id, yika_slot_kind kind, yika_card_slot *slot) {
   slot->ctx = c;
-  slot->id = 0x01;
-  slot->kind = YIKA_SLOT_CONTACT;
+  slot->id = id;
+  slot->kind = kind;
   slot->status = status;
   slot->power_on = power_on;
   slot->power_off = power_off;

@@ -17,7 +17,8 @@ typedef struct yika_pcsc_card {
 /* Connects to pcscd and picks the first reader whose name contains `name` (retrying for timeout_ms).
  * 0, or -1 with a message in err. */
 int yika_pcsc_open(yika_pcsc_card *c, const char *name, unsigned timeout_ms, char *err, size_t err_len);
-void yika_pcsc_slot(yika_pcsc_card *c, yika_card_slot *slot);
+/* The slot (id 0x01 contact, or 0x11 … 0x14 for a SAM) of this reader. */
+void yika_pcsc_slot(yika_pcsc_card *c, uint8_t id, yika_slot_kind kind, yika_card_slot *slot);
 /* Polls presence without blocking: returns +1 a card arrived, −1 it left, 0 no change. */
 int yika_pcsc_poll(yika_pcsc_card *c);
 void yika_pcsc_close(yika_pcsc_card *c);
