@@ -145,6 +145,7 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
       trustBundle: config.qr.trustBundle,
       trustUrl: config.qr.trustUrl,
       redisUrl: config.qr.redisUrl,
+      staticCheck: config.qr.staticCheck,
       demo: config.qr.demo,
       events,
       metrics,

@@ -50,7 +50,17 @@ export interface QrVerifyResult {
   scheme: PaymentScheme | null;
   /** Payment, insurance and ID texts: a masked form (the text itself is never kept, logged or sent in events). */
   masked: string | null;
+  /**
+   * Valid codes: 'dynamic' (regenerated on the phone, single use) or 'static' (printed or a screenshot:
+   * anyone holding it passes the checks). Null unless ok.
+   */
+  assurance: CodeType | null;
+  /** Valid static codes: the second check local policy asks for before accepting (QR.md §14). Null otherwise. */
+  staticCheck: StaticCheck | null;
 }
+
+export const STATIC_CHECKS = ['id-card', 'password', 'sms', 'none'] as const;
+export type StaticCheck = (typeof STATIC_CHECKS)[number];
 
 export interface QrClaimsView {
   /** Hex card id (64 hex digits) or pseudonym (32). Cardholder data: hand to the HIS, never log. */
@@ -84,6 +94,8 @@ export interface VerifierOptions {
   /** Called once when the shared store goes down and once when it is back (the service logs it). */
   onSharedStoreChange?: (healthy: boolean, error?: string) => void;
   maxReplayEntries?: number;
+  /** The second check a valid static code needs at this desk (default 'id-card'). */
+  staticCheck?: StaticCheck;
 }
 
 /** The cached, time-independent outcome for one normalised text under one trust bundle. */
@@ -127,6 +139,12 @@ const KIND_MESSAGES: Record<QrKind, (scheme: PaymentScheme | null) => string> = 
 };
 const VALID_DYNAMIC = 'Valid dynamic health code.';
 const VALID_STATIC = 'Valid static health code.';
+/** A static code is a printed or screenshotted code: local practice pairs it with a second check. */
+const STATIC_CHECK_MESSAGES: Record<Exclude<StaticCheck, 'none'>, string> = {
+  'id-card': 'A static code: confirm the patient with their ID card before accepting it.',
+  password: 'A static code: ask for the health card password before accepting it.',
+  sms: 'A static code: confirm with the SMS code sent to the patient before accepting it.',
+};
 const pad2 = (n: number): string => (n < 10 ? '0' + n : '' + n);
 
 /**
@@ -196,6 +214,7 @@ export class Verifier {
   private readonly replay: MemoryReplayGuard;
   private readonly shared?: SharedQrStore;
   private readonly sharedDownPolicy: ReplayStorePolicy;
+  private readonly staticCheck: StaticCheck;
   private readonly offThread?: VerifierOptions['offThread'];
   private readonly onSharedStoreChange?: VerifierOptions['onSharedStoreChange'];
   private sharedUp = true;
@@ -214,6 +233,7 @@ export class Verifier {
     this.replay = new MemoryReplayGuard(options.maxReplayEntries);
     this.shared = options.shared;
     this.sharedDownPolicy = options.sharedDownPolicy ?? 'local';
+    this.staticCheck = options.staticCheck ?? 'id-card';
     this.offThread = options.offThread;
     this.onSharedStoreChange = options.onSharedStoreChange;
     // A new bundle changes keys and revocations: every cached verdict is void.
@@ -563,6 +583,8 @@ export class Verifier {
       kind: 'ehc1',
       scheme: null,
       masked: null,
+      assurance: ok ? (v?.type ?? null) : null,
+      staticCheck: ok && v?.type === 'static' ? this.staticCheck : null,
     };
   }
 
@@ -586,7 +608,8 @@ export class Verifier {
   }
 
   private pass(v: Verdict, warnings: QrWarningCode[], cached: boolean, nowMs: number): QrVerifyResult {
-    const message = warnings.length ? `Valid ${v.type} health code (${warnings.join(', ').toLowerCase().replace(/_/g, ' ')}).` : v.type === 'dynamic' ? VALID_DYNAMIC : VALID_STATIC;
+    let message = warnings.length ? `Valid ${v.type} health code (${warnings.join(', ').toLowerCase().replace(/_/g, ' ')}).` : v.type === 'dynamic' ? VALID_DYNAMIC : VALID_STATIC;
+    if (v.type === 'static' && this.staticCheck !== 'none') message += ` ${STATIC_CHECK_MESSAGES[this.staticCheck]}`;
     return this.result(true, 'VALID', message, v, nowMs, warnings, cached);
   }
 }

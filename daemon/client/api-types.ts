@@ -215,6 +215,10 @@ export interface QrVerifyResult {
   scheme: 'wechat' | 'alipay' | 'unionpay' | null;
   /** Payment, insurance and ID texts: masked. */
   masked: string | null;
+  /** Valid codes: dynamic (single use) or static (printed/screenshot). */
+  assurance: 'dynamic' | 'static' | null;
+  /** Valid static codes: the second check local policy asks for (id-card, password, sms, none). */
+  staticCheck: 'id-card' | 'password' | 'sms' | 'none' | null;
   /** Set on results of a reader's scanner: GET /v1/qr/scans/:scanId gives the full result for two minutes. */
   scanId?: string;
 }

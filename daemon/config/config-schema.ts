@@ -5,6 +5,9 @@
 import { API_CONFIG_SCHEMA, type ApiConfigInput } from '../api/api-config.ts';
 import { ConfigError } from './config-error.ts';
 
+/** Second checks for static QR codes (qr/verifier.ts STATIC_CHECKS). */
+const STATIC_CHECKS = ['id-card', 'password', 'sms', 'none'] as const;
+
 export type SecurePolicy = 'required' | 'preferred' | 'off';
 
 export interface SerialPortConfig {
@@ -63,6 +66,8 @@ export interface YikaConfig {
     redisUrl?: string;
     /** TEST-ONLY demo anchor and bundle (on with --sim). */
     demo: boolean;
+    /** The second check a valid static code needs at this desk (QR.md §14): id-card (default), password, sms, none. */
+    staticCheck?: 'id-card' | 'password' | 'sms' | 'none';
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** The front-desk page: how long it may show what it showed (passed to the page at load). */
@@ -268,7 +273,7 @@ export function applyConfigDocument(base: YikaConfig, doc: unknown, source: stri
   }
   if (root.qr !== undefined) {
     const q = r.object(root.qr, 'qr');
-    r.known(q, 'qr', ['anchors', 'trustBundle', 'trustUrl', 'redisUrl', 'demo']);
+    r.known(q, 'qr', ['anchors', 'trustBundle', 'trustUrl', 'redisUrl', 'demo', 'staticCheck']);
     if (q.anchors !== undefined) {
       c.qr.anchors = r.strings(q.anchors, 'qr.anchors');
       c.qr.anchors.forEach((k, i) => {
@@ -279,6 +284,7 @@ export function applyConfigDocument(base: YikaConfig, doc: unknown, source: stri
     if (q.trustBundle !== undefined) c.qr.trustBundle = r.string(q.trustBundle, 'qr.trustBundle');
     if (q.trustUrl !== undefined) c.qr.trustUrl = r.string(q.trustUrl, 'qr.trustUrl');
     if (q.redisUrl !== undefined) c.qr.redisUrl = r.string(q.redisUrl, 'qr.redisUrl');
+    if (q.staticCheck !== undefined) c.qr.staticCheck = r.oneOf(q.staticCheck, 'qr.staticCheck', STATIC_CHECKS);
   }
   if (root.log !== undefined) {
     const l = r.object(root.log, 'log');
@@ -345,6 +351,7 @@ export const CONFIG_SCHEMA = {
         trustUrl: { type: 'string' },
         redisUrl: { type: 'string' },
         demo: { type: 'boolean' },
+        staticCheck: { enum: [...STATIC_CHECKS], description: 'The second check a valid static code needs at this desk (printed or screenshotted codes): id-card (default), password, sms, none' },
       },
     },
     log: { type: 'object', additionalProperties: false, properties: { level: { enum: LEVELS } } },

@@ -8,7 +8,7 @@ import { QR_RESULT_CODES, QrError, type QrResultCode } from '../../qr/result-cod
 import { RedisSharedStore } from '../../qr/stores/redis-shared-store.ts';
 import type { SharedQrStore } from '../../qr/stores/shared-store.ts';
 import { TrustStore, type ExpiredPolicy, type TrustInfo } from '../../qr/trust-store.ts';
-import { Verifier, type QrVerifyResult, type ReplayStorePolicy } from '../../qr/verifier.ts';
+import { Verifier, type QrVerifyResult, type ReplayStorePolicy, type StaticCheck } from '../../qr/verifier.ts';
 import { VerifyPool } from '../../qr/verify-pool.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -33,6 +33,8 @@ export interface QrServiceOptions {
   /** redis://… or a unix socket path: shared replay guard and verdicts across desks. */
   redisUrl?: string;
   sharedDownPolicy?: ReplayStorePolicy;
+  /** The second check a valid static code needs (default id-card). */
+  staticCheck?: StaticCheck;
   /** Worker threads for cold verifications under load (0 = none; default 1 on 2 cores). */
   poolSize?: number;
   offloadAbovePerSecond?: number;
@@ -121,6 +123,7 @@ export class QrService {
       bounceMs: options.bounceMs,
       shared: this.shared,
       sharedDownPolicy: options.sharedDownPolicy,
+      staticCheck: options.staticCheck,
       offThread: this.pool,
       onSharedStoreChange: (up, error) =>
         up

@@ -11,7 +11,7 @@ const NULLABLE_STRING = { type: ['string', 'null'] } as const;
 
 export const QR_RESULT_SCHEMA = {
   type: 'object',
-  required: ['ok', 'code', 'message', 'type', 'key', 'kid', 'claims', 'issuedAt', 'expiresAt', 'bundleSeq', 'bundleAge', 'warnings', 'cached', 'bounce', 'kind', 'scheme', 'masked'],
+  required: ['ok', 'code', 'message', 'type', 'key', 'kid', 'claims', 'issuedAt', 'expiresAt', 'bundleSeq', 'bundleAge', 'warnings', 'cached', 'bounce', 'kind', 'scheme', 'masked', 'assurance', 'staticCheck'],
   properties: {
     ok: { type: 'boolean', description: 'true only for code VALID' },
     code: { type: 'string', enum: [...QR_RESULT_CODES] },
@@ -39,6 +39,12 @@ export const QR_RESULT_SCHEMA = {
     kind: { type: 'string', enum: [...QR_KINDS], description: 'What kind of code the text is (QR.md §13), also when it is not a health code' },
     scheme: { type: ['string', 'null'], enum: [...PAYMENT_SCHEMES, null], description: 'Payment codes: the scheme (wechat, alipay, unionpay)' },
     masked: { ...NULLABLE_STRING, description: 'Payment, insurance and ID texts: masked (the text is never kept, logged or sent in events)' },
+    assurance: { type: ['string', 'null'], enum: ['dynamic', 'static', null], description: 'Valid codes: dynamic (single use) or static (printed/screenshot: needs the second check)' },
+    staticCheck: {
+      type: ['string', 'null'],
+      enum: ['id-card', 'password', 'sms', 'none', null],
+      description: 'Valid static codes: the second check the desk must make before accepting (qr.staticCheck); nothing is recorded',
+    },
     scanId: { type: 'string' },
     text: { type: 'string', description: 'Only in qr.scanned events to a subscriber that asked with reveal=codes and the API token: the scanned payment/insurance/ID text' },
   },

@@ -452,6 +452,13 @@
     if (r.warnings && r.warnings.length) {
       extra.appendChild(el('div', 'warnings', '⚠ ' + r.warnings.map(I.warning).join('；')));
     }
+    // A valid static code (printed or a screenshot) needs the desk's second check; nothing is recorded.
+    if (r.ok && r.staticCheck && r.staticCheck !== 'none') {
+      $('qr-verdict').textContent = t('qr.validStatic');
+      var ask = el('div', 'static-check', '☞ ' + t('qr.check.' + r.staticCheck));
+      ask.setAttribute('data-testid', 'qr-static-check');
+      extra.appendChild(ask);
+    }
   }
 
   $('qr-form').addEventListener('submit', function (e) {
