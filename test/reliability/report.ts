@@ -4,6 +4,7 @@
 import { cpus, totalmem } from 'node:os';
 import { KNOWN_ISSUES, type BlockResult } from './kit/outcome.ts';
 import type { SoakSample } from './load/load.ts';
+import { renderAttackTable } from './security/attacks.ts';
 
 const n = (x: number) => x.toLocaleString('en-US');
 
@@ -38,6 +39,7 @@ export function renderReport(results: BlockResult[], meta: { command: string; mo
     lines.push('');
     const notes = rows.flatMap((r) => r.notes.map((x) => `- ${r.name}: ${x}`));
     if (notes.length) lines.push(...notes, '');
+    if (section === 'Security') lines.push(...renderAttackTable(results), '');
   }
   const failures = results.flatMap((r) => r.failures.map((f) => `- ${r.name} (seed ${r.seed}): ${f}`));
   lines.push('## Failures found', '');

@@ -12,6 +12,7 @@ import { redisOutage } from './faults/redis-outage.ts';
 import { pcscdRestart } from './faults/pcscd-restart.ts';
 import { concurrentLoad } from './load/load.ts';
 import { apiRefusals, logPrivacyScan, secureChannelTampering } from './security/security.ts';
+import { attackRuns } from './security/attacks.ts';
 import type { BlockOptions, BlockResult } from './kit/outcome.ts';
 
 export interface Block {
@@ -38,6 +39,7 @@ export const BLOCKS: Block[] = [
   { id: 'api-refusals', run: apiRefusals },
   // Appended (not next to the other faults) so that the seeds of the blocks before it stay as they were.
   { id: 'pcscd-restart', run: pcscdRestart },
+  { id: 'attacks', run: attackRuns },
   { id: 'log-scan', run: logPrivacyScan },
 ];
 
