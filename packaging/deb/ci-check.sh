@@ -75,9 +75,11 @@ done
 step "yikad --sim ready at $url in $(since "$t") (user $(ps -o user= -p "$daemon_pid"))"
 
 # Read the card: the file DDF1/EF05 of the simulated card has item 2 = "0002" (as test/integration/daemon-main).
+# The bundled Node's fetch, not curl: a fresh Debian 12 may not have curl.
+get() { /usr/lib/yika/node -e 'fetch(process.argv[1]).then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { console.error(String(e)); process.exit(1); })' "$1"; }
 body=
 for _ in $(seq 40); do
-  body=$(curl -s "$url/v1/readers/sim-1/healthcard?files=DDF1/EF05") || true
+  body=$(get "$url/v1/readers/sim-1/healthcard?files=DDF1/EF05") || true
   echo "$body" | grep -q '"itemNo":2,[^}]*"value":"0002"' && break
   sleep 0.5
 done
