@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { socatAvailable, startSocatPair, type SocatPair } from '../support/socat.ts';
-import { firmwareToolchainMissing, makeFirmware, startYikaFw, type FirmwareProcess } from '../support/firmware.ts';
+import { firmwareToolchainMissing, makeFirmware, startYikaFw, YIKA_FW, YIKA_FW_ASAN, type FirmwareProcess } from '../support/firmware.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const missing = firmwareToolchainMissing() ?? (socatAvailable() ? undefined : 'socat is not installed');
@@ -38,10 +38,15 @@ describe.skipIf(missing !== undefined)('yika-fw (C core, Linux port) passes the 
     await pair?.close();
   });
 
-  it('yika conformance --port … --test-ca: every check passes, none skipped or unexercised', async () => {
-    makeFirmware('build/yika-fw');
+  it.each([
+    ['yika-fw', YIKA_FW],
+    ['yika-fw built with ASan + UBSan', YIKA_FW_ASAN],
+  ])('%s: yika conformance --port … --test-ca: every check passes, none skipped or unexercised', async (_name, binary) => {
+    makeFirmware(binary === YIKA_FW ? 'build/yika-fw' : 'build/yika-fw-asan');
+    await fw?.stop();
+    await pair?.close();
     pair = await startSocatPair();
-    fw = await startYikaFw(['--pty', pair.a, '--demo-card', '--secure', 'required']);
+    fw = await startYikaFw(['--pty', pair.a, '--demo-card', '--secure', 'required'], 20_000, binary);
     const result = await runCli(['conformance', '--port', pair.b, '--test-ca', '--json']);
     let report: { ok: boolean; unexercised: string[]; results: Array<{ id: string; status: string; detail?: string }>; device: { serial: string; model: string; secureChannel: string } };
     try {
@@ -56,5 +61,8 @@ describe.skipIf(missing !== undefined)('yika-fw (C core, Linux port) passes the 
     expect(report.results.length).toBeGreaterThanOrEqual(47);
     expect(report.device).toMatchObject({ serial: 'YKFW-0001', model: 'YIKA-FW-LINUX', secureChannel: 'required' });
     expect(result.code).toBe(0);
+    await fw.stop();
+    // A sanitizer report (it would also have cut the run short) fails the test with its text.
+    expect(fw.output()).not.toMatch(/AddressSanitizer|LeakSanitizer|runtime error/);
   }, 240_000);
 });

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 export const FIRMWARE_DIR = fileURLToPath(new URL('../../firmware/', import.meta.url));
 export const YIKA_FW = `${FIRMWARE_DIR}build/yika-fw`;
+/** The same program built with AddressSanitizer + UndefinedBehaviorSanitizer (make build/yika-fw-asan). */
+export const YIKA_FW_ASAN = `${FIRMWARE_DIR}build/yika-fw-asan`;
 
 /** Why the firmware cannot be built here (no gcc, make, libssl-dev or libpcsclite-dev), or undefined. */
 export function firmwareToolchainMissing(): string | undefined {
@@ -30,8 +32,8 @@ export interface FirmwareProcess {
 }
 
 /** Starts yika-fw with these arguments and resolves once it serves its line. */
-export async function startYikaFw(args: string[], timeoutMs = 20_000): Promise<FirmwareProcess> {
-  const child = spawn(YIKA_FW, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startYikaFw(args: string[], timeoutMs = 20_000, binary = YIKA_FW): Promise<FirmwareProcess> {
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
