@@ -298,6 +298,19 @@ static void test_handshake_vectors(void) {
     rn = unhex(REC19, rec, sizeof rec);
     CHECK(yika_record_open(&p.crypto, &hd, rec, rn, &opened, NULL) < 0, "the same record again is a replay");
   }
+  /* the device->host ratchet against the TypeScript: seq 131,077 = two ratchets (the conformance
+   * suite checks only the host->device direction: a device would have to send 65,536 records) */
+  {
+    yika_direction dh;
+    uint8_t msg[9] = {0x82, 0xa2, 0x69, 0x64, 0x07, 0xa2, 0x6f, 0x6b, 0xc3}, rec[64], want_rec[64];
+    size_t wn = unhex(REC_SEQ_131077, want_rec, sizeof want_rec), rn;
+    memset(&dh, 0, sizeof dh);
+    unhex(DH_ENC, dh.enc, 16);
+    unhex(DH_MAC, dh.mac, 16);
+    dh.seq = 131077;
+    rn = yika_record_seal(&p.crypto, &dh, msg, sizeof msg, rec);
+    CHECK(rn == wn && memcmp(rec, want_rec, wn) == 0 && dh.epoch == 2, "seq 131,077 sealed with keys ratcheted twice, as the TypeScript does");
+  }
   /* the ratchet: seq 65,536 uses keys ratcheted once */
   {
     yika_direction a, b2;

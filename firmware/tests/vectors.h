@@ -21,3 +21,6 @@ static const char DH_MAC[] = "c5a574af1684a773330ebe65558fb906";
 static const char REC19[] = "c100000000000000002eb73a98de45f65c424d5bc92b104d9413e96a57357b49c352c311658ae395b157fd6904e6960620925508d8c7f12b8380c8d39cfc";
 static const char REC20[] = "c10000000000000000760cd7671d72c6d3f97537c482eff68033d9f9302944b8138dcdaef67cc866dfb1c605";
 static const char MSG8_RESULT[] = "83a2696404a26f6bc3a57261706475c4029000";
+/* The TypeScript record layer (protocol/secure/record-layer.ts) sealing {"id":7,"ok":true} with the
+ * device->host keys of example 18 at seq 131,077 (keys ratcheted twice). */
+static const char REC_SEQ_131077[] = "c1000000000002000560239e3dd6358e00031538235e256391da1fbc56c96acf3e71";
