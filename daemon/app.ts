@@ -24,8 +24,7 @@ import { createLogger } from './logging/logger.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { ReaderRegistry } from './readers/reader-registry.ts';
 import { HealthCardService } from './services/health-card-service.ts';
-import { QrService } from './services/qr-service.ts';
-import { qrRoutes } from './api/routes/qr.ts';
+import type { QrService } from './services/qr-service.ts';
 import { VERSION } from './version.ts';
 
 export { VERSION };
@@ -138,8 +137,12 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
 
   // QR verification: scanner events from every reader go through the QR service, which publishes the
   // verdict as a qr.scanned event (without the card id).
+  // Loaded only when QR verification is configured (a reader-only desk never loads the verifier).
   let qr: QrService | undefined;
+  let qrRoutes: typeof import('./api/routes/qr.ts').qrRoutes | undefined;
   if (config.qr.anchors.length || config.qr.demo) {
+    const [{ QrService }, routes] = await Promise.all([import('./services/qr-service.ts'), import('./api/routes/qr.ts')]);
+    qrRoutes = routes.qrRoutes;
     qr = new QrService({
       anchors: config.qr.anchors,
       trustBundle: config.qr.trustBundle,
@@ -180,7 +183,7 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
     events,
     metrics,
     health,
-    routes: [readerRoutes(registry), healthCardRoutes(healthCards), ...(qr ? [qrRoutes(qr)] : []), ...(options.routes ?? [])],
+    routes: [readerRoutes(registry), healthCardRoutes(healthCards), ...(qr && qrRoutes ? [qrRoutes(qr)] : []), ...(options.routes ?? [])],
     desk: config.desk,
   };
   const server = await buildServer(ctx, { ...config.api, listen: apiConfigOf(config).listen });

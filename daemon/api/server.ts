@@ -16,6 +16,7 @@ import { registerEventStream } from './events-socket.ts';
 import { OpenApiCollector } from './openapi.ts';
 import { DEFAULT_ERROR_RESPONSES, ERROR_BODY_SCHEMA, HEALTH_REPORT_SCHEMA, PARTIAL_WRITE_DETAILS_SCHEMA, WRITE_ERROR_BODY_SCHEMA, WRITE_UNIT_SCHEMA } from './schemas.ts';
 import { installSecurity } from './security.ts';
+import { LAZY_COMPILERS } from './lazy-compilers.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -41,6 +42,7 @@ export async function buildServer(ctx: ServerContext, options: ApiConfigInput = 
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    schemaController: { compilersFactory: LAZY_COMPILERS as never },
     forceCloseConnections: true,
     // Fastify's default removeAdditional drops unknown keys silently: a write with a misplaced or
     // misspelt key would answer 200 with nothing written. Unknown keys are a 400 instead (every body

@@ -1,6 +1,7 @@
 // yikad loads only what its configuration uses (the start-up footprint in BENCHMARKS.md depends on
 // it): without --sim no simulator, without a Redis URL no ioredis, with PC/SC off no pcsclite, without
-// serial ports or discovery no serialport, without a config file no yaml, and the docs page only on
+// serial ports or discovery no serialport, without a config file no yaml, without a QR trust anchor no
+// QR verifier, and the docs page only on
 // the first GET /v1/docs. The daemon runs as a child process with a module tracer.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -62,6 +63,7 @@ describe('yikad loads what its configuration uses', () => {
     expect(has(loaded, /node_modules\/pcsclite\//)).toBe(false);
     expect(has(loaded, /node_modules\/(serialport|@serialport\/[^/]+)\//)).toBe(false);
     expect(has(loaded, /node_modules\/yaml\//)).toBe(false);
+    expect(has(loaded, /daemon\/services\/qr-service\.ts$/)).toBe(false); // no trust anchor: no QR verifier
     expect(has(beforeDocs, /daemon\/api\/docs-page\.ts$/)).toBe(false);
     expect(has(loaded, /daemon\/api\/docs-page\.ts$/)).toBe(true);
   }, 90_000);
@@ -69,6 +71,7 @@ describe('yikad loads what its configuration uses', () => {
   it('--sim loads the simulator, and still neither ioredis nor yaml', async () => {
     const loaded = await traced(['--sim']);
     expect(has(loaded, /\/firmware-sim\/index\.ts$/)).toBe(true);
+    expect(has(loaded, /daemon\/services\/qr-service\.ts$/)).toBe(true); // the demo trust anchor
     expect(has(loaded, /node_modules\/ioredis\//)).toBe(false);
     expect(has(loaded, /node_modules\/yaml\//)).toBe(false);
   }, 90_000);
