@@ -65,3 +65,21 @@ export function parseAtr(atr: Uint8Array): ParsedAtr {
   if (i !== atr.length) throw new ApduFormatError('ATR_MALFORMED', `ATR has ${atr.length - i} extra bytes`);
   return { ts, t0, interfaceBytes: groups, protocols, historical, tck };
 }
+
+/** ISO 7816-3 Table 7: Fi by the high nibble of TA1 (0 where RFU). */
+export const FI_TABLE: readonly number[] = [372, 372, 558, 744, 1116, 1488, 1860, 0, 0, 512, 768, 1024, 1536, 2048, 0, 0];
+/** ISO 7816-3 Table 8: Di by the low nibble of TA1 (0 where RFU). */
+export const DI_TABLE: readonly number[] = [0, 1, 2, 4, 8, 16, 32, 64, 12, 20, 0, 0, 0, 0, 0, 0];
+
+/**
+ * The Fi/Di a card offers in TA1 for PPS, or undefined when TA1 is absent, RFU or the default 372/1.
+ * Throws ATR_MALFORMED for an ATR that does not parse.
+ */
+export function offeredRate(atr: Uint8Array): { fi: number; di: number; ta1: number } | undefined {
+  const ta1 = parseAtr(atr).interfaceBytes[0]?.ta;
+  if (ta1 === undefined) return undefined;
+  const fi = FI_TABLE[ta1 >> 4];
+  const di = DI_TABLE[ta1 & 0x0f];
+  if (!fi || !di || (fi === 372 && di === 1)) return undefined;
+  return { fi, di, ta1 };
+}

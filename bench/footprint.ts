@@ -102,7 +102,7 @@ const codes = Array.from({ length: Math.min(2000, ${verifications}) }, (_, i) =>
 for (let i = 0; i < ${verifications}; i++) await app.qr.verify(codes[i % codes.length]);
 const rssQr = process.memoryUsage().rss / MiB;
 const t0 = performance.now();
-for (let i = 0; i < ${reads}; i++) await app.healthCards.read('sim-1');
+for (let i = 0; i < ${reads}; i++) await app.healthCards.read('sim-1', { files: ['all'] });
 const readMs = (performance.now() - t0) / ${reads};
 const rssReads = process.memoryUsage().rss / MiB;
 await app.close();

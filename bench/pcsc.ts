@@ -306,13 +306,13 @@ async function measureWithDaemon(quickack: boolean): Promise<NamespaceFigures> {
     }
 
     // A full read (card + SAM authorization), the way GET /v1/readers/pcsc-1/healthcard does it.
-    await app.healthCards.read('pcsc-1');
+    await app.healthCards.read('pcsc-1', { files: ['all'] });
     const reads: number[] = [];
     let readApdus = 0;
     let readRoundTrips = 0;
     for (let i = 0; i < 5; i++) {
       const start = performance.now();
-      const res = await app.healthCards.read('pcsc-1');
+      const res = await app.healthCards.read('pcsc-1', { files: ['all'] });
       reads.push(performance.now() - start);
       readApdus = res.apdus;
       readRoundTrips = res.roundTrips;

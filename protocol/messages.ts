@@ -12,6 +12,7 @@
 // how later protocol versions add optional fields without breaking v1 peers.
 import { Packr, Unpackr } from 'msgpackr';
 import type {
+  CardRate,
   BatchCommand,
   BatchResult,
   CardState,
@@ -273,20 +274,33 @@ const CARD_STATES: readonly CardState[] = ['absent', 'present', 'powered', 'mute
 const SECURE_MODES = ['none', 'supported', 'required'] as const;
 const EMPTY: WireMap = {};
 
+/** The optional card rate fields of revision 1.2 (PROTOCOL.md 6.1): fi, di, clockHz. */
+function rateFields(r: CardRate, out: WireMap): WireMap {
+  if (r.fi !== undefined) out.fi = r.fi;
+  if (r.di !== undefined) out.di = r.di;
+  if (r.clockHz !== undefined) out.clockHz = r.clockHz;
+  return out;
+}
+function decodeRate<T extends CardRate>(m: WireMap, into: T, path = ''): T {
+  const fi = optUint(m, 'fi', 0xffff, `${path}fi`);
+  const di = optUint(m, 'di', 0xff, `${path}di`);
+  const clockHz = optUint(m, 'clockHz', 100_000_000, `${path}clockHz`);
+  if (fi !== undefined) into.fi = fi;
+  if (di !== undefined) into.di = di;
+  if (clockHz !== undefined) into.clockHz = clockHz;
+  return into;
+}
 function atrResult(r: PowerOnResult): WireMap {
-  return { atr: r.atr, protocol: r.protocol };
+  return rateFields(r, { atr: r.atr, protocol: r.protocol });
 }
 function decodeAtrResult(m: WireMap): PowerOnResult {
-  return { atr: bin(m, 'atr', 2, 33), protocol: protocolField(m, 'protocol') };
+  return decodeRate<PowerOnResult>(m, { atr: bin(m, 'atr', 2, 33), protocol: protocolField(m, 'protocol') });
 }
 function slotOnly(): Pick<OpCodec<'powerOn'>, 'encodeArgs' | 'decodeArgs'> {
   return { encodeArgs: ([slot]) => ({ slot }), decodeArgs: (m) => [slotArg(m)] };
 }
 function paramsFields(p: ProtocolParams): WireMap {
-  const out: WireMap = { protocol: p.protocol };
-  if (p.fi !== undefined) out.fi = p.fi;
-  if (p.di !== undefined) out.di = p.di;
-  return out;
+  return rateFields(p, { protocol: p.protocol });
 }
 function decodeParams(m: WireMap): ProtocolParams {
   const p: ProtocolParams = { protocol: protocolField(m, 'protocol') };
@@ -364,7 +378,7 @@ const CODECS: { [K in WireOperation]: OpCodec<K> } = {
         const out: WireMap = { slot: s.slot, card: s.card };
         if (s.atr !== undefined) out.atr = s.atr;
         if (s.protocol !== undefined) out.protocol = s.protocol;
-        return out;
+        return rateFields(s, out);
       }),
     }),
     decodeResult: (m) =>
@@ -373,7 +387,7 @@ const CODECS: { [K in WireOperation]: OpCodec<K> } = {
         const st: SlotStatus = { slot: uint(s, 'slot', LIMITS.maxSlot, `slots[${i}].slot`), card: oneOf(s, 'card', CARD_STATES, `slots[${i}].card`) };
         if (has(s, 'atr')) st.atr = bin(s, 'atr', 2, 33, `slots[${i}].atr`);
         if (has(s, 'protocol')) st.protocol = protocolField(s, 'protocol', `slots[${i}].protocol`);
-        return st;
+        return decodeRate(s, st, `slots[${i}].`);
       }),
   },
   powerOn: { ...slotOnly(), encodeResult: atrResult, decodeResult: decodeAtrResult },
@@ -383,7 +397,7 @@ const CODECS: { [K in WireOperation]: OpCodec<K> } = {
     encodeArgs: ([slot, p]) => ({ slot, ...paramsFields(p) }),
     decodeArgs: (m) => [slotArg(m), decodeParams(m)],
     encodeResult: paramsFields,
-    decodeResult: decodeParams,
+    decodeResult: (m) => decodeRate(m, decodeParams(m)),
   },
   transmit: {
     encodeArgs: ([slot, apdu]) => ({ slot, apdu }),

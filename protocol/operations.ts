@@ -47,7 +47,17 @@ export interface DeviceHello {
 
 export type CardState = 'absent' | 'present' | 'powered' | 'mute';
 
-export interface SlotStatus {
+/**
+ * The card interface rate in effect (PROTOCOL.md 6.1, revision 1.2, optional): Fi/Di after the ATR or
+ * the last PPS, and the card clock. Bit rate = clockHz · di / fi.
+ */
+export interface CardRate {
+  fi?: number;
+  di?: number;
+  clockHz?: number;
+}
+
+export interface SlotStatus extends CardRate {
   slot: number;
   card: CardState;
   /** Present when the card is powered. */
@@ -56,7 +66,7 @@ export interface SlotStatus {
   protocol?: 0 | 1;
 }
 
-export interface PowerOnResult {
+export interface PowerOnResult extends CardRate {
   atr: Uint8Array;
   protocol: 0 | 1;
 }
@@ -67,6 +77,8 @@ export interface ProtocolParams {
   /** Requested Fi/Di (PPS); absent = keep the default (372/1). */
   fi?: number;
   di?: number;
+  /** Result only (1.2, optional): the card clock in Hz. */
+  clockHz?: number;
 }
 
 export interface BatchCommand {

@@ -130,6 +130,14 @@ export const INPATIENT_FILE_SIZE = INPATIENT_DATA_LENGTH + VISIT_SIGNATURE_LENGT
 export const OUTPATIENT_FILE_SIZE = OUTPATIENT_DATA_LENGTH + VISIT_SIGNATURE_LENGTH + VISIT_CERTIFICATE_LENGTH; // 3267
 export const PHOTO_FILE_SIZE = 3072;
 /** Chunk size of READ BINARY / UPDATE BINARY used by the SDKs. */
+/**
+ * READ BINARY chunk: 256 bytes, the largest short Le (00). The SDKs in the field read 0x80 at a time;
+ * twice as much per command halves the commands (and their per-command processing time) for the photo
+ * and the visit files. Extended Le would be larger still, but the card's ATR does not announce extended
+ * length (its historical bytes are the chip serial, not a compact-TLV card-capabilities object), so
+ * the host does not use it. Writes stay at BINARY_CHUNK.
+ */
+export const READ_CHUNK = 0x100;
 export const BINARY_CHUNK = 0x80;
 export const ALLERGY_RECORD_SIZE = 120;
 export const ALLERGY_RECORD_COUNT = 3;

@@ -11,7 +11,7 @@ import {
   dataItem, itemFileOf, itemsOfFile, VISIT_TAIL, type CardProfile, type DataItem, type ItemFile, type ItemValues,
 } from './data-items.ts';
 import {
-  BINARY_CHUNK, ELEMENTARY_FILES, elementaryFile, isFileId, PHOTO_FILE_SIZE, TLV_ITEM_LENGTHS, visitFilesOf, visitIndexOf,
+  READ_CHUNK, ELEMENTARY_FILES, elementaryFile, isFileId, PHOTO_FILE_SIZE, TLV_ITEM_LENGTHS, visitFilesOf, visitIndexOf,
   type DfName, type ElementaryFile, type FileId,
 } from './file-map.ts';
 import { HealthCardError } from './health-card-errors.ts';
@@ -90,7 +90,7 @@ function readBinary(offset: number, length: number): BatchCommand {
 
 function chunks(from: number, to: number): BatchCommand[] {
   const out: BatchCommand[] = [];
-  for (let off = from; off < to; off += BINARY_CHUNK) out.push(readBinary(off, Math.min(BINARY_CHUNK, to - off)));
+  for (let off = from; off < to; off += READ_CHUNK) out.push(readBinary(off, Math.min(READ_CHUNK, to - off)));
   return out;
 }
 
@@ -245,15 +245,15 @@ export class HealthCardReader {
   }
 
   private async readPhoto(ef: ElementaryFile): Promise<FileRead> {
-    const first = await this.session.run(ef.id, [selectEf(ef), readBinary(0, BINARY_CHUNK)]);
-    const head = dataOf(ef.id, first[1], BINARY_CHUNK);
+    const first = await this.session.run(ef.id, [selectEf(ef), readBinary(0, READ_CHUNK)]);
+    const head = dataOf(ef.id, first[1], READ_CHUNK);
     const n = (head[0] << 8) | head[1];
     if (n === 0xffff || n === 0) return { kind: 'photo', file: ef.id, nameZh: ef.nameZh, length: 0, base64: null };
     if (n + 2 > PHOTO_FILE_SIZE) throw new HealthCardError('CARD_DATA_MALFORMED', `${ef.id}: photo length ${n} exceeds the file`, { file: ef.id });
-    const rest = n + 2 > BINARY_CHUNK ? await this.session.run(ef.id, chunks(BINARY_CHUNK, n + 2)) : [];
-    const bytes = new Uint8Array(Math.max(BINARY_CHUNK, n + 2));
+    const rest = n + 2 > READ_CHUNK ? await this.session.run(ef.id, chunks(READ_CHUNK, n + 2)) : [];
+    const bytes = new Uint8Array(Math.max(READ_CHUNK, n + 2));
     bytes.set(head);
-    rest.forEach((r, i) => bytes.set(dataOf(ef.id, r, Math.min(BINARY_CHUNK, n + 2 - BINARY_CHUNK * (i + 1))), BINARY_CHUNK * (i + 1)));
+    rest.forEach((r, i) => bytes.set(dataOf(ef.id, r, Math.min(READ_CHUNK, n + 2 - READ_CHUNK * (i + 1))), READ_CHUNK * (i + 1)));
     return { kind: 'photo', file: ef.id, nameZh: ef.nameZh, length: n, base64: Buffer.from(bytes.subarray(2, n + 2)).toString('base64') };
   }
 
@@ -278,7 +278,7 @@ export class HealthCardReader {
     for (const { ef, from, to } of spans) {
       const responses = all.slice(from, to);
       const bytes = new Uint8Array(ef.size!);
-      responses.slice(1).forEach((r, i) => bytes.set(dataOf(ef.id, r, Math.min(BINARY_CHUNK, ef.size! - BINARY_CHUNK * i)), BINARY_CHUNK * i));
+      responses.slice(1).forEach((r, i) => bytes.set(dataOf(ef.id, r, Math.min(READ_CHUNK, ef.size! - READ_CHUNK * i)), READ_CHUNK * i));
       const group = itemFileOf(ef.id);
       const tail = group === 'DF03/EE' ? VISIT_TAIL.inpatient : VISIT_TAIL.outpatient;
       const sig = bytes.subarray(tail.signatureOffset, tail.signatureOffset + VISIT_TAIL.signatureLength);

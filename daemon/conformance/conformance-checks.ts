@@ -1,5 +1,6 @@
 // The checks of the conformance suite, in run order. Each check is small and says what it observed.
 // MUST checks are the v1 requirements of PROTOCOL.md; SHOULD checks are recommendations.
+import { offeredRate } from '../../apdu/atr.ts';
 import { DeviceError } from '../../protocol/device-error.ts';
 import { PENDING_NOTICE_MS } from '../../protocol/timing.ts';
 import { FrameEncoder, MAX_MAX_FRAME } from '../../protocol/framing.ts';
@@ -742,6 +743,50 @@ export const CHECKS: ConformanceCheck[] = [
       await s.powerOff(slot);
       if (p.protocol !== on.protocol) throw new CheckFailed(`answered protocol ${p.protocol}`);
       return `T=${p.protocol}${p.fi ? `, Fi ${p.fi} Di ${p.di}` : ''}`;
+    },
+  },
+  {
+    id: 'ops.card-rate',
+    title: "PPS to the Fi/Di of the card's TA1: setParams and slotStatus report that rate, and APDUs still work (1.2, 6.1)",
+    level: 'should',
+    async run(ctx) {
+      const h = needHello(ctx);
+      plaintextOpsPossible(ctx);
+      const contact = h.slots.filter((x) => x.kind !== 'contactless').map((x) => x.id);
+      const candidates = (ctx.slots ?? []).filter((x) => contact.includes(x.slot) && x.card !== 'absent' && x.card !== 'mute').map((x) => x.slot);
+      if (candidates.length === 0) throw new CheckSkipped('no card in a contact slot');
+      const s = await ctx.session();
+      for (const slot of candidates) {
+        const on = await s.powerOn(slot);
+        let offered: ReturnType<typeof offeredRate>;
+        try {
+          offered = offeredRate(on.atr);
+        } catch {
+          offered = undefined;
+        }
+        if (!offered) {
+          await s.powerOff(slot);
+          continue; // this card offers only the default rate: try the next one
+        }
+        const notes: string[] = [];
+        if (on.fi !== undefined && (on.fi !== 372 || on.di !== 1) && (on.fi !== offered.fi || on.di !== offered.di)) {
+          throw new CheckFailed(`powerOn reports Fi ${on.fi} Di ${on.di}: neither the default 372/1 nor TA1 ${offered.ta1.toString(16).toUpperCase()}`);
+        }
+        const p = await s.setParams(slot, { protocol: on.protocol, fi: offered.fi, di: offered.di });
+        if (p.fi !== offered.fi || p.di !== offered.di) {
+          throw new CheckFailed(`setParams to TA1 ${offered.ta1.toString(16).toUpperCase()} (Fi ${offered.fi} Di ${offered.di}) answered Fi ${p.fi} Di ${p.di}`);
+        }
+        const [st] = await s.slotStatus(slot);
+        if (st?.fi === undefined) notes.push('slotStatus does not report the rate (optional)');
+        else if (st.fi !== offered.fi || st.di !== offered.di) throw new CheckFailed(`slotStatus reports Fi ${st.fi} Di ${st.di} after PPS to Fi ${offered.fi} Di ${offered.di}`);
+        const r = await s.transmit(slot, SELECT_MF);
+        await s.powerOff(slot);
+        if (r.length < 2) throw new CheckFailed('no status word after PPS');
+        const clock = p.clockHz ?? st?.clockHz;
+        const rate = clock ? `, ${Math.round((clock * offered.di) / offered.fi / 100) / 10} kbit/s at ${clock / 1e6} MHz` : ', no clockHz';
+        return `slot ${slot}: TA1 ${offered.ta1.toString(16).toUpperCase()} → Fi ${p.fi} Di ${p.di}${rate}${notes.length ? `; ${notes.join('; ')}` : ''}`;
+      }
+      throw new CheckSkipped('no card offers a TA1 faster than 372/1');
     },
   },
   {

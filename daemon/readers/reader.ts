@@ -3,9 +3,9 @@
 // CardChannel per slot for apdu/. A Reader outlives its device: when the device goes away the reader
 // stays listed as offline under the same id, and comes back when the backend reconnects.
 import type { BatchCommand, BatchResult, CardChannel, TransmitOptions } from '../../apdu/card-channel.ts';
-import type { CardState, PowerOnResult, SlotKind, SlotStatus } from '../../protocol/operations.ts';
+import type { CardRate, CardState, PowerOnResult, ProtocolParams, SlotKind, SlotStatus } from '../../protocol/operations.ts';
 import { plaintextDowngrade, type DeviceCardEvent, type DeviceKind, type ReaderDevice } from '../devices/reader-device.ts';
-import { parseAtr } from '../../apdu/atr.ts';
+import { offeredRate, parseAtr } from '../../apdu/atr.ts';
 import { ApduTrace, type TraceSettings } from './apdu-trace.ts';
 import { ReaderError } from './reader-errors.ts';
 import { ReaderLeases } from './reader-lease.ts';
@@ -22,7 +22,29 @@ export interface SlotModel {
   /** ATR in hex when the card is powered. */
   atr?: string;
   protocol?: 0 | 1;
+  /** The card interface rate in effect, when the reader reports it (PROTOCOL.md 6.1). */
+  rate?: SlotRate;
 }
+
+/** Fi/Di in effect; with the card clock, the bit rate (clockHz · di / fi). */
+export interface SlotRate {
+  fi: number;
+  di: number;
+  clockHz?: number;
+  bitRate?: number;
+}
+
+/** The rate a reader reported, or undefined when it reported none. */
+export function slotRate(r: CardRate): SlotRate | undefined {
+  if (r.fi === undefined || r.di === undefined || r.fi === 0 || r.di === 0) return undefined;
+  const rate: SlotRate = { fi: r.fi, di: r.di };
+  if (r.clockHz !== undefined) {
+    rate.clockHz = r.clockHz;
+    rate.bitRate = Math.round((r.clockHz * r.di) / r.fi);
+  }
+  return rate;
+}
+
 
 export interface ReaderModel {
   id: string;
@@ -164,6 +186,7 @@ export class Reader {
       s.card = 'absent';
       s.atr = undefined;
       s.protocol = undefined;
+      s.rate = undefined;
       s.epoch++;
       s.powerEpoch++;
     }
@@ -263,37 +286,48 @@ export class Reader {
     const ops = this.ops();
     this.count('roundtrip', 1);
     let result = await ops.powerOn(slot);
-    result = await this.preferT1(slot, result);
+    result = await this.negotiate(slot, result);
     s.card = 'powered';
     s.atr = Buffer.from(result.atr).toString('hex').toUpperCase();
     s.protocol = result.protocol;
+    s.rate = slotRate(result);
     s.powerEpoch++;
     return result;
   }
 
   /**
-   * Chooses T=1 (PPS) when the card offers it and the device lets the host choose: T=1 carries whole
-   * responses, so a batch does not stop at every 61xx for a GET RESPONSE (fewer link round trips).
-   * Correctness does not depend on it: on T=0 a device stops a batch at 61xx/6Cxx and the host repairs
-   * and resumes (PROTOCOL.md, transmitBatch). T=0-only cards (SAMs) stay on T=0.
+   * PPS after the ATR, as a CCID reader does on its own: the fastest Fi/Di the card offers in TA1
+   * (reads at the card's speed: at TA1 = 95 a byte takes 88 µs instead of 1 ms), and T=1 when the card
+   * offers it (T=1 carries whole responses, so a batch does not stop at every 61xx for a GET RESPONSE).
+   * Correctness does not depend on either: if the device refuses the faster rate, the host asks for the
+   * protocol alone; if that is refused too, the card stays as the ATR left it. A reader that already
+   * did PPS itself reports the rate in its powerOn result (PROTOCOL.md 6.1) and nothing is sent.
    */
-  private async preferT1(slot: number, result: PowerOnResult): Promise<PowerOnResult> {
+  private async negotiate(slot: number, result: PowerOnResult): Promise<PowerOnResult> {
     const ops = this.device?.ops;
-    if (result.protocol === 1 || !ops?.setParams) return result;
-    let offersT1 = false;
+    if (!ops?.setParams) return result;
+    let protocol = result.protocol;
+    let offered: { fi: number; di: number } | undefined;
     try {
-      offersT1 = parseAtr(result.atr).protocols.includes(1);
+      if (parseAtr(result.atr).protocols.includes(1)) protocol = 1;
+      offered = offeredRate(result.atr);
     } catch {
       return result; // an ATR we cannot parse: keep what the reader chose
     }
-    if (!offersT1) return result;
-    try {
-      this.count('roundtrip', 1);
-      const p = await ops.setParams(slot, { protocol: 1 });
-      return { atr: result.atr, protocol: p.protocol };
-    } catch {
-      return result; // PPS refused: T=0 still works
+    const current = (result.fi ?? 372) / (result.di ?? 1);
+    const faster = offered && offered.fi / offered.di < current ? offered : undefined;
+    if (protocol === result.protocol && !faster) return result;
+    const attempts: ProtocolParams[] = faster ? [{ protocol, ...faster }, { protocol }] : [{ protocol }];
+    for (const params of attempts) {
+      try {
+        this.count('roundtrip', 1);
+        const p = await ops.setParams(slot, params);
+        return { ...result, protocol: p.protocol, fi: p.fi ?? params.fi ?? 372, di: p.di ?? params.di ?? 1, clockHz: p.clockHz ?? result.clockHz };
+      } catch {
+        // PPS refused: try the next, slower choice
+      }
     }
+    return result;
   }
 
   private async powerOff(slot: number): Promise<void> {
@@ -304,6 +338,7 @@ export class Reader {
     if (s.card === 'powered') s.card = 'present';
     s.atr = undefined;
     s.protocol = undefined;
+    s.rate = undefined;
     s.powerEpoch++;
   }
 
@@ -388,6 +423,7 @@ export class Reader {
     s.card = st.card;
     s.atr = st.atr ? Buffer.from(st.atr).toString('hex').toUpperCase() : undefined;
     s.protocol = st.protocol;
+    s.rate = st.card === 'powered' ? slotRate(st) : undefined;
   }
 
   private onDeviceEvent(e: DeviceCardEvent): void {
@@ -399,6 +435,7 @@ export class Reader {
         s.card = e.type === 'card.inserted' ? 'present' : 'absent';
         s.atr = undefined;
         s.protocol = undefined;
+        s.rate = undefined;
       }
     }
     this.options.onEvent?.(this, e);

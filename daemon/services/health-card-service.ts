@@ -95,7 +95,7 @@ export class HealthCardService {
     m?.describe('yika_card_operation_apdus', 'histogram', 'APDUs (card and SAM) per health-card operation');
   }
 
-  /** Reads the chosen files (default: every file), decoded. */
+  /** Reads the chosen files (default: DESK_FILES; ['all']: every file), decoded. */
   async read(readerId: string, options: { files?: string[]; slot?: number; batch?: boolean } = {}): Promise<HealthCardRead> {
     const reader = this.options.registry.get(readerId);
     const files = resolveFiles(options.files);
@@ -197,8 +197,18 @@ export class HealthCardService {
 
 const FREE_ITEMS = new Set(elementaryFile('DDF1/EF05').recordItems);
 
+/**
+ * What a front desk needs from a card, read when no files are named: DDF1/EF05 (card number, card type,
+ * issuer, city code: free read, and the city code is what the SAM diversifies with), DDF1/EF06 (name,
+ * sex, ethnicity, birth date, ID number: who the patient is) and DDF1/EF07 (the photo: is it them).
+ * All three sit in DDF1, so one SAM authorization serves the read. Everything else (EF08 validity and
+ * phones, DF01–DF03 addresses, clinical data, visits: 19 more files, ~200 APDUs) on `files=all`.
+ */
+export const DESK_FILES: readonly FileId[] = ['DDF1/EF05', 'DDF1/EF06', 'DDF1/EF07'];
+
 function resolveFiles(requested?: string[]): FileId[] {
-  if (!requested || requested.length === 0) return ELEMENTARY_FILES.map((f) => f.id);
+  if (!requested || requested.length === 0) return [...DESK_FILES];
+  if (requested.length === 1 && requested[0].trim().toLowerCase() === 'all') return ELEMENTARY_FILES.map((f) => f.id);
   const out: FileId[] = [];
   for (const f of requested) {
     const id = normaliseFileId(f);

@@ -289,7 +289,7 @@ export class SimulatedReader implements ReaderOperations {
     return slots.map((s): SlotStatus => {
       if (!s.card) return { slot: s.info.id, card: 'absent' };
       if (s.muted || s.card.mute) return { slot: s.info.id, card: s.powered ? 'mute' : 'present' };
-      if (s.powered && s.atr) return { slot: s.info.id, card: 'powered', atr: s.atr.slice(), protocol: s.protocol };
+      if (s.powered && s.atr) return { slot: s.info.id, card: 'powered', atr: s.atr.slice(), protocol: s.protocol, ...this.#rate(s) };
       return { slot: s.info.id, card: 'present' };
     });
   }
@@ -375,7 +375,7 @@ export class SimulatedReader implements ReaderOperations {
       s.fi = fi;
       s.di = di;
       this.#count('pps');
-      return { protocol: params.protocol, fi, di };
+      return { protocol: params.protocol, fi, di, ...this.#rate(s) };
     });
   }
 
@@ -524,7 +524,12 @@ export class SimulatedReader implements ReaderOperations {
     s.protocol = protocol;
     s.fi = 372;
     s.di = 1;
-    return { atr: atr.slice(), protocol };
+    return { atr: atr.slice(), protocol, ...this.#rate(s) };
+  }
+
+  /** The rate in effect (PROTOCOL.md 6.1): contact slots only, the contactless field runs ISO 14443 rates. */
+  #rate(s: Slot): { fi?: number; di?: number; clockHz?: number } {
+    return s.info.kind === 'contactless' ? {} : { fi: s.fi, di: s.di, clockHz: this.timing.clockHz };
   }
 
   async #muteTimeout(s: Slot, operation: ReaderOperationName, time: ModelledTime = zeroTime()): Promise<never> {

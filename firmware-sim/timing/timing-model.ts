@@ -4,10 +4,8 @@
 // Every number is a default that a caller may override; SIMULATOR.md explains where they come from.
 import type { CommandKind } from '../sim-card.ts';
 
-/** ISO 7816-3 Table 7: Fi by the high nibble of TA1 (0 where RFU). */
-export const FI_TABLE: readonly number[] = [372, 372, 558, 744, 1116, 1488, 1860, 0, 0, 512, 768, 1024, 1536, 2048, 0, 0];
-/** ISO 7816-3 Table 8: Di by the low nibble of TA1 (0 where RFU). */
-export const DI_TABLE: readonly number[] = [0, 1, 2, 4, 8, 16, 32, 64, 12, 20, 0, 0, 0, 0, 0, 0];
+// ISO 7816-3 tables 7 and 8 (Fi, Di by TA1 nibble): one definition, in apdu/atr.ts.
+export { DI_TABLE, FI_TABLE } from '../../apdu/atr.ts';
 
 export type HostLink = { kind: 'uart'; baud: number } | { kind: 'usb-fs' };
 

@@ -12,6 +12,7 @@ import { createApp, type YikaApp } from '../../daemon/app.ts';
 import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts';
 import { createLogger } from '../../daemon/logging/logger.ts';
 import { createSimulator, type Simulator } from '../../firmware-sim/index.ts';
+import { until } from '../support/until.ts';
 
 let app: YikaApp;
 let sim: Simulator;
@@ -38,7 +39,12 @@ beforeAll(async () => {
   app = await createApp({ config, simulator: sim, logger: createLogger({ level: 'silent' }) });
   await app.startDevices();
   url = await app.listen();
-});
+  // The card and the SAM are known once the reader's first slot status arrived (slow on a loaded machine).
+  await until('card and SAM present', () => {
+    const slots = app.registry.find('sim-1')?.toJSON().slots ?? [];
+    return slots.some((x) => x.slot === 1 && x.card !== 'absent') && slots.some((x) => x.kind === 'sam' && x.card !== 'absent');
+  });
+}, 60_000);
 
 afterAll(async () => {
   await app?.close();

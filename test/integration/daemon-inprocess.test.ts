@@ -88,12 +88,22 @@ describe('daemon with the in-process simulator', () => {
     for (const it of ef05.items) expect(it.value).toBe(sim.profile.items[it.itemNo] ?? null);
     expect(ef05.items.find((i: any) => i.itemNo === 3)).toMatchObject({ field: 'issuerName', nameZh: '发卡机构名称' });
     expect(ef05.fields.cardNumber).toBe(sim.profile.items[8]);
-    expect(body.atr.slice(8, 24)).toBe(sim.profile.card8.toUpperCase());
+    expect(body.atr.slice(10, 26)).toBe(sim.profile.card8.toUpperCase()); // the first historical bytes, after TA1
     expect(body.apdus).toBeGreaterThan(0);
   });
 
-  it('reads every file with SAM authorization, equal to the generated profile', async () => {
+  it('reads what a desk needs by default: card data, cardholder basics, photo (one SAM authorization)', async () => {
     const { status, body } = await get('/v1/readers/sim-1/healthcard');
+    expect(status).toBe(200);
+    expect(Object.keys(body.files)).toEqual(['DDF1/EF05', 'DDF1/EF06', 'DDF1/EF07']);
+    const basics = Object.fromEntries(body.files['DDF1/EF06'].items.map((it: any) => [it.itemNo, it.value]));
+    for (const n of [11, 12, 13, 14, 15]) expect([n, basics[n]]).toEqual([n, sim.profile.items[n] ?? null]);
+    expect(body.files['DDF1/EF07'].base64).toBe(sim.profile.photo ?? null);
+    expect(body.apdus).toBeLessThan(50); // a full read is ~175; the first read of a run also powers and unlocks the SAM
+  });
+
+  it('reads every file with SAM authorization (files=all), equal to the generated profile', async () => {
+    const { status, body } = await get('/v1/readers/sim-1/healthcard?files=all');
     expect(status).toBe(200);
     const files = body.files;
     expect(Object.keys(files)).toHaveLength(22);

@@ -52,7 +52,7 @@ describe.skipIf(!haveSocat)('daemon ↔ yika-sim over a socat PTY pair', () => {
     const reader = await until('the serial reader', () => app.registry.find('serial-1'));
     await until('card present', () => reader.toJSON().slots.find((s) => s.slot === 1)?.card === 'present');
     expect(reader.toJSON()).toMatchObject({ kind: 'serial', vendor: 'Yika', health: 'ok' });
-    const res = await fetch(`${url}/v1/readers/serial-1/healthcard`);
+    const res = await fetch(`${url}/v1/readers/serial-1/healthcard?files=all`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { files: Record<string, { kind: string; items?: Array<{ itemNo: number; value: string | null }>; base64?: string | null }> };
     const profile = generateProfile(SEED);

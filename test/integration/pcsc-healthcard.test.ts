@@ -64,7 +64,7 @@ describe.skipIf(!!reason)('daemon reads the simulated health card through pcscd 
       [0x01, 'contact'],
       [0x11, 'sam'],
     ]);
-    const res = await fetch(`${url}/v1/readers/pcsc-1/healthcard`);
+    const res = await fetch(`${url}/v1/readers/pcsc-1/healthcard?files=all`);
     const body = (await res.json()) as any;
     expect(res.status, JSON.stringify(body).slice(0, 300)).toBe(200);
     expect(Object.keys(body.files)).toHaveLength(22);

@@ -209,7 +209,7 @@ export async function writeEverything(baseUrl: string, readerId: string, options
   };
 
   // 1. Before.
-  const [firstRead, readBefore] = await timed(() => client.readHealthCard(readerId));
+  const [firstRead, readBefore] = await timed(() => client.readHealthCard(readerId, { files: ['all'] }));
   expect(Object.keys(firstRead.files)).toHaveLength(ELEMENTARY_FILES.length);
   const before = cardStateOf(firstRead);
   expect(before.items[0x39], 'the card has a city code').toMatch(/^\d{6}$/);
@@ -263,7 +263,7 @@ export async function writeEverything(baseUrl: string, readerId: string, options
       ...outpatient.map((v) => [`DF03/ED0${v.slot}`, { signature: null, certificate: null }]),
     ]),
   };
-  const [afterWrite, readBack] = await timed(() => client.readHealthCard(readerId));
+  const [afterWrite, readBack] = await timed(() => client.readHealthCard(readerId, { files: ['all'] }));
   const state1 = cardStateOf(afterWrite);
   expectState(state1, expected1, 'after write');
   for (const n of notWritable) expect([n, state1.items[n]]).toEqual([n, before.items[n]]);
@@ -293,7 +293,7 @@ export async function writeEverything(baseUrl: string, readerId: string, options
       return !(id.startsWith('DF03/EE') ? ERASE_INPATIENT : ERASE_OUTPATIENT).includes(slot);
     })),
   };
-  const [afterErase, readAfterErase] = await timed(() => client.readHealthCard(readerId));
+  const [afterErase, readAfterErase] = await timed(() => client.readHealthCard(readerId, { files: ['all'] }));
   expectState(cardStateOf(afterErase), expected2, 'after erase');
   expect(afterErase.files['DF03/EF05'].flags!.map((f) => f.valid)).toEqual([1, 2, 3].map((s) => !ERASE_INPATIENT.includes(s)));
   expect(afterErase.files['DF03/EF06'].flags!.map((f) => f.valid)).toEqual([1, 2, 3, 4, 5].map((s) => !ERASE_OUTPATIENT.includes(s)));

@@ -119,13 +119,14 @@ export function healthCardRoutes(service: HealthCardService): RouteModule {
       {
         schema: {
           summary: 'Read the resident health card in the reader (decoded)',
-          description: 'Holds the reader lock for the whole read. `files` chooses files (comma-separated, e.g. DDF1/EF05,DDF1/EF06); default all.',
+          description:
+            'Holds the reader lock for the whole read. Default (no `files`): what a front desk needs, DDF1/EF05 (card data), DDF1/EF06 (cardholder basics) and DDF1/EF07 (photo) — one SAM authorization, ~30 APDUs. `files=all` reads all 22 files (~150 APDUs, seconds at real card speed); `files=` a comma-separated list chooses files (e.g. DDF1/EF05,DF01/EF05).',
           tags: ['health card'],
           params: ID_PARAMS,
           querystring: {
             type: 'object',
             additionalProperties: false,
-            properties: { files: { type: 'string', maxLength: 512 }, slot: { type: 'integer', minimum: 0, maximum: 255 } },
+            properties: { files: { type: 'string', maxLength: 512, description: '`all`, or file ids (DDF1/EF05 …); default DDF1/EF05,DDF1/EF06,DDF1/EF07' }, slot: { type: 'integer', minimum: 0, maximum: 255 } },
           },
           response: { 200: HEALTH_CARD_READ_SCHEMA },
         },

@@ -27,6 +27,17 @@ export const SLOT_SCHEMA = {
     card: { enum: ['absent', 'present', 'powered', 'mute'] },
     atr: { type: 'string', description: 'ATR in hex (when powered)' },
     protocol: { enum: [0, 1] },
+    rate: {
+      type: 'object',
+      required: ['fi', 'di'],
+      description: 'Card interface rate in effect (after PPS), when the reader reports it (PROTOCOL.md 6.1; PC/SC readers negotiate PPS themselves and do not report it)',
+      properties: {
+        fi: { type: 'integer', description: 'clock rate conversion factor Fi (ISO 7816-3 table 7)' },
+        di: { type: 'integer', description: 'baud rate adjustment factor Di (table 8)' },
+        clockHz: { type: 'integer', description: 'card clock f' },
+        bitRate: { type: 'integer', description: 'bits per second = clockHz · di / fi' },
+      },
+    },
   },
 } as const;
 

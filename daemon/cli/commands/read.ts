@@ -1,7 +1,7 @@
-// yika read: reads the health card in a reader and prints every item (number, name, value).
+// yika read: reads the health card in a reader (the desk's files, or --all) and prints every item.
 import { COMMON_HELP, UsageError, chooseReader, client, guard, parseCommon, print, printJson, table } from '../cli-args.ts';
 
-const HELP = `Usage: yika read [--files EF05,EF06,DF01/EF05 …] [--json]\n  default: every file of the card\n\n${COMMON_HELP}`;
+const HELP = `Usage: yika read [--all | --files EF05,EF06,DF01/EF05 …] [--json]\n  default: what a desk needs (DDF1/EF05 card data, EF06 cardholder, EF07 photo); --all: every file\n\n${COMMON_HELP}`;
 
 interface ItemOut {
   itemNo: number;
@@ -46,7 +46,8 @@ export async function run(args: string[]): Promise<number> {
   const c = parseCommon(args);
   let files: string[] | undefined;
   for (let i = 0; i < c.rest.length; i++) {
-    if (c.rest[i] === '--files') files = (c.rest[++i] ?? '').split(',').filter(Boolean);
+    if (c.rest[i] === '--all') files = ['all'];
+    else if (c.rest[i] === '--files') files = (c.rest[++i] ?? '').split(',').filter(Boolean);
     else if (c.rest[i].startsWith('--files=')) files = c.rest[i].slice(8).split(',').filter(Boolean);
     else return guard(async () => { throw new UsageError(`unexpected "${c.rest[i]}"\n${HELP}`); });
   }

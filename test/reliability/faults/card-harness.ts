@@ -5,7 +5,7 @@ import type { SimCard } from '../../../firmware-sim/sim-card.ts';
 import { typedError, watchProfile, type Harness } from '../kit/daemon-harness.ts';
 import type { Tally } from '../kit/outcome.ts';
 
-export const FULL_READ = '/v1/readers/sim-1/healthcard';
+export const FULL_READ = '/v1/readers/sim-1/healthcard?files=all';
 
 export async function freshCard(h: Harness, seed: number): Promise<SimCard> {
   await h.sim.injectFault({ fault: 'clear' });

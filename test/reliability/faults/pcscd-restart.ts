@@ -20,7 +20,7 @@ import { FULL_READ, classifyRead } from './card-harness.ts';
 
 const READER = 'pcsc-1';
 /** Every file: DDF1 and DF01–DF03 with SAM authorization, the photo and the visits. */
-const READ = `/v1/readers/${READER}/healthcard`;
+const READ = `/v1/readers/${READER}/healthcard?files=all`;
 /** A read that has not ended after this long is a hang (a crash). */
 const READ_DEADLINE_MS = 30_000;
 /** The reader must be back with card and SAM within this long after pcscd listens again. */

@@ -4,6 +4,7 @@
 // lose the FCI (PROTOCOL.md transmitBatch: the device stops at 61xx/6Cxx whatever `expect` says).
 // The decoded result must equal the T=1 read of the same card.
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../../support/until.ts';
 import { createSimulator, type Simulator } from '../../../firmware-sim/index.ts';
 import { createHealthCard, generateProfile } from '../../../firmware-sim/cards/index.ts';
 import { connectProtocolDevice } from '../../../daemon/devices/protocol-connect.ts';
@@ -29,9 +30,9 @@ async function readCard(protocols: ReadonlyArray<0 | 1>, options: { batch?: bool
   open.push({ sim, session });
   const registry = new ReaderRegistry({ events: new EventBus(), lockTimeoutMs: 10_000 });
   registry.attached(device);
-  await new Promise((r) => setTimeout(r, 10));
+  await until('card present', () => registry.find('sim-1')?.toJSON().slots[0].card === 'present');
   const service = new HealthCardService({ registry, samPin: '123456' });
-  const read = await service.read('sim-1', { batch: options.batch ?? true });
+  const read = await service.read('sim-1', { batch: options.batch ?? true, files: ['all'] });
   const [status] = await session.slotStatus(0x01);
   const counters = (await sim.reader.deviceInfo()).counters;
   return { read, protocol: status.protocol, batches: counters.batches ?? 0, stopped: counters.batchesStopped ?? 0 };

@@ -74,9 +74,17 @@ export const reference = {
 
 export const HOST_CONSTANT = hex('59494B41484F5354'); // "YIKAHOST"
 
-/** ATR bytes 4..11. */
+/** The first 8 historical bytes of the ATR (after TS, T0 and the interface bytes T0/TDi announce). */
 export function card8Of(atr: Uint8Array): Uint8Array {
-  return atr.slice(4, 12);
+  let y = atr[1] >> 4;
+  let i = 2;
+  for (;;) {
+    const td = y & 8 ? atr[i + ((y & 1) + ((y >> 1) & 1) + ((y >> 2) & 1))] : undefined;
+    i += (y & 1) + ((y >> 1) & 1) + ((y >> 2) & 1) + ((y >> 3) & 1);
+    if (td === undefined) break;
+    y = td >> 4;
+  }
+  return atr.slice(i, i + 8);
 }
 
 /** Sends a T=0 command to the SAM and fetches 61xx data with GET RESPONSE, as a host does. */

@@ -29,9 +29,9 @@ describe('the simulated Resident Health Card', () => {
     expect(tx(sam, '0020000003123456', 0).sw).toBe('9000');
   });
 
-  it('answers reset with 3B 8C 80 01 ‖ card8 ‖ "WS10" ‖ TCK, offering T=0 and T=1', () => {
-    expect(toHex(atr)).toMatch(new RegExp(`^3B8C8001${beijing.card8.toUpperCase()}57533130[0-9A-F]{2}$`));
-    expect(atr.length).toBe(17);
+  it('answers reset with 3B 9C 96 80 01 ‖ card8 ‖ "WS10" ‖ TCK: TA1 = 96 (Fi 512, Di 32), T=0 and T=1', () => {
+    expect(toHex(atr)).toMatch(new RegExp(`^3B9C968001${beijing.card8.toUpperCase()}57533130[0-9A-F]{2}$`));
+    expect(atr.length).toBe(18);
     expect(atr.subarray(1).reduce((a, b) => a ^ b, 0)).toBe(0); // TCK makes T0..TCK XOR to zero
     expect(card.protocols).toEqual([0, 1]);
     expect(toHex(card.reset())).toBe(toHex(atr));

@@ -206,7 +206,7 @@ describe('SimulatedReader: protocol parameters', () => {
     const reader = new SimulatedReader();
     reader.insertCard(1, new ScriptedCard());
     await reader.powerOn(1);
-    expect(await reader.setParams(1, { protocol: 1 })).toEqual({ protocol: 1, fi: 372, di: 1 });
+    expect(await reader.setParams(1, { protocol: 1 })).toEqual({ protocol: 1, fi: 372, di: 1, clockHz: 4_000_000 });
     expect((await reader.slotStatus(1))[0].protocol).toBe(1);
     reader.insertCard(2, new ScriptedCard(TEST_ATR_FAST_T0, [0]));
     await reader.powerOn(2);
@@ -217,7 +217,7 @@ describe('SimulatedReader: protocol parameters', () => {
     const reader = new SimulatedReader();
     reader.insertCard(1, new ScriptedCard(TEST_ATR_FAST_T0, [0]));
     await reader.powerOn(1);
-    expect(await reader.setParams(1, { protocol: 0, fi: 372, di: 4 })).toEqual({ protocol: 0, fi: 372, di: 4 });
+    expect(await reader.setParams(1, { protocol: 0, fi: 372, di: 4 })).toEqual({ protocol: 0, fi: 372, di: 4, clockHz: 4_000_000 });
     expect(await codeOf(reader.setParams(1, { protocol: 0, fi: 372, di: 8 }))).toBe('CARD_PROTOCOL_ERROR');
     expect(await codeOf(reader.setParams(1, { protocol: 0, fi: 373, di: 1 }))).toBe('BAD_REQUEST');
     // The default card ATR has no TA1: only 372/1.

@@ -43,7 +43,8 @@ describe('createSimulator (in-process)', () => {
     sim = createSimulator({ seed: 3 });
     session = await HostSession.open(sim.connectInProcess(), { keepaliveMs: 0 });
     const on = await session.powerOn(1);
-    expect(toHex(on.atr)).toMatch(/^3B8C8001[0-9A-F]{16}57533130[0-9A-F]{2}$/);
+    expect(toHex(on.atr)).toMatch(/^3B9C968001[0-9A-F]{16}57533130[0-9A-F]{2}$/);
+    expect(on).toMatchObject({ fi: 372, di: 1, clockHz: 4_000_000 }); // the ATR's rate until PPS
     const fci = await t0(session, hex('00A4000002DDF1'));
     expect(toHex(fci.subarray(-2))).toBe('9000');
     expect(Buffer.from(fci).toString('latin1')).toContain('WS.SYS.DDF01');
