@@ -47,7 +47,7 @@ describe.skipIf(!!reason)('yika-sim --vpcd through pcscd (opensc-tool, scriptor)
     sim = pcscd.spawnNear(process.execPath, ['--import', 'tsx', `${ROOT}firmware-sim/cli.ts`, '--vpcd', '35963', '--vpcd-sam', '35964', '--seed', '8', '--no-stdin']);
     sim.stdout?.on('data', (d) => (simOut += d));
     sim.stderr?.on('data', (d) => (simOut += d));
-    await until('the simulated card in pcscd', async () => (await run('opensc-tool', ['-r', READER, '-a'])).out.includes('3b:8c:80:01'));
+    await until('the simulated card in pcscd', async () => (await run('opensc-tool', ['-r', READER, '-a'])).out.includes('3b:9c:96:80:01'));
   }, 180_000);
 
   afterAll(async () => {
@@ -63,7 +63,7 @@ describe.skipIf(!!reason)('yika-sim --vpcd through pcscd (opensc-tool, scriptor)
 
   it('opensc-tool reads the ATR and sends SELECT DDF1 / an unknown INS', async () => {
     const atr = await run('opensc-tool', ['-r', READER, '-a']);
-    expect(atr.out).toMatch(/3b:8c:80:01(:[0-9a-f]{2}){8}:57:53:31:30/);
+    expect(atr.out).toMatch(/3b:9c:96:80:01(:[0-9a-f]{2}){8}:57:53:31:30/);
     const sel = await run('opensc-tool', ['-r', READER, '-c', 'default', '-s', '00A4000002DDF1', '-s', '00A4000002EF05', '-s', '00B2010400']);
     expect(sel.code, sel.out + simOut).toBe(0);
     // Both SELECTs succeed; READ RECORD 1 of EF05 returns the first TLV (tag 01, card type, length 1).
