@@ -53,6 +53,8 @@ describe.skipIf(!haveSocat)('conformance suite against yika-sim over a socat PTY
     expect(notPassed).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.unexercised).toEqual([]);
+    // PPS to the health card's TA1 (PROTOCOL.md 6.1): the rate the reader reports is TA1's.
+    expect(report.results.find((r) => r.id === 'ops.card-rate')?.detail).toMatch(/TA1 96 → Fi 512 Di 32, 250 kbit\/s at 4 MHz$/);
     expect(report.results.length).toBeGreaterThanOrEqual(46);
     expect(report.device.serial).toBe(sim.ready.serial);
     expect(result.code).toBe(0);
