@@ -2,6 +2,7 @@
 // turns the route's JSON schemas into the document. No dependency: fastify's schemas are already
 // JSON Schema, which OpenAPI 3.1 embeds as is; only `$ref`s to shared schemas are rewritten.
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { type Capability, defaultCapability } from './capabilities.ts';
 
 declare module 'fastify' {
   interface FastifySchema {
@@ -18,6 +19,8 @@ export interface CollectedRoute {
   method: string;
   url: string;
   schema: Record<string, unknown>;
+  /** What a caller needs (capabilities.ts). */
+  capability?: Capability;
 }
 
 type Json = Record<string, unknown>;
@@ -54,7 +57,8 @@ export class OpenApiCollector {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       for (const method of methods) {
         if (method === 'HEAD' || method === 'OPTIONS') continue;
-        this.routes.push({ method: method.toUpperCase(), url: route.url, schema: (route.schema ?? {}) as Json });
+        const capability = (route.config as { capability?: Capability } | undefined)?.capability ?? defaultCapability(method.toUpperCase());
+        this.routes.push({ method: method.toUpperCase(), url: route.url, schema: (route.schema ?? {}) as Json, capability });
       }
     });
   }
@@ -79,7 +83,13 @@ export class OpenApiCollector {
       paths,
       components: {
         schemas,
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Needed only from non-loopback clients (api.token).' } },
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'api.token or a token of api.tokens. Needed from other machines, and from any client for operations whose x-yika-capability is not read (docs/API.md "Capabilities").',
+          },
+        },
       },
       security: [{}, { bearer: [] }],
     };
@@ -93,6 +103,13 @@ export class OpenApiCollector {
     if (s.summary) op.summary = s.summary;
     if (s.description) op.description = s.description;
     if (s.tags) op.tags = s.tags;
+    if (r.capability) {
+      op['x-yika-capability'] = r.capability;
+      if (r.capability !== 'read') {
+        op.security = [{ bearer: [] }];
+        op.description = `${op.description ? `${op.description as string}\n\n` : ''}Needs Authorization: Bearer <token> with the \`${r.capability}\` capability, also from loopback.`;
+      }
+    }
     const parameters: Json[] = [];
     for (const [where, key] of [['path', 'params'], ['query', 'querystring'], ['header', 'headers']] as const) {
       const obj = s[key] as Json | undefined;
