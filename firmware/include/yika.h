@@ -153,6 +153,7 @@ typedef struct yika_device {
   int have_newest;
   uint32_t newest_id;
   int held;                    /* the newest request is held (diagHold running) */
+  int executing;               /* the port is executing the newest request (yika_poll may be called meanwhile) */
   int answered;                /* out[0..out_len) is the newest request's answer */
   uint32_t hold_until_ms, held_since_ms, next_notice_ms;
   int ping_known;              /* the last ping's id and its answer (kept apart from the window) */
@@ -179,8 +180,9 @@ typedef struct yika_device {
 void yika_init(yika_device *dev, const yika_port *port);
 /* Bytes received from the host, in any chunks. */
 void yika_input(yika_device *dev, const uint8_t *bytes, size_t n);
-/* Call often (every few ms, and while a card command runs if it can take long): sends pending
- * notices, finishes a diagHold. */
+/* Call often (every few ms): sends pending notices, finishes a diagHold. A port whose card commands
+ * can take long SHOULD also call it from inside them (from the same thread, never concurrently with
+ * yika_input): while a request executes it only sends that request's pending notices, every 200 ms. */
 void yika_poll(yika_device *dev);
 /* An unsolicited card event (inserted = 1: card.inserted, 0: card.removed). Dropped before hello and
  * in plaintext on a device that requires the channel (PROTOCOL.md §7). Returns 1 if sent. */

@@ -829,6 +829,10 @@ static void execute(yika_device *d, const request *rq) {
   } else if (d->port->secure == YIKA_SECURE_REQUIRED && d->state != YIKA_ST_SECURE && op != OP_SC_OPEN && op != OP_SC_FINISH) {
     answer_error(d, rq->id, YIKA_SECURE_CHANNEL_REQUIRED, 0);
   } else {
+    /* While the port executes it (a card command may take seconds), yika_poll sends pending notices. */
+    d->executing = 1;
+    d->held_since_ms = now(d);
+    d->next_notice_ms = d->held_since_ms + PENDING_NOTICE_MS;
     switch (op) {
     case OP_SLOT_STATUS: op_slot_status(d, rq); break;
     case OP_POWER_ON: op_power(d, rq, 0); break;
@@ -861,6 +865,7 @@ static void execute(yika_device *d, const request *rq) {
       d->state = YIKA_ST_NOT_READY;
       forget_connection(d);
       if (d->port->on_reset) d->port->on_reset(d->port->reset_ctx);
+      d->executing = 0;
       return;
     }
     case OP_DIAG_HOLD: {
@@ -877,11 +882,12 @@ static void execute(yika_device *d, const request *rq) {
     case OP_SC_OPEN: op_sc_open(d, rq); break;
     case OP_SC_FINISH:
       op_sc_finish(d, rq);
-      if (d->state == YIKA_ST_SECURE && d->scfinish_plain) return; /* answered in plaintext, then switched */
+      if (d->state == YIKA_ST_SECURE && d->scfinish_plain) { d->executing = 0; return; } /* answered in plaintext, then switched */
       break;
 #endif
     default: answer_error(d, rq->id, YIKA_INTERNAL, 0); break;
     }
+    d->executing = 0;
   }
   if (!sent_by_op) send_answer(d, 0);
 }
@@ -1019,6 +1025,15 @@ void yika_input(yika_device *d, const uint8_t *bytes, size_t n) {
 
 void yika_poll(yika_device *d) {
   uint32_t t;
+  if (d->executing) {
+    /* Called by the port from inside a long card command: only the pending notices. */
+    t = now(d);
+    if ((int32_t)(t - d->next_notice_ms) >= 0) {
+      send_pending(d, d->newest_id);
+      d->next_notice_ms = t + PENDING_NOTICE_MS;
+    }
+    return;
+  }
   if (!d->held) return;
   t = now(d);
   if ((int32_t)(t - d->hold_until_ms) >= 0) {

@@ -467,6 +467,52 @@ static void test_session(void) {
   CHECK(n > 0 && msg_uint(m, n, "nextEvent") == 2, "ping nextEvent 2");
 }
 
+/* A slow card: its transmit takes 700 ms and the port calls yika_poll meanwhile (as ports/linux does
+ * around SCardTransmit): pending notices at 200, 400, 600 ms, then the answer. */
+static yika_device *slow_dev;
+static int slow_transmit(void *ctx, const uint8_t *a, size_t n, uint8_t *r, size_t cap, size_t *rlen) {
+  int i;
+  (void)ctx; (void)a; (void)n; (void)cap;
+  for (i = 0; i < 70; i++) {
+    fake_now += 10;
+    yika_poll(slow_dev);
+  }
+  r[0] = 0x90;
+  r[1] = 0x00;
+  *rlen = 2;
+  return YIKA_OK;
+}
+static yika_card_state slow_status(void *ctx, uint8_t *atr, size_t *atr_len, uint8_t *protocol) {
+  (void)ctx;
+  atr[0] = 0x3b; atr[1] = 0x00; *atr_len = 2; *protocol = 0;
+  return YIKA_CARD_POWERED;
+}
+static void test_slow_card(void) {
+  uint8_t m[256];
+  size_t n;
+  int notices = 0, answered = 0, answer_after_notices = 0;
+  fresh_device(YIKA_SECURE_NONE);
+  slow_dev = &dev;
+  port.slots[0].transmit = slow_transmit;
+  port.slots[0].status = slow_status;
+  hello(&dev, 1, 4096);
+  (void)next_msg(m, sizeof m);
+  {
+    yika_mp_writer w;
+    const uint8_t apdu[4] = {0x00, 0xb0, 0x00, 0x00};
+    W_BEGIN(w, 4);
+    w_id_op(&w, 2, "transmit");
+    yika_mp_w_str(&w, "slot"); yika_mp_w_uint(&w, 1);
+    yika_mp_w_str(&w, "apdu"); yika_mp_w_bin(&w, apdu, 4);
+    send_req(&dev, req, w.len);
+  }
+  while ((n = next_msg(m, sizeof m)) != 0) {
+    if (msg_has(m, n, "pending") && msg_uint(m, n, "id") == 2) notices++;
+    if (msg_has(m, n, "rapdu") && msg_uint(m, n, "id") == 2) { answered++; answer_after_notices = notices; }
+  }
+  CHECK(notices == 3 && answered == 1 && answer_after_notices == 3, "a 700 ms card command: 3 pending notices, then the answer (%d notices, %d answers)", notices, answered);
+}
+
 static void test_required(void) {
   uint8_t m[4096];
   size_t n;
@@ -506,6 +552,7 @@ int main(void) {
   test_handshake_vectors();
   test_session();
   test_required();
+  test_slow_card();
   printf("%d checks, %d failed\n", checks, failures);
   return failures ? 1 : 0;
 }

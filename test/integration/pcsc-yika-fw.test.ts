@@ -47,7 +47,8 @@ describe.skipIf(!!reason)('health card on vpcd → pcscd → yika-fw (C core) �
     app = await createApp({ config, logger: createLogger({ level: 'silent' }) });
     await app.startDevices();
     url = await app.listen();
-  }, 120_000);
+    // pcscd is one per machine: waiting for the lock (up to 300 s while other pcsc-* files run) counts here.
+  }, 420_000);
 
   afterAll(async () => {
     await app?.close();

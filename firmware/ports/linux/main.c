@@ -80,6 +80,9 @@ static uint32_t now_ms(void *ctx) {
 
 static int random_bytes(uint8_t *out, size_t n) { return yika_openssl_random(out, n); }
 
+/* While a PC/SC card command runs: the core's pending notices (PROTOCOL.md 9.1). */
+static void keepalive(void *ctx) { yika_poll((yika_device *)ctx); }
+
 static speed_t baud_of(long b) {
   switch (b) {
   case 9600: return B9600;
@@ -223,6 +226,8 @@ int main(int argc, char **argv) {
   port.transport.write = line_write;
   port.clock.now_ms = now_ms;
   yika_init(&dev, &port);
+  reader.keepalive = sam.keepalive = keepalive;
+  reader.keepalive_ctx = sam.keepalive_ctx = &dev;
 
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);

@@ -4,6 +4,7 @@
 #include "pcsc_card.h"
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 #include <PCSC/winscard.h>
 
@@ -127,6 +128,66 @@ static int power_off(void *ctx) {
   return YIKA_OK;
 }
 
+/* SCardTransmit in a worker thread while this thread calls keepalive every 20 ms, so a slow card
+ * (seconds at 9600 bd) does not silence the pending notices of PROTOCOL.md 9.1. */
+typedef struct {
+  yika_pcsc_card *c;
+  const uint8_t *apdu;
+  DWORD n;
+  uint8_t *r;
+  DWORD len;
+  LONG rv;
+  int done;
+  pthread_mutex_t m;
+  pthread_cond_t cv;
+} tx_job;
+
+static void *tx_worker(void *arg) {
+  tx_job *j = (tx_job *)arg;
+  LONG rv = SCardTransmit(j->c->card, j->c->protocol == SCARD_PROTOCOL_T1 ? SCARD_PCI_T1 : SCARD_PCI_T0, j->apdu, j->n, NULL, j->r, &j->len);
+  pthread_mutex_lock(&j->m);
+  j->rv = rv;
+  j->done = 1;
+  pthread_cond_signal(&j->cv);
+  pthread_mutex_unlock(&j->m);
+  return NULL;
+}
+
+static LONG transmit_with_keepalive(yika_pcsc_card *c, const uint8_t *apdu, DWORD n, uint8_t *r, DWORD *len) {
+  tx_job j;
+  pthread_t t;
+  if (!c->keepalive) return SCardTransmit(c->card, c->protocol == SCARD_PROTOCOL_T1 ? SCARD_PCI_T1 : SCARD_PCI_T0, apdu, n, NULL, r, len);
+  j.c = c; j.apdu = apdu; j.n = n; j.r = r; j.len = *len; j.rv = SCARD_F_UNKNOWN_ERROR; j.done = 0;
+  pthread_mutex_init(&j.m, NULL);
+  pthread_cond_init(&j.cv, NULL);
+  if (pthread_create(&t, NULL, tx_worker, &j) != 0) {
+    pthread_cond_destroy(&j.cv);
+    pthread_mutex_destroy(&j.m);
+    return SCardTransmit(c->card, c->protocol == SCARD_PROTOCOL_T1 ? SCARD_PCI_T1 : SCARD_PCI_T0, apdu, n, NULL, r, len);
+  }
+  pthread_mutex_lock(&j.m);
+  while (!j.done) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 20000000L;
+    if (until.tv_nsec >= 1000000000L) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000L;
+    }
+    if (pthread_cond_timedwait(&j.cv, &j.m, &until) != 0 && !j.done) {
+      pthread_mutex_unlock(&j.m);
+      c->keepalive(c->keepalive_ctx);
+      pthread_mutex_lock(&j.m);
+    }
+  }
+  pthread_mutex_unlock(&j.m);
+  pthread_join(t, NULL);
+  pthread_cond_destroy(&j.cv);
+  pthread_mutex_destroy(&j.m);
+  *len = j.len;
+  return j.rv;
+}
+
 static int transmit(void *ctx, const uint8_t *apdu, size_t n, uint8_t *r, size_t cap, size_t *rlen) {
   yika_pcsc_card *c = (yika_pcsc_card *)ctx;
   DWORD len = (DWORD)cap;
@@ -136,7 +197,7 @@ static int transmit(void *ctx, const uint8_t *apdu, size_t n, uint8_t *r, size_t
     size_t al;
     return status(ctx, atr, &al, &p) == YIKA_CARD_ABSENT ? YIKA_NO_CARD : YIKA_CARD_NOT_POWERED;
   }
-  rv = SCardTransmit(c->card, c->protocol == SCARD_PROTOCOL_T1 ? SCARD_PCI_T1 : SCARD_PCI_T0, apdu, (DWORD)n, NULL, r, &len);
+  rv = transmit_with_keepalive(c, apdu, (DWORD)n, r, &len);
   if (rv != SCARD_S_SUCCESS) {
     if (rv == (LONG)SCARD_W_REMOVED_CARD || rv == (LONG)SCARD_E_NO_SMARTCARD || rv == (LONG)SCARD_E_READER_UNAVAILABLE) {
       SCardDisconnect(c->card, SCARD_LEAVE_CARD);

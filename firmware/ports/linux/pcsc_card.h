@@ -12,6 +12,9 @@ typedef struct yika_pcsc_card {
   char reader[256];        /* the reader's full name */
   DWORD last_state;        /* for insert/remove events */
   int present;
+  /* Called every 20 ms while a card command runs (main sets it to yika_poll: pending notices). */
+  void (*keepalive)(void *ctx);
+  void *keepalive_ctx;
 } yika_pcsc_card;
 
 /* Connects to pcscd and picks the first reader whose name contains `name` (retrying for timeout_ms).
