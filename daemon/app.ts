@@ -25,6 +25,8 @@ import { Metrics } from './metrics/metrics.ts';
 import { ReaderRegistry } from './readers/reader-registry.ts';
 import { HealthCardService } from './services/health-card-service.ts';
 import type { QrService } from './services/qr-service.ts';
+import { writeJournalRoutes } from './api/routes/writes.ts';
+import { WriteJournal } from './journal/write-journal.ts';
 import { VERSION } from './version.ts';
 
 export { VERSION };
@@ -48,6 +50,8 @@ export interface YikaApp {
   readonly registry: ReaderRegistry;
   readonly backends: DeviceBackend[];
   readonly healthCards: HealthCardService;
+  /** Intent and outcome of every card write (on disk in config.stateDir): interrupted writes. */
+  readonly journal: WriteJournal;
   /** Present when QR trust anchors are configured (or the demo anchor with --sim). */
   readonly qr?: QrService;
   readonly server: FastifyInstance;
@@ -133,7 +137,10 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
     if (config.devices.pcsc) backends.push(new PcscBackend({ log }));
   }
 
-  const healthCards = new HealthCardService({ registry, metrics, samPin: config.sam.pin, logger });
+  // The write journal first: a write cut short by the previous run is reported from the start.
+  const journal = new WriteJournal(config.stateDir, log);
+  for (const w of journal.interrupted()) events.publish({ type: 'write.interrupted', writeId: w.id, readerId: w.readerId, slot: w.slot, startedAt: w.startedAt });
+  const healthCards = new HealthCardService({ registry, metrics, samPin: config.sam.pin, logger, journal });
 
   // QR verification: scanner events from every reader go through the QR service, which publishes the
   // verdict as a qr.scanned event (without the card id).
@@ -173,6 +180,15 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
       if (m.health !== 'ok') degraded.push({ component: `reader.${m.id}`, reason: `${m.health}${m.healthDetail ? `: ${m.healthDetail}` : ''}`, reasonZh: readerHealthZh(m.name, m.health, m.healthDetail) });
     }
     if (!registry.list().length) degraded.push({ component: 'readers', reason: 'no reader found: plug in a reader, or start with --sim for the simulated one', reasonZh: '未发现读卡器：请插好读卡器，或用 --sim 启动模拟读卡器。' });
+    const interrupted = journal.interrupted();
+    if (interrupted.length) {
+      degraded.push({
+        component: 'writes',
+        reason: `${interrupted.length} card write${interrupted.length > 1 ? 's were' : ' was'} interrupted (the daemon stopped mid-write): read the card back, then acknowledge each with POST /v1/writes/interrupted/:id/ack (GET /v1/writes/interrupted lists them)`,
+        reasonZh: `${interrupted.length} 次写卡被中断（守护进程在写卡中途停止）：请先读回卡片核对，再用 POST /v1/writes/interrupted/:id/ack 逐条确认（GET /v1/writes/interrupted 列出）。`,
+      });
+    }
+    if (journal.problem) degraded.push({ component: 'writes', reason: journal.problem, reasonZh: '写卡日志无法保存到状态目录：写卡中断后重启将无法报告。请修正目录权限或设置 stateDir。' });
     if (qr) degraded.push(...qr.degraded());
     else degraded.push({ component: 'qr', reason: 'QR verification is off: no trust anchor configured (qr.anchors)', reasonZh: '二维码核验未开启：未配置信任锚（qr.anchors）。' });
     return { status: degraded.length ? 'degraded' : 'ok', degraded, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), version: VERSION };
@@ -183,7 +199,7 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
     events,
     metrics,
     health,
-    routes: [readerRoutes(registry), healthCardRoutes(healthCards), ...(qr && qrRoutes ? [qrRoutes(qr)] : []), ...(options.routes ?? [])],
+    routes: [readerRoutes(registry), healthCardRoutes(healthCards), writeJournalRoutes(journal), ...(qr && qrRoutes ? [qrRoutes(qr)] : []), ...(options.routes ?? [])],
     desk: config.desk,
   };
   const server = await buildServer(ctx, { ...config.api, listen: apiConfigOf(config).listen });
@@ -197,6 +213,7 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
     registry,
     backends,
     healthCards,
+    journal,
     qr,
     server,
     sim,
@@ -211,6 +228,7 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
       await server.close();
       for (const b of backends) await b.stop().catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'backend stop failed'));
       await qr?.close().catch(() => {});
+      journal.close();
     },
   };
 }

@@ -7,7 +7,7 @@ import { runSelfTest } from '../crypto/index.ts';
 import { isYikaError } from '../common/yika-error.ts';
 import { createApp } from './app.ts';
 import { CONFIG_SCHEMA } from './config/config-schema.ts';
-import { DAEMON_USAGE, loadConfig, parseDaemonFlags } from './config/load-config.ts';
+import { DAEMON_USAGE, defaultStateDir, loadConfig, parseDaemonFlags } from './config/load-config.ts';
 import { createLogger } from './logging/logger.ts';
 import { chooseLogFormat, prettyDestination, type LogFormat } from './logging/pretty-lines.ts';
 import { checkSerialPort, EXIT, EXIT_CODES_HELP, explainStartupError } from './startup-problems.ts';
@@ -34,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.OK;
     }
     config = loadConfig(flags);
+    config.stateDir ??= defaultStateDir();
     format = chooseLogFormat(process.env, process.stdout.isTTY === true);
   } catch (e) {
     tell(`${isYikaError(e) || e instanceof RangeError ? e.message : String(e)} (yikad --help lists the options)`);

@@ -254,6 +254,27 @@ export interface ReaderLease {
   expiresAt: string;
 }
 
+/** A card write cut short when the daemon last stopped (GET /v1/writes/interrupted). No values, only what was touched. */
+export interface InterruptedWrite {
+  id: string;
+  readerId: string;
+  slot: number;
+  /** SM3 hash of the card ATR (16 hex digits). */
+  card: string;
+  startedAt: string;
+  detectedAt: string;
+  what: {
+    items: number[];
+    photo?: 'set' | 'remove';
+    allergies?: number;
+    immunisations?: number;
+    inpatient?: number[];
+    outpatient?: number[];
+    eraseInpatient?: number[];
+    eraseOutpatient?: number[];
+  };
+}
+
 export interface HealthReport {
   status: 'ok' | 'degraded';
   /** reasonZh: the same reason in Chinese. */
@@ -262,7 +283,7 @@ export interface HealthReport {
   version: string;
 }
 
-export type YikaEventType = 'reader.attached' | 'reader.detached' | 'reader.health' | 'card.inserted' | 'card.removed' | 'qr.scanned';
+export type YikaEventType = 'reader.attached' | 'reader.detached' | 'reader.health' | 'card.inserted' | 'card.removed' | 'qr.scanned' | 'write.interrupted';
 
 export type YikaEvent = (
   | { type: 'reader.attached'; readerId: string; name: string }
@@ -271,6 +292,7 @@ export type YikaEvent = (
   | { type: 'card.inserted'; readerId: string; slot: number }
   | { type: 'card.removed'; readerId: string; slot: number }
   | { type: 'qr.scanned'; readerId?: string; result: Record<string, unknown> }
+  | { type: 'write.interrupted'; writeId: string; readerId: string; slot: number; startedAt: string }
 ) & { seq: number; at: string };
 
 export interface StreamHello {

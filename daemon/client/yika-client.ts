@@ -2,7 +2,7 @@
 // CLI uses. No Node-only imports at the top: it runs in browsers with fetch and WebSocket; in
 // Node 20 (no global WebSocket) it loads `ws` on demand or takes a WebSocket class as an option.
 import type {
-  ApiErrorBody, ApduResult, ErrorCatalog, BatchResult, HealthCardRead, HealthCardWriteRequest, HealthCardWriteResult, HealthReport, ItemsRead, ItemValues, QrStats, QrTrust, QrVerifyResult, Reader,
+  ApiErrorBody, ApduResult, ErrorCatalog, BatchResult, HealthCardRead, HealthCardWriteRequest, HealthCardWriteResult, HealthReport, InterruptedWrite, ItemsRead, ItemValues, QrStats, QrTrust, QrVerifyResult, Reader,
   ReaderLease, ReaderSlot, StreamHello, YikaEvent, YikaEventType,
 } from './api-types.ts';
 
@@ -165,6 +165,15 @@ export class YikaClient {
   writeItems(id: string, items: ItemValues | HealthCardWriteRequest, options: { slot?: number } = {}): Promise<HealthCardWriteResult> {
     const body = isWriteRequest(items) ? items : { items };
     return this.request('PUT', `/v1/readers/${enc(id)}/healthcard/items${query({ slot: options.slot })}`, body);
+  }
+
+  /** Card writes cut short when the daemon last stopped (crash, kill -9), until acknowledged. */
+  async interruptedWrites(): Promise<InterruptedWrite[]> {
+    return (await this.request<{ interrupted: InterruptedWrite[] }>('GET', '/v1/writes/interrupted')).interrupted;
+  }
+  /** After reading the card back: the interrupted write is no longer reported (WRITE_NOT_FOUND if unknown). */
+  async acknowledgeInterruptedWrite(id: string): Promise<InterruptedWrite> {
+    return (await this.request<{ acknowledged: InterruptedWrite }>('POST', `/v1/writes/interrupted/${enc(id)}/ack`)).acknowledged;
   }
 
   // ---- QR ----------------------------------------------------------------------------------------

@@ -72,6 +72,11 @@ export interface YikaConfig {
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** The front-desk page: how long it may show what it showed (passed to the page at load). */
   desk: DeskConfig;
+  /**
+   * Where the daemon keeps its state (the write journal). yikad defaults it to $STATE_DIRECTORY (systemd,
+   * /var/lib/yika), else $XDG_STATE_HOME/yika, else ~/.local/state/yika; unset in an embedding = memory.
+   */
+  stateDir?: string;
 }
 
 export interface DeskConfig {
@@ -176,7 +181,8 @@ export function applyConfigDocument(base: YikaConfig, doc: unknown, source: stri
   const c = structuredClone(base);
   if (doc === null || doc === undefined) return c;
   const root = r.object(doc, '');
-  r.known(root, '', ['listen', 'sim', 'devices', 'sam', 'readers', 'api', 'qr', 'log', 'desk']);
+  r.known(root, '', ['listen', 'sim', 'devices', 'sam', 'readers', 'api', 'qr', 'log', 'desk', 'stateDir']);
+  if (root.stateDir !== undefined) c.stateDir = r.string(root.stateDir, 'stateDir');
 
   if (root.listen !== undefined) {
     if (typeof root.listen === 'string') c.listen = parseListen(root.listen, source);
@@ -365,5 +371,6 @@ export const CONFIG_SCHEMA = {
         offlineGraceSeconds: { type: 'integer', minimum: 0, maximum: 60, default: DEFAULT_DESK.offlineGraceSeconds, description: 'Clear the cardholder and the QR verdict when the page has lost the daemon for this many seconds.' },
       },
     },
+    stateDir: { type: 'string', description: 'State directory (the write journal of interrupted card writes). Default $STATE_DIRECTORY, else $XDG_STATE_HOME/yika, else ~/.local/state/yika.' },
   },
 } as const;

@@ -1,6 +1,8 @@
 // Builds the effective configuration: defaults < config file < environment < command-line flags.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { isYikaError } from '../../common/yika-error.ts';
 import { resolveApiConfig, type ApiConfig } from '../api/api-config.ts';
 import { ConfigError } from './config-error.ts';
@@ -15,6 +17,7 @@ export interface DaemonFlags {
   serial: string[];
   secure?: SecurePolicy;
   trustTestCa?: boolean;
+  stateDir?: string;
   pcsc?: boolean;
   trace?: boolean;
   logLevel?: string;
@@ -33,6 +36,8 @@ export const DAEMON_USAGE = `Usage: yikad [options]
   --secure POLICY        secure channel for serial readers: required | preferred | off
   --trust-test-ca        trust the simulator's TEST-ONLY CA for serial ports that are pseudo-terminals
                          (a yika-sim --pty started for testing); never for a real device node
+  --state-dir DIR        state directory: the journal of card writes (env YIKA_STATE_DIR; default
+                         $STATE_DIRECTORY, else $XDG_STATE_HOME/yika, else ~/.local/state/yika)
   --no-pcsc              do not use PC/SC readers (env YIKA_PCSC=0)
   --no-serial-discovery  only open the configured serial ports
   --trace                start with the APDU trace on
@@ -73,6 +78,7 @@ export function parseDaemonFlags(argv: string[]): DaemonFlags & { serialDiscover
         break;
       }
       case '--trust-test-ca': flags.trustTestCa = true; break;
+      case '--state-dir': flags.stateDir = value(); break;
       case '--pcsc': flags.pcsc = true; break;
       case '--no-pcsc': flags.pcsc = false; break;
       case '--no-serial-discovery': flags.serialDiscovery = false; break;
@@ -137,6 +143,8 @@ export function loadConfig(flags: ReturnType<typeof parseDaemonFlags>, env: Node
   }
   if (flags.pcsc !== undefined) c.devices.pcsc = flags.pcsc;
   if (flags.trustTestCa) c.devices.trustTestCa = true;
+  if (env.YIKA_STATE_DIR) c.stateDir = env.YIKA_STATE_DIR;
+  if (flags.stateDir) c.stateDir = flags.stateDir;
   if (flags.serialDiscovery !== undefined) c.devices.serialDiscovery = flags.serialDiscovery;
   if (flags.trace) c.readers.trace = true;
   if (flags.logLevel) c = applyConfigDocument(c, { log: { level: flags.logLevel } }, 'command line --log-level');
@@ -171,4 +179,11 @@ function envBool(v: string, name: string): boolean {
   if (/^(1|true|yes|on)$/i.test(v)) return true;
   if (/^(0|false|no|off)$/i.test(v)) return false;
   throw new ConfigError('environment', name, `expected 1 or 0, got "${v}"`);
+}
+
+/** yikad's state directory when none is configured: systemd's StateDirectory, XDG, or ~/.local/state. */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, home = homedir()): string {
+  if (env.STATE_DIRECTORY) return env.STATE_DIRECTORY.split(':')[0];
+  if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'yika');
+  return join(home, '.local', 'state', 'yika');
 }

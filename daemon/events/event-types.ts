@@ -8,7 +8,8 @@ export type YikaEvent =
   | { type: 'reader.health'; readerId: string; health: 'ok' | 'degraded' | 'offline'; detail?: string }
   | { type: 'card.inserted'; readerId: string; slot: number }
   | { type: 'card.removed'; readerId: string; slot: number }
-  | { type: 'qr.scanned'; readerId?: string; result: Record<string, unknown> };
+  | { type: 'qr.scanned'; readerId?: string; result: Record<string, unknown> }
+  | { type: 'write.interrupted'; writeId: string; readerId: string; slot: number; startedAt: string };
 
 export type YikaEventType = YikaEvent['type'];
 

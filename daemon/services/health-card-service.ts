@@ -18,6 +18,7 @@ import { HealthCardReader, type FileRead, type ItemsRead as CardItemsRead } from
 import { HealthCardWriter, type HealthCardWrite, type WriteResult } from '../../apdu/healthcard/health-card-writer.ts';
 import { SamAuthorizer } from '../../apdu/healthcard/sam-authorizer.ts';
 import { DeviceError } from '../../protocol/device-error.ts';
+import { cardIdentityHash, summariseWrite, type WriteJournal } from '../journal/write-journal.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Reader, ReaderSession } from '../readers/reader.ts';
 import type { ReaderRegistry } from '../readers/reader-registry.ts';
@@ -62,6 +63,8 @@ export interface HealthCardServiceOptions {
   metrics?: Metrics;
   samPin: string;
   logger?: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
+  /** Records every write's intent and outcome, so that a write cut short by a crash is reported. */
+  journal?: WriteJournal;
 }
 
 export const USER_CARD_SLOT = 0x01;
@@ -131,7 +134,18 @@ export class HealthCardService {
     if (photo !== undefined) write.photo = photo === null ? null : decodePhoto(photo);
     const result = await this.operation(reader, 'write', async (s) => {
       const { atr, channel, authorizer } = await this.open(s, slot, true);
-      const r: WriteResult = await new HealthCardWriter(channel, { atr, authorizer }).write(write);
+      const writer = new HealthCardWriter(channel, { atr, authorizer });
+      writer.plan(write); // a bad value is refused here, before the journal and the card see anything
+      const journal = this.options.journal;
+      const entry = journal?.begin({ readerId, slot, card: cardIdentityHash(atr), what: summariseWrite(write) });
+      let r: WriteResult;
+      try {
+        r = await writer.write(write);
+      } catch (e) {
+        if (entry) journal!.end(entry.id, { result: 'error', code: (surfaceCause(e) as { code?: string }).code ?? 'INTERNAL' });
+        throw e;
+      }
+      if (entry) journal!.end(entry.id, { result: 'ok' });
       return { written: { files: r.files, items: r.items } };
     });
     return { readerId, written: result.written, durationMs: result.durationMs, apdus: result.apdus, roundTrips: result.roundTrips };
