@@ -53,13 +53,18 @@ export function writeJournalRoutes(journal: WriteJournal): RouteModule {
       async () => ({ interrupted: journal.interrupted() }),
     );
 
-    app.post<{ Params: { id: string } }>(
+    app.post<{ Params: { id: string }; Body: Record<string, never> }>(
       '/writes/interrupted/:id/ack',
       {
+        // No body is as good as {} (curl -X POST): the schema below still refuses unknown keys.
+        preValidation: async (req) => {
+          req.body ??= {};
+        },
         schema: {
           summary: 'Acknowledge an interrupted write (after reading the card back): it is no longer reported',
           tags: ['writes'],
           params: ID_PARAMS,
+          body: { type: 'object', additionalProperties: false, properties: {}, description: 'Empty ({} or no body at all).' },
           response: { 200: { type: 'object', required: ['acknowledged'], properties: { acknowledged: INTERRUPTED_WRITE_SCHEMA } } },
         },
       },
