@@ -224,7 +224,13 @@ export async function runCli(argv: string[], io: { stdout: NodeJS.WritableStream
     void (async () => {
       try {
         const scenario = await loadScenario(options.scenario!);
-        const outcome = await runScenario(simulator.controller, scenario);
+        // One log line per step (what it did, how long; never a QR payload): QA reads where it failed.
+        const outcome = await runScenario(simulator.controller, scenario, {
+          onLog: (e) =>
+            io.stdout.write(
+              `yika-sim step ${e.step} ${e.cmd} ${e.ok ? 'ok' : 'FAILED'} ${e.ms}ms${e.ok ? (e.result !== undefined ? ' ' + JSON.stringify(e.result) : '') : ` ${e.error!.code}: ${e.error!.message}`}\n`,
+            ),
+        });
         io.stdout.write(`yika-sim scenario done steps=${outcome.ran}\n`);
         if (options.exitAfterScenario) finished(0);
       } catch (e) {

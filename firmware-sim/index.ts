@@ -272,6 +272,12 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     setSpeed: (s) => simulator.setSpeed(s),
     status: () => simulator.status(),
     modelledTime: () => ({ totalUs: Math.round(reader.modelledTimeUs()), ...reader.modelledTime(), last: reader.lastOperationTime() }),
+    onEvent: (listener) => reader.on((e) => listener(e as { type: string; slot?: number })),
+    transmit: async (slot, apdu) => {
+      const s = (await reader.slotStatus()).find((x) => x.slot === slot);
+      if (s?.card === 'present') await reader.powerOn(slot);
+      return reader.transmit(slot, apdu);
+    },
   });
 
   faults.attach({

@@ -12,6 +12,7 @@ import {
   validateProfile,
   type HealthCardProfile,
 } from '../cards/index.ts';
+import { provinceOfProfile } from '../personalisation/index.ts';
 import type { SimCard } from '../sim-card.ts';
 import type { CardSpec } from './sim-commands.ts';
 import { SimError } from './sim-errors.ts';
@@ -34,7 +35,12 @@ export function cardFromSpec(spec: CardSpec, defaults: CardDefaults): SimCard {
       return createHealthCard(profile);
     }
     case 'sam':
-      return createSam({ pin: spec.pin ?? defaults.samPin, province: spec.province ?? defaults.samProvince });
+      // A SAM serves one province: `province` names it; `seed` picks the province of the health card
+      // generated from that seed (so `insert 0x11 sam seed=42` reads `insert 1 health seed=42`).
+      return createSam({
+        pin: spec.pin ?? defaults.samPin,
+        province: spec.province ?? (spec.seed !== undefined ? provinceOfProfile(generateProfile(spec.seed)) : defaults.samProvince),
+      });
     case 'blank':
       return createBlankCpuCard();
     case 'mute':

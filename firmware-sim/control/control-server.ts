@@ -3,11 +3,14 @@
 //   GET  /time                modelled physical time so far
 //   POST /command             one SimCommand as JSON            → {ok, result} | {ok:false, error}
 //   POST /line                command lines (text/plain)        → [{ok, …} per line]
-//   POST /scenario            a scenario (JSON or YAML)         → {ok, ran, errors}
+//   POST /scenario            a scenario (JSON or YAML)         → {ok, ran, errors, log} when it ends
+//   POST /scenario?detach=1   starts it                          → 202 {id, state: "running", poll}
+//   GET  /scenario/:id        a detached run                     → {id, state, ok, ran, errors, log}
 // Bad input answers 400 with a typed error; it never stops the simulator.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { checkCommand, parseCommandLine } from './sim-commands.ts';
-import { parseScenario, runScenario } from './scenario.ts';
+import { randomBytes } from 'node:crypto';
+import { parseScenario, runScenario, type ScenarioLogEntry, type ScenarioOutcome } from './scenario.ts';
 import type { SimController } from './sim-controller.ts';
 import { SimError } from './sim-errors.ts';
 
@@ -50,9 +53,18 @@ function errorBody(e: unknown): { ok: false; error: { code: string; message: str
 
 export async function startControlServer(controller: SimController, options: { port?: number; host?: string } = {}): Promise<ControlServer> {
   const host = options.host ?? '127.0.0.1';
+  /** Detached scenario runs (the last 32), polled with GET /scenario/:id. */
+  const runs = new Map<string, { name?: string; state: 'running' | 'passed' | 'failed'; log: ScenarioLogEntry[]; outcome?: ScenarioOutcome; error?: { code: string; message: string } }>();
   const server: Server = createServer(async (req, res) => {
     try {
-      const path = (req.url ?? '/').split('?')[0];
+      const [path, queryString = ''] = (req.url ?? '/').split('?');
+      const query = new URLSearchParams(queryString);
+      if (req.method === 'GET' && path.startsWith('/scenario/')) {
+        const run = runs.get(path.slice('/scenario/'.length));
+        if (!run) return send(res, 404, { ok: false, error: { code: 'SIM_BAD_COMMAND', message: 'no scenario run with this id (the last 32 are kept)' } });
+        const o = run.outcome;
+        return send(res, 200, { id: path.slice('/scenario/'.length), name: run.name, state: run.state, ok: run.state === 'passed', ran: o?.ran ?? run.log.length, errors: o?.errors ?? [], log: run.log, ...(run.error ? { error: run.error } : {}) });
+      }
       if (req.method === 'GET' && path === '/status') return send(res, 200, { ok: true, result: await controller.execute({ cmd: 'status' }) });
       if (req.method === 'GET' && path === '/time') return send(res, 200, { ok: true, result: await controller.execute({ cmd: 'time' }) });
       if (req.method !== 'POST') return send(res, 404, { ok: false, error: { code: 'SIM_BAD_COMMAND', message: 'unknown endpoint; see SIMULATOR.md' } });
@@ -82,8 +94,26 @@ export async function startControlServer(controller: SimController, options: { p
         return send(res, results.every((r) => r.ok) ? 200 : 400, results);
       }
       if (path === '/scenario') {
-        const outcome = await runScenario(controller, parseScenario(body), { continueOnError: true });
-        return send(res, outcome.errors.length === 0 ? 200 : 409, { ok: outcome.errors.length === 0, ...outcome });
+        const scenario = parseScenario(body);
+        if (query.get('detach') === '1' || query.get('detach') === 'true') {
+          const id = randomBytes(6).toString('hex');
+          const run: Parameters<typeof runs.set>[1] = { name: scenario.name, state: 'running', log: [] };
+          runs.set(id, run);
+          if (runs.size > 32) runs.delete(runs.keys().next().value as string);
+          void runScenario(controller, scenario, { continueOnError: true, onLog: (e) => run.log.length < 10_000 && run.log.push(e) }).then(
+            (outcome) => {
+              run.outcome = outcome;
+              run.state = outcome.ok ? 'passed' : 'failed';
+            },
+            (e: { code?: string; message?: string }) => {
+              run.state = 'failed';
+              run.error = { code: e.code ?? 'INTERNAL', message: e.message ?? 'error' };
+            },
+          );
+          return send(res, 202, { id, state: 'running', poll: `/scenario/${id}` });
+        }
+        const outcome = await runScenario(controller, scenario, { continueOnError: true });
+        return send(res, outcome.ok ? 200 : 409, outcome);
       }
       return send(res, 404, { ok: false, error: { code: 'SIM_BAD_COMMAND', message: 'unknown endpoint; see SIMULATOR.md' } });
     } catch (e) {

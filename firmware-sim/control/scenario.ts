@@ -43,23 +43,63 @@ export async function loadScenario(path: string): Promise<Scenario> {
   return parseScenario(text);
 }
 
+/** One line of a scenario's log: what each step did (never a QR payload). */
+export interface ScenarioLogEntry {
+  step: number;
+  cmd: SimCommand['cmd'];
+  ok: boolean;
+  ms: number;
+  result?: unknown;
+  error?: { code: string; message: string };
+}
+
+export interface ScenarioOutcome {
+  /** True when every step ran without error and every expect held. */
+  ok: boolean;
+  ran: number;
+  errors: Array<{ step: number; code: string; message: string }>;
+  log: ScenarioLogEntry[];
+}
+
+/**
+ * Runs the steps in order. A failing step stops the scenario (its index in the error) unless
+ * `continueOnError`; a failed `expect` always stops it — what follows assumed it held.
+ */
 export async function runScenario(
   controller: SimController,
   scenario: Scenario,
-  options: { continueOnError?: boolean; onStep?: (index: number, step: SimCommand, result: unknown) => void } = {},
-): Promise<{ ran: number; errors: Array<{ step: number; code: string; message: string }> }> {
-  const errors: Array<{ step: number; code: string; message: string }> = [];
+  options: { continueOnError?: boolean; onStep?: (index: number, step: SimCommand, result: unknown) => void; onLog?: (entry: ScenarioLogEntry) => void } = {},
+): Promise<ScenarioOutcome> {
+  const errors: ScenarioOutcome['errors'] = [];
+  const log: ScenarioLogEntry[] = [];
   let ran = 0;
   for (const [i, step] of scenario.steps.entries()) {
+    const started = performance.now();
+    const done = (entry: Omit<ScenarioLogEntry, 'step' | 'cmd' | 'ms'>): ScenarioLogEntry => {
+      const e: ScenarioLogEntry = { step: i + 1, cmd: step.cmd, ms: Math.round(performance.now() - started), ...entry };
+      if (log.length < 10_000) log.push(e);
+      options.onLog?.(e);
+      return e;
+    };
     try {
       const result = await controller.execute(step);
+      done({ ok: true, ...(result !== undefined && step.cmd !== 'status' && step.cmd !== 'help' ? { result } : {}) });
       options.onStep?.(i, step, result);
     } catch (e) {
       const err = e as { code?: string; message?: string };
-      if (!options.continueOnError) throw new SimError('SIM_BAD_COMMAND', `scenario step ${i + 1} (${step.cmd}) failed: ${err.message}`, { step: i + 1, cause: err.code ?? 'INTERNAL' });
-      errors.push({ step: i + 1, code: err.code ?? 'INTERNAL', message: err.message ?? '' });
+      const error = { code: err.code ?? 'INTERNAL', message: err.message ?? '' };
+      done({ ok: false, error });
+      ran++;
+      const expectation = error.code === 'SIM_EXPECTATION_FAILED';
+      if (!options.continueOnError && !expectation) throw new SimError('SIM_BAD_COMMAND', `scenario step ${i + 1} (${step.cmd}) failed: ${err.message}`, { step: i + 1, cause: error.code });
+      errors.push({ step: i + 1, ...error });
+      if (expectation) {
+        if (!options.continueOnError) throw new SimError('SIM_EXPECTATION_FAILED', `scenario step ${i + 1} (expect) failed: ${err.message}`, { step: i + 1 });
+        break;
+      }
+      continue;
     }
     ran++;
   }
-  return { ran, errors };
+  return { ok: errors.length === 0, ran, errors, log };
 }

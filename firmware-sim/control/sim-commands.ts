@@ -31,12 +31,32 @@ export type SimCommand =
   | { cmd: 'fault'; spec: FaultSpec }
   | { cmd: 'wait'; ms: number }
   | { cmd: 'speed'; value: number }
+  /** Checks the simulator's state; a mismatch fails the scenario with a clear message. */
+  | { cmd: 'expect'; expect: ExpectSpec }
   | { cmd: 'status' }
   | { cmd: 'time' }
   | { cmd: 'help' };
 
+export const CARD_STATES = ['absent', 'present', 'powered', 'mute'] as const;
+export const EXPECT_EVENTS = ['card.inserted', 'card.removed', 'qr.scanned'] as const;
+
+/** What an `expect` step checks (SIMULATOR.md "Expect steps"). */
+export type ExpectSpec =
+  /** The state of a slot now. */
+  | { slot: number; card: (typeof CARD_STATES)[number] }
+  /** The reader emitted this event since the previous event expectation (waits up to `within` ms, default 2000). */
+  | { event: (typeof EXPECT_EVENTS)[number]; slot?: number; within?: number }
+  /** A read result: the card in `slot` answers this APDU with `sw` (and data starting with `data`, hex). */
+  | { apdu: string; slot: number; sw: string; data?: string }
+  /** The verdict a daemon trusting the TEST-ONLY demo bundle gives the last scanned text: code, kind, scheme. */
+  | { qr: string; kind?: string; scheme?: string };
+
 export const COMMAND_HELP = `commands (stdin, control channel POST /line, scenario steps):
-  insert [SLOT] [KIND] [seed=N] [profile=FILE] [pin=DIGITS]   KIND: ${CARD_KINDS.join(', ')} (default health; sam in 0x11–0x14)
+  insert [SLOT] [KIND] [seed=N] [profile=FILE] [pin=DIGITS] [province=NN]
+                                                             KIND: ${CARD_KINDS.join(', ')} (default health; sam in 0x11–0x14)
+                                                             sam: province=NN serves that province; seed=N serves the
+                                                             province of the health card with seed N (default: the
+                                                             simulator's seed)
   remove [SLOT]                                              take the card out (default slot 1)
   scan TEXT [ending=none|cr|lf|crlf] [bounce=N]              QR scanner reads TEXT (rest of the line)
   sample KIND [ending=…] [bounce=N]                          scan a ready-made text; KIND: ${SAMPLE_KINDS.join(', ')}
@@ -47,6 +67,9 @@ export const COMMAND_HELP = `commands (stdin, control channel POST /line, scenar
                                                              wrong-sam-pin, clear
   wait MS                                                    pause (scenarios)
   speed F                                                    0 = no delays, 1 = real time
+  expect slot=1 card=present | expect event=card.inserted [slot=1] [within=MS]
+  expect apdu=HEX slot=1 sw=9000 [data=HEXPREFIX] | expect qr=VALID [kind=payment] [scheme=wechat]
+                                                             fail the scenario unless it holds
   status | time | help
 slots: 1 contact, 2 contactless, 0x11–0x14 (17–20) SAM`;
 
@@ -90,6 +113,40 @@ export function checkCardSpec(value: unknown): CardSpec {
   return spec;
 }
 
+function checkExpect(value: unknown): ExpectSpec {
+  if (!value || typeof value !== 'object') bad('expect needs an object: {slot, card} | {event} | {apdu, slot, sw} | {qr}');
+  const e = value as Record<string, unknown>;
+  if (e.card !== undefined) {
+    if (!CARD_STATES.includes(e.card as never)) bad(`expect card must be one of ${CARD_STATES.join(', ')}`);
+    return { slot: parseSlot(e.slot ?? 1), card: e.card as (typeof CARD_STATES)[number] };
+  }
+  if (e.event !== undefined) {
+    if (!EXPECT_EVENTS.includes(e.event as never)) bad(`expect event must be one of ${EXPECT_EVENTS.join(', ')}`);
+    return {
+      event: e.event as (typeof EXPECT_EVENTS)[number],
+      ...(e.slot !== undefined ? { slot: parseSlot(e.slot) } : {}),
+      ...(e.within !== undefined ? { within: parseNumber(e.within, 'within', 0, 600_000) } : {}),
+    };
+  }
+  if (e.apdu !== undefined) {
+    const hex = (v: unknown, name: string, even = true): string => {
+      const s = String(v ?? '').replace(/\s+/g, '').toUpperCase();
+      if (!/^[0-9A-F]*$/.test(s) || (even && s.length % 2)) bad(`expect ${name} must be hex`);
+      return s;
+    };
+    const apdu = hex(e.apdu, 'apdu');
+    if (apdu.length < 8) bad('expect apdu must be at least 4 bytes');
+    const sw = hex(e.sw ?? '9000', 'sw');
+    if (sw.length !== 4) bad('expect sw must be 4 hex digits');
+    return { apdu, slot: parseSlot(e.slot ?? 1), sw, ...(e.data !== undefined ? { data: hex(e.data, 'data', false) } : {}) };
+  }
+  if (e.qr !== undefined) {
+    if (typeof e.qr !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(e.qr)) bad('expect qr must be a result code such as VALID or NOT_EHC1');
+    return { qr: e.qr, ...(typeof e.kind === 'string' ? { kind: e.kind } : {}), ...(typeof e.scheme === 'string' ? { scheme: e.scheme } : {}) };
+  }
+  return bad('expect needs card, event, apdu or qr');
+}
+
 /** Checks a command object from untrusted input. */
 export function checkCommand(value: unknown): SimCommand {
   if (!value || typeof value !== 'object') bad('a command is an object with "cmd"');
@@ -123,6 +180,8 @@ export function checkCommand(value: unknown): SimCommand {
       return { cmd: 'wait', ms: parseNumber(c.ms, 'ms', 0, 3_600_000) };
     case 'speed':
       return { cmd: 'speed', value: parseNumber(c.value, 'speed', 0, 1000) };
+    case 'expect':
+      return { cmd: 'expect', expect: checkExpect(c.expect) };
     case 'status':
     case 'time':
     case 'help':
@@ -201,6 +260,8 @@ export function parseCommandLine(line: string): SimCommand | undefined {
       return checkCommand({ cmd: 'wait', ms: positional[0] ?? named.ms });
     case 'speed':
       return checkCommand({ cmd: 'speed', value: positional[0] ?? named.value });
+    case 'expect':
+      return checkCommand({ cmd: 'expect', expect: named });
     default:
       return checkCommand({ cmd });
   }
@@ -245,6 +306,8 @@ export function normaliseStep(step: unknown, index: number): SimCommand {
         return checkCommand({ cmd: 'wait', ms: v });
       case 'speed':
         return checkCommand({ cmd: 'speed', value: v });
+      case 'expect':
+        return checkCommand({ cmd: 'expect', expect: v });
       default:
         return checkCommand({ cmd });
     }

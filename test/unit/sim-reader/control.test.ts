@@ -68,7 +68,8 @@ steps:
     const events: DeviceEvent[] = [];
     sim.reader.on((e) => events.push(e));
     const out = await runScenario(sim.controller, s);
-    expect(out).toEqual({ ran: 6, errors: [] });
+    expect(out).toMatchObject({ ok: true, ran: 6, errors: [] });
+    expect(out.log.map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(events).toEqual([
       { type: 'card.removed', slot: 1 },
       { type: 'card.inserted', slot: 1 },
