@@ -74,6 +74,9 @@ typedef struct yika_card_slot {
   int (*transmit)(void *ctx, const uint8_t *apdu, size_t apdu_len, uint8_t *rapdu, size_t cap, size_t *rapdu_len);
   /* Optional (NULL: setParams is UNKNOWN_OPERATION). fi/di 0 = keep; fills what is in effect. */
   int (*set_params)(void *ctx, uint8_t protocol, uint16_t *fi, uint8_t *di);
+  /* Optional: the card rate in effect while powered (PROTOCOL.md 6.1: fi, di, clockHz reported in
+   * powerOn, resetCard, setParams and slotStatus). Returns 1 when known. */
+  int (*rate)(void *ctx, uint16_t *fi, uint8_t *di, uint32_t *clock_hz);
 } yika_card_slot;
 
 /* SM4-CTR and the SM2 key-exchange point arithmetic (GB/T 32918.3, responder B). SM3 is in the core's

@@ -469,6 +469,21 @@ static void op_hello(yika_device *d, const request *rq) {
 #endif
 }
 
+/* The rate in effect (PROTOCOL.md 6.1), when the slot knows it: 1 and the values, else 0. */
+typedef struct {
+  uint16_t fi;
+  uint8_t di;
+  uint32_t clock_hz;
+} card_rate;
+static int slot_rate(const yika_card_slot *s, card_rate *r) {
+  return s->rate && s->rate(s->ctx, &r->fi, &r->di, &r->clock_hz) == 1 && r->fi >= 1 && r->di >= 1 && r->clock_hz >= 1 && r->clock_hz <= 100000000u;
+}
+static void write_rate(yika_mp_writer *w, const card_rate *r) {
+  yika_mp_w_str(w, "fi"); yika_mp_w_uint(w, r->fi);
+  yika_mp_w_str(w, "di"); yika_mp_w_uint(w, r->di);
+  yika_mp_w_str(w, "clockHz"); yika_mp_w_uint(w, r->clock_hz);
+}
+
 static void write_atr_state(yika_mp_writer *w, const uint8_t *atr, size_t atr_len, uint8_t protocol) {
   yika_mp_w_str(w, "atr");
   yika_mp_w_bin(w, atr, atr_len);
@@ -500,10 +515,15 @@ static void op_slot_status(yika_device *d, const request *rq) {
     st = s->status(s->ctx, atr, &atr_len, &protocol);
     if (st > YIKA_CARD_MUTE_STATE) st = YIKA_CARD_MUTE_STATE;
     if (atr_len > 33) atr_len = 33;
-    yika_mp_w_map(&w, st == YIKA_CARD_POWERED ? 4 : 2);
-    yika_mp_w_str(&w, "slot"); yika_mp_w_uint(&w, s->id);
-    yika_mp_w_str(&w, "card"); yika_mp_w_str(&w, states[st]);
-    if (st == YIKA_CARD_POWERED) write_atr_state(&w, atr, atr_len, protocol);
+    {
+      card_rate cr;
+      int with_rate = st == YIKA_CARD_POWERED && slot_rate(s, &cr);
+      yika_mp_w_map(&w, st == YIKA_CARD_POWERED ? (with_rate ? 7u : 4u) : 2u);
+      yika_mp_w_str(&w, "slot"); yika_mp_w_uint(&w, s->id);
+      yika_mp_w_str(&w, "card"); yika_mp_w_str(&w, states[st]);
+      if (st == YIKA_CARD_POWERED) write_atr_state(&w, atr, atr_len, protocol);
+      if (with_rate) write_rate(&w, &cr);
+    }
   }
   result_end(d, &w, rq->id);
 }
@@ -520,8 +540,13 @@ static void op_power(yika_device *d, const request *rq, int warm) {
   rc = s->power_on(s->ctx, warm, atr, &atr_len, &protocol);
   if (rc != YIKA_OK) { answer_error(d, rq->id, rc, 0); return; }
   if (atr_len < 2 || atr_len > 33) { answer_error(d, rq->id, YIKA_CARD_PROTOCOL_ERROR, "invalid ATR"); return; }
-  result_begin(&w, d, rq->id, 2);
-  write_atr_state(&w, atr, atr_len, protocol);
+  {
+    card_rate cr;
+    int with_rate = slot_rate(s, &cr);
+    result_begin(&w, d, rq->id, with_rate ? 5u : 2u);
+    write_atr_state(&w, atr, atr_len, protocol);
+    if (with_rate) write_rate(&w, &cr);
+  }
   result_end(d, &w, rq->id);
 }
 
@@ -555,10 +580,15 @@ static void op_set_params(yika_device *d, const request *rq) {
   dd = (uint8_t)di;
   rc = s->set_params(s->ctx, (uint8_t)protocol, &f, &dd);
   if (rc != YIKA_OK) { answer_error(d, rq->id, rc, 0); return; }
-  result_begin(&w, d, rq->id, 3);
-  yika_mp_w_str(&w, "protocol"); yika_mp_w_uint(&w, protocol);
-  yika_mp_w_str(&w, "fi"); yika_mp_w_uint(&w, f);
-  yika_mp_w_str(&w, "di"); yika_mp_w_uint(&w, dd);
+  {
+    card_rate cr;
+    int with_clock = slot_rate(s, &cr);
+    result_begin(&w, d, rq->id, with_clock ? 4u : 3u);
+    yika_mp_w_str(&w, "protocol"); yika_mp_w_uint(&w, protocol);
+    yika_mp_w_str(&w, "fi"); yika_mp_w_uint(&w, f);
+    yika_mp_w_str(&w, "di"); yika_mp_w_uint(&w, dd);
+    if (with_clock) { yika_mp_w_str(&w, "clockHz"); yika_mp_w_uint(&w, cr.clock_hz); }
+  }
   result_end(d, &w, rq->id);
 }
 

@@ -1,7 +1,11 @@
 #include "demo_card.h"
 
-/* 3B 02 14 50: no TD1, so T=0 is the only protocol offered (PROTOCOL.md 13, example 6). */
-static const uint8_t ATR[4] = {0x3B, 0x02, 0x14, 0x50};
+/* 3B 12 96 14 50: TA1 = 96 (Fi 512, Di 32: 250 kbit/s at 4 MHz), no TD1 so T=0 is the only protocol
+ * offered (PROTOCOL.md 13, example 6), two historical bytes. */
+static const uint8_t ATR[5] = {0x3B, 0x12, 0x96, 0x14, 0x50};
+#define TA1_FI 512u
+#define TA1_DI 32u
+#define CLOCK_HZ 4000000u
 /* FCI of the MF: 6F len { 83 02 3F00, 84 len "1PAY.SYS.DDF01"-like name } */
 static const uint8_t FCI_MF[] = {0x6F, 0x10, 0x83, 0x02, 0x3F, 0x00, 0x84, 0x0A, 'Y', 'I', 'K', 'A', '.', 'D', 'E', 'M', 'O', '1'};
 
@@ -23,6 +27,8 @@ static int power_on(void *ctx, int warm, uint8_t *atr, size_t *atr_len, uint8_t 
   if (warm && !c->powered) return YIKA_CARD_NOT_POWERED;
   c->powered = 1;
   c->pending_len = 0;
+  c->fi = 372; /* a reset returns the card to the default rate */
+  c->di = 1;
   for (i = 0; i < sizeof ATR; i++) atr[i] = ATR[i];
   *atr_len = sizeof ATR;
   *protocol = 0;
@@ -91,11 +97,27 @@ static int set_params(void *ctx, uint8_t protocol, uint16_t *fi, uint8_t *di) {
   yika_demo_card *c = (yika_demo_card *)ctx;
   if (!c->present) return YIKA_NO_CARD;
   if (!c->powered) return YIKA_CARD_NOT_POWERED;
-  /* T=0 only, Fi/Di 372/1 (PPS to anything else refused) */
-  if (protocol != 0 || (*fi != 0 && *fi != 372) || (*di != 0 && *di != 1)) return YIKA_CARD_PROTOCOL_ERROR;
-  *fi = 372;
-  *di = 1;
+  {
+  uint16_t want_fi = *fi ? *fi : c->fi;
+  uint8_t want_di = *di ? *di : c->di;
+  /* T=0 only; PPS to 372/1 or to what TA1 offers, anything else refused (PROTOCOL.md 6.1) */
+  if (protocol != 0) return YIKA_CARD_PROTOCOL_ERROR;
+  if (!((want_fi == 372 && want_di == 1) || (want_fi == TA1_FI && want_di == TA1_DI))) return YIKA_CARD_PROTOCOL_ERROR;
+  c->fi = want_fi;
+  c->di = want_di;
+  *fi = c->fi;
+  *di = c->di;
   return YIKA_OK;
+  }
+}
+
+static int rate(void *ctx, uint16_t *fi, uint8_t *di, uint32_t *clock_hz) {
+  yika_demo_card *c = (yika_demo_card *)ctx;
+  if (!c->present || !c->powered) return 0;
+  *fi = c->fi;
+  *di = c->di;
+  *clock_hz = CLOCK_HZ;
+  return 1;
 }
 
 void yika_demo_card_slot(yika_demo_card *card, int (*random)(uint8_t *, size_t), yika_card_slot *slot) {
@@ -111,6 +133,7 @@ void yika_demo_card_slot(yika_demo_card *card, int (*random)(uint8_t *, size_t),
   slot->power_off = power_off;
   slot->transmit = transmit;
   slot->set_params = set_params;
+  slot->rate = rate;
 }
 
 static yika_card_state empty_status(void *ctx, uint8_t *atr, size_t *atr_len, uint8_t *protocol) {
@@ -141,4 +164,5 @@ void yika_empty_slot(uint8_t id, yika_slot_kind kind, yika_card_slot *slot) {
   slot->power_off = empty_power_off;
   slot->transmit = empty_transmit;
   slot->set_params = empty_set_params;
+  slot->rate = 0;
 }

@@ -219,6 +219,7 @@ void yika_pcsc_slot(yika_pcsc_card *c, uint8_t id, yika_slot_kind kind, yika_car
   slot->power_off = power_off;
   slot->transmit = transmit;
   slot->set_params = 0;
+  slot->rate = 0; /* pcsclite does not say which Fi/Di the CCID driver chose */
 }
 
 int yika_pcsc_poll(yika_pcsc_card *c) {
