@@ -47,7 +47,8 @@ describe.skipIf(missing !== undefined)('yika-fw (C core, Linux port) passes the 
     await pair?.close();
     pair = await startSocatPair();
     fw = await startYikaFw(['--pty', pair.a, '--demo-card', '--secure', 'required'], 20_000, binary);
-    const result = await runCli(['conformance', '--port', pair.b, '--test-ca', '--json']);
+    // The sanitized build runs several times slower: its waits get twice the room (--time-scale 2).
+    const result = await runCli(['conformance', '--port', pair.b, '--test-ca', '--json', ...(binary === YIKA_FW_ASAN ? ['--time-scale', '2'] : [])]);
     let report: { ok: boolean; unexercised: string[]; results: Array<{ id: string; status: string; detail?: string }>; device: { serial: string; model: string; secureChannel: string } };
     try {
       report = JSON.parse(result.stdout);
