@@ -20,7 +20,7 @@ const SEED = 5;
 type Read = { files: Record<string, unknown> };
 
 async function readCard(url: string, reader: string): Promise<Read> {
-  const res = await fetch(`${url}/v1/readers/${reader}/healthcard`);
+  const res = await fetch(`${url}/v1/readers/${reader}/healthcard?files=all`);
   const body = (await res.json()) as Read;
   expect(res.status, JSON.stringify(body).slice(0, 400)).toBe(200);
   return body;
