@@ -78,7 +78,7 @@ async function httpDefaultRead(app: YikaApp, runs: number): Promise<{ ms: number
   return { ms: median(ms), apdus };
 }
 
-async function runInProcess(): Promise<BenchSection> {
+export async function runInProcess(): Promise<BenchSection> {
   const real = await setup(1);
   let batched: ReadFigures;
   let single: ReadFigures;

@@ -747,7 +747,7 @@ export const CHECKS: ConformanceCheck[] = [
   },
   {
     id: 'ops.card-rate',
-    title: "PPS to the Fi/Di of the card's TA1: setParams and slotStatus report that rate, and APDUs still work (1.2, 6.1)",
+    title: "PPS to the Fi/Di of the card's TA1: setParams and slotStatus report that rate, APDUs still work; without TA1 a faster rate is refused (1.2, 6.1)",
     level: 'should',
     async run(ctx) {
       const h = needHello(ctx);
@@ -756,37 +756,50 @@ export const CHECKS: ConformanceCheck[] = [
       const candidates = (ctx.slots ?? []).filter((x) => contact.includes(x.slot) && x.card !== 'absent' && x.card !== 'mute').map((x) => x.slot);
       if (candidates.length === 0) throw new CheckSkipped('no card in a contact slot');
       const s = await ctx.session();
-      for (const slot of candidates) {
-        const on = await s.powerOn(slot);
-        let offered: ReturnType<typeof offeredRate>;
+      const slot = candidates[0];
+      const on = await s.powerOn(slot);
+      let offered: ReturnType<typeof offeredRate>;
+      try {
+        offered = offeredRate(on.atr);
+      } catch {
+        offered = undefined;
+      }
+      if (!offered) {
+        // No TA1: the card runs 372/1 only, and a device must not claim a faster rate (6.1).
+        if (on.fi !== undefined && (on.fi !== 372 || on.di !== 1)) throw new CheckFailed(`powerOn reports Fi ${on.fi} Di ${on.di} for a card without TA1`);
+        let refused = '';
         try {
-          offered = offeredRate(on.atr);
-        } catch {
-          offered = undefined;
-        }
-        if (!offered) {
+          const p = await s.setParams(slot, { protocol: on.protocol, fi: 512, di: 32 });
           await s.powerOff(slot);
-          continue; // this card offers only the default rate: try the next one
-        }
-        const notes: string[] = [];
-        if (on.fi !== undefined && (on.fi !== 372 || on.di !== 1) && (on.fi !== offered.fi || on.di !== offered.di)) {
-          throw new CheckFailed(`powerOn reports Fi ${on.fi} Di ${on.di}: neither the default 372/1 nor TA1 ${offered.ta1.toString(16).toUpperCase()}`);
-        }
-        const p = await s.setParams(slot, { protocol: on.protocol, fi: offered.fi, di: offered.di });
-        if (p.fi !== offered.fi || p.di !== offered.di) {
-          throw new CheckFailed(`setParams to TA1 ${offered.ta1.toString(16).toUpperCase()} (Fi ${offered.fi} Di ${offered.di}) answered Fi ${p.fi} Di ${p.di}`);
+          throw new CheckFailed(`setParams to Fi 512 Di 32 was accepted (answered Fi ${p.fi} Di ${p.di}) for a card whose ATR offers no TA1`);
+        } catch (e) {
+          if (e instanceof CheckFailed) throw e;
+          if (!(e instanceof DeviceError)) throw e;
+          if (e.code === 'UNKNOWN_OPERATION') throw new CheckSkipped('no setParams');
+          refused = e.code;
         }
         const [st] = await s.slotStatus(slot);
-        if (st?.fi === undefined) notes.push('slotStatus does not report the rate (optional)');
-        else if (st.fi !== offered.fi || st.di !== offered.di) throw new CheckFailed(`slotStatus reports Fi ${st.fi} Di ${st.di} after PPS to Fi ${offered.fi} Di ${offered.di}`);
-        const r = await s.transmit(slot, SELECT_MF);
         await s.powerOff(slot);
-        if (r.length < 2) throw new CheckFailed('no status word after PPS');
-        const clock = p.clockHz ?? st?.clockHz;
-        const rate = clock ? `, ${Math.round((clock * offered.di) / offered.fi / 100) / 10} kbit/s at ${clock / 1e6} MHz` : ', no clockHz';
-        return `slot ${slot}: TA1 ${offered.ta1.toString(16).toUpperCase()} → Fi ${p.fi} Di ${p.di}${rate}${notes.length ? `; ${notes.join('; ')}` : ''}`;
+        if (st?.fi !== undefined && (st.fi !== 372 || st.di !== 1)) throw new CheckFailed(`slotStatus reports Fi ${st.fi} Di ${st.di} for a card without TA1`);
+        return `slot ${slot}: no TA1 in the ATR; a PPS to Fi 512 Di 32 is refused (${refused || 'error'})`;
       }
-      throw new CheckSkipped('no card offers a TA1 faster than 372/1');
+      if (on.fi !== undefined && (on.fi !== 372 || on.di !== 1) && (on.fi !== offered.fi || on.di !== offered.di)) {
+        throw new CheckFailed(`powerOn reports Fi ${on.fi} Di ${on.di}: neither the default 372/1 nor TA1 ${offered.ta1.toString(16).toUpperCase()}`);
+      }
+      const p = await s.setParams(slot, { protocol: on.protocol, fi: offered.fi, di: offered.di });
+      if (p.fi !== offered.fi || p.di !== offered.di) {
+        throw new CheckFailed(`setParams to TA1 ${offered.ta1.toString(16).toUpperCase()} (Fi ${offered.fi} Di ${offered.di}) answered Fi ${p.fi} Di ${p.di}`);
+      }
+      const [st] = await s.slotStatus(slot);
+      const notes: string[] = [];
+      if (st?.fi === undefined) notes.push('slotStatus does not report the rate (optional)');
+      else if (st.fi !== offered.fi || st.di !== offered.di) throw new CheckFailed(`slotStatus reports Fi ${st.fi} Di ${st.di} after PPS to Fi ${offered.fi} Di ${offered.di}`);
+      const r = await s.transmit(slot, SELECT_MF);
+      await s.powerOff(slot);
+      if (r.length < 2) throw new CheckFailed('no status word after PPS');
+      const clock = p.clockHz ?? st?.clockHz;
+      const rate = clock ? `, ${Math.round((clock * offered.di) / offered.fi / 100) / 10} kbit/s at ${clock / 1e6} MHz` : ', no clockHz';
+      return `slot ${slot}: TA1 ${offered.ta1.toString(16).toUpperCase()} → Fi ${p.fi} Di ${p.di}${rate}${notes.length ? `; ${notes.join('; ')}` : ''}`;
     },
   },
   {

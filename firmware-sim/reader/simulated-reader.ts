@@ -618,7 +618,12 @@ export class SimulatedReader implements ReaderOperations {
   }
 
   #exclusive<T>(s: Slot, fn: () => Promise<T>): Promise<T> {
-    const run = s.tail.then(fn, fn);
+    // Each operation keeps its own schedule: timer lateness of an earlier one is not paid back here.
+    const start = (): Promise<T> => {
+      this.clock.settle();
+      return fn();
+    };
+    const run = s.tail.then(start, start);
     s.tail = run.catch(() => undefined);
     return run;
   }

@@ -107,8 +107,10 @@ export class FakeReader implements ReaderOperations {
 
   async setParams(slot: number, params: ProtocolParams): Promise<ProtocolParams> {
     const s = this.powered(slot);
+    // FAKE_ATR has no TA1: only the default rate (PROTOCOL.md 6.1).
+    if ((params.fi ?? 372) !== 372 || (params.di ?? 1) !== 1) throw new DeviceError('CARD_PROTOCOL_ERROR', 'the card offers no TA1: PPS refused');
     s.protocol = params.protocol;
-    return { protocol: params.protocol, fi: params.fi ?? 372, di: params.di ?? 1 };
+    return { protocol: params.protocol, fi: 372, di: 1 };
   }
 
   async transmit(slot: number, apdu: Uint8Array): Promise<Uint8Array> {
