@@ -7,7 +7,7 @@ import { runSelfTest } from '../crypto/index.ts';
 import { isYikaError } from '../common/yika-error.ts';
 import { createApp } from './app.ts';
 import { CONFIG_SCHEMA } from './config/config-schema.ts';
-import { DAEMON_USAGE, defaultStateDir, loadConfig, parseDaemonFlags } from './config/load-config.ts';
+import { checkConfigFile, DAEMON_USAGE, defaultStateDir, loadConfig, parseDaemonFlags } from './config/load-config.ts';
 import { createLogger } from './logging/logger.ts';
 import { chooseLogFormat, prettyDestination, type LogFormat } from './logging/pretty-lines.ts';
 import { checkSerialPort, EXIT, EXIT_CODES_HELP, explainStartupError } from './startup-problems.ts';
@@ -31,6 +31,11 @@ async function main(argv: string[]): Promise<number> {
     }
     if (flags.printConfigSchema) {
       process.stdout.write(JSON.stringify(CONFIG_SCHEMA, null, 2) + '\n');
+      return EXIT.OK;
+    }
+    if (flags.checkConfig !== undefined) {
+      checkConfigFile(flags.checkConfig);
+      process.stdout.write(`${flags.checkConfig}: valid\n`);
       return EXIT.OK;
     }
     config = loadConfig(flags);

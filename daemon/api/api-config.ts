@@ -78,6 +78,14 @@ export type ApiConfigInput = Partial<Omit<ApiConfig, 'listen' | 'rateLimit' | 'w
   websocket?: Partial<ApiConfig['websocket']>;
 };
 
+/** A port 0–65535 as a regular expression (JSON Schema `pattern` has no numeric range). */
+const PORT_PATTERN = '(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d{2}|6[0-4]\\d{3}|[1-5]\\d{4}|\\d{1,4})';
+/**
+ * The one grammar of a listen address, for the config schema, the flag and the variable:
+ * "HOST:PORT", "[v6]:PORT", ":PORT" or "PORT", surrounding blanks ignored (host defaults to 127.0.0.1).
+ */
+export const LISTEN_PATTERN = `^\\s*(?:(?:\\[[^\\]]+\\]|[^:\\s\\[\\]]*):)?${PORT_PATTERN}\\s*$`;
+
 /** JSON schema of the api section, for the daemon's config-file schema. */
 export const API_CONFIG_SCHEMA = {
   type: 'object',
@@ -85,16 +93,17 @@ export const API_CONFIG_SCHEMA = {
   properties: {
     listen: {
       description: 'HOST:PORT or {host, port}. Default 127.0.0.1:7611. A non-loopback host needs token.',
-      oneOf: [
-        { type: 'string' },
-        { type: 'object', additionalProperties: false, properties: { host: { type: 'string' }, port: { type: 'integer', minimum: 0, maximum: 65535 } } },
-      ],
+      // if/then/else rather than oneOf: a validator then reports the one branch that applies.
+      if: { type: 'string' },
+      then: { type: 'string', pattern: LISTEN_PATTERN },
+      else: { type: 'object', additionalProperties: false, properties: { host: { type: 'string', minLength: 1 }, port: { type: 'integer', minimum: 0, maximum: 65535 } } },
     },
     allowedOrigins: { type: 'array', items: { type: 'string' }, description: 'Browser origins allowed to call the API.' },
     allowedHosts: { type: 'array', items: { type: 'string' }, description: 'Extra Host names accepted (DNS-rebinding guard).' },
     token: {
       type: 'string',
       minLength: 16,
+      writeOnly: true,
       description: 'Bearer token (at least 16 characters): needed from other machines, and from any client for writes, raw APDUs, unmasked traces and trust-bundle installs. Every capability but apdu.restricted.',
     },
     tokens: {
@@ -106,7 +115,7 @@ export const API_CONFIG_SCHEMA = {
         additionalProperties: false,
         properties: {
           name: { type: 'string', description: 'A label for logs (never the token)' },
-          token: { type: 'string', minLength: 16 },
+          token: { type: 'string', minLength: 16, writeOnly: true },
           capabilities: { type: 'array', items: { enum: [...CAPABILITIES] } },
         },
       },
@@ -116,15 +125,15 @@ export const API_CONFIG_SCHEMA = {
       description: 'When no token is configured, yikad generates one at each start and writes it here (mode 0600); the yika CLI reads it. Default $XDG_RUNTIME_DIR/yika/api-token, else ~/.local/state/yika/api-token.',
     },
     rateLimit: {
-      oneOf: [
-        { const: false },
-        { type: 'object', additionalProperties: false, properties: { perSecond: { type: 'number', minimum: 0 }, burst: { type: 'integer', minimum: 1 } } },
-      ],
+      description: 'false: no rate limit.',
+      if: { const: false },
+      else: { type: 'object', additionalProperties: false, properties: { perSecond: { type: 'number', minimum: 0 }, burst: { type: 'integer', minimum: 1 } } },
     },
     bodyLimit: { type: 'integer', minimum: 1024, maximum: 16 * 1024 * 1024 },
     trustProxy: {
       description: 'Reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For is believed; false or [] for none.',
-      oneOf: [{ const: false }, { type: 'array', items: { type: 'string' } }],
+      if: { const: false },
+      else: { type: 'array', items: { type: 'string' } },
     },
     corsMaxAgeSeconds: { type: 'integer', minimum: 0, maximum: 86400 },
     websocket: {
@@ -145,13 +154,19 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   return isIP(v4) === 4 && v4.startsWith('127.');
 }
 
-/** Parses "host:port", "[v6]:port" or ":port". */
+const LISTEN_REGEXP = new RegExp(LISTEN_PATTERN, 'u');
+
+/** Parses a listen address (LISTEN_PATTERN); throws ApiConfigError with `details.problem` saying what is wrong. */
 export function parseListen(text: string): ApiListen {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text.trim());
-  if (!m) throw new ApiConfigError(`api.listen: "${text}" is not HOST:PORT (e.g. 127.0.0.1:7611)`, { path: 'api.listen' });
-  const port = Number(m[3]);
-  if (port > 65535) throw new ApiConfigError(`api.listen: port ${port} is out of range`, { path: 'api.listen' });
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+  const m = /^\s*(?:(?:\[([^\]]+)\]|([^:\s[\]]*)):)?(\d+)\s*$/.exec(text);
+  const fail = (problem: string): never => {
+    throw new ApiConfigError(`api.listen: ${problem}`, { path: 'api.listen', problem });
+  };
+  if (!m) fail(`"${text}" is not HOST:PORT (e.g. 127.0.0.1:7611)`);
+  const port = Number(m![3]);
+  if (port > 65535) fail(`port ${m![3]} is out of range (0–65535)`);
+  if (!LISTEN_REGEXP.test(text)) fail(`"${text}" is not HOST:PORT (e.g. 127.0.0.1:7611)`);
+  return { host: m![1] ?? (m![2] || '127.0.0.1'), port };
 }
 
 /** Normalises an origin for comparison: lower-case scheme and host, no trailing slash, default ports dropped. */

@@ -23,6 +23,8 @@ export interface DaemonFlags {
   logLevel?: string;
   help?: boolean;
   printConfigSchema?: boolean;
+  /** `--check-config FILE`: validate FILE (schema + post-checks) and exit 0 or 2. */
+  checkConfig?: string;
 }
 
 export const DAEMON_USAGE = `Usage: yikad [options]
@@ -45,6 +47,8 @@ export const DAEMON_USAGE = `Usage: yikad [options]
                          logs are JSON lines when stdout is not a terminal, readable lines on one;
                          env YIKA_LOG_FORMAT=json|pretty chooses
   --print-config-schema  print the JSON Schema of the configuration file and exit
+  --check-config FILE    check FILE against that schema (and the checks it names); exit 0 if valid,
+                         2 with one line naming the file, key, expected and found if not
   -h, --help             this text
 `;
 
@@ -85,6 +89,7 @@ export function parseDaemonFlags(argv: string[]): DaemonFlags & { serialDiscover
       case '--trace': flags.trace = true; break;
       case '--log-level': flags.logLevel = value(); break;
       case '--print-config-schema': flags.printConfigSchema = true; break;
+      case '--check-config': flags.checkConfig = value(); break;
       case '-h':
       case '--help': flags.help = true; break;
       default: throw new ConfigError('command line', arg, 'unknown option (see yikad --help)');
@@ -186,4 +191,12 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, home = hom
   if (env.STATE_DIRECTORY) return env.STATE_DIRECTORY.split(':')[0];
   if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'yika');
   return join(home, '.local', 'state', 'yika');
+}
+
+/**
+ * `yikad --check-config FILE`: the file alone (no environment, no flags) through the schema, its
+ * post-checks and the API section's checks. Throws the ConfigError a start with this file would.
+ */
+export function checkConfigFile(file: string): YikaConfig {
+  return loadConfig({ serial: [], config: file }, {});
 }

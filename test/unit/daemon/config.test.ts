@@ -88,6 +88,25 @@ describe('daemon configuration', () => {
     }
   });
 
+  it('sets the QR policies QR.md documents (expired bundle, grace, Redis outage)', () => {
+    const p = file('qr.yaml', 'qr: {expiredPolicy: degrade, graceSeconds: 3600, staleAfterSeconds: 600, trustRefreshSeconds: 300, sharedDownPolicy: fail}');
+    expect(loadConfig(parseDaemonFlags(['--config', p]), {}).qr).toMatchObject({ expiredPolicy: 'degrade', graceSeconds: 3600, staleAfterSeconds: 600, trustRefreshSeconds: 300, sharedDownPolicy: 'fail' });
+    const bad = file('qr-bad.yaml', 'qr: {sharedDownPolicy: ignore}');
+    expect(errorOf(() => loadConfig(parseDaemonFlags(['--config', bad]), {}))).toMatchObject({ path: 'qr.sharedDownPolicy', problem: 'expected one of local, fail, got "ignore"' });
+  });
+
+  it('one listen grammar for file, flag and variable: PORT alone and surrounding blanks', () => {
+    expect(loadConfig(parseDaemonFlags(['--listen', '7612']), {}).listen).toEqual({ host: '127.0.0.1', port: 7612 });
+    expect(loadConfig(parseDaemonFlags([]), { YIKA_LISTEN: ' 127.0.0.1:7613' }).listen).toEqual({ host: '127.0.0.1', port: 7613 });
+    expect(loadConfig(parseDaemonFlags(['--config', file('l.json', JSON.stringify({ listen: '7614' }))]), {}).listen.port).toBe(7614);
+    expect(errorOf(() => loadConfig(parseDaemonFlags(['--listen', ':70000']), {}))).toMatchObject({ path: '--listen', problem: 'port 70000 is out of range (0–65535)' });
+  });
+
+  it('refuses one serial path written twice in different forms (the post-check the schema describes)', () => {
+    const p = file('dup.yaml', 'devices:\n  serial: [/dev/a, {path: /dev/a, secure: off}]');
+    expect(errorOf(() => loadConfig(parseDaemonFlags(['--config', p]), {}))).toMatchObject({ path: 'devices.serial[1].path', problem: '"/dev/a" is listed twice' });
+  });
+
   it('never echoes a PIN in an error', () => {
     const p = file('pin.yaml', 'sam: {pin: "12x456"}');
     expect(errorOf(() => loadConfig(parseDaemonFlags(['--config', p]), {})).message).not.toContain('12x456');
