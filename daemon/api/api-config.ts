@@ -162,10 +162,10 @@ export function parseListen(text: string): ApiListen {
   const fail = (problem: string): never => {
     throw new ApiConfigError(`api.listen: ${problem}`, { path: 'api.listen', problem });
   };
-  if (!m) fail(`"${text}" is not HOST:PORT (e.g. 127.0.0.1:7611)`);
+  if (!m) fail(`expected HOST:PORT, :PORT or PORT (e.g. 127.0.0.1:7611), got "${text}"`);
   const port = Number(m![3]);
   if (port > 65535) fail(`port ${m![3]} is out of range (0–65535)`);
-  if (!LISTEN_REGEXP.test(text)) fail(`"${text}" is not HOST:PORT (e.g. 127.0.0.1:7611)`);
+  if (!LISTEN_REGEXP.test(text)) fail(`expected HOST:PORT, :PORT or PORT (e.g. 127.0.0.1:7611), got "${text}"`);
   return { host: m![1] ?? (m![2] || '127.0.0.1'), port };
 }
 
