@@ -2,7 +2,11 @@
 // it aborts inside worker threads). Each pcsc-lite reader name is one slot; the slots of one physical
 // reader ("… 00 00" user card, "… 00 01" SAM1 …) are mapped to one logical reader by device-table.ts.
 // Recovery: pcscd not running or restarted → the backend reports itself degraded, closes every
-// context it had, and starts again with backoff; readers come back under their old ids.
+// context it had, and starts again with backoff; readers come back under their old ids. A card reset
+// or powered down under our connection (another program's SCardDisconnect(RESET/UNPOWER), pcscd) is
+// seen at the next exchange (SCARD_W_RESET_CARD/UNPOWERED_CARD): the backend drops its handle, the
+// reader model marks the slot unpowered (new power epoch: SAM PIN verified again), and the
+// health-card service runs the read again from a fresh power-on.
 import { createRequire } from 'node:module';
 import type { PowerOnResult, SlotStatus } from '../../protocol/operations.ts';
 import { DeviceError } from '../../protocol/device-error.ts';
@@ -25,6 +29,7 @@ interface PcscCardReader {
   SCARD_STATE_MUTE: number;
   SCARD_STATE_EMPTY: number;
   SCARD_UNPOWER_CARD: number;
+  SCARD_RESET_CARD: number;
   SCARD_LEAVE_CARD: number;
   on(event: 'status', fn: (s: { state: number; atr?: Buffer }) => void): void;
   on(event: 'end' | 'error', fn: (e?: unknown) => void): void;
@@ -65,7 +70,10 @@ export function pcscError(err: unknown, slot: number): DeviceError | LinkClosedE
   if (/0x8010000C|No smart card|0x80100066|unresponsive/i.test(text)) {
     return /0x80100066|unresponsive/i.test(text) ? new DeviceError('CARD_MUTE', 'The card does not respond', details) : new DeviceError('NO_CARD', 'No card in the slot', details);
   }
-  if (/not connected|0x80100068|reset/i.test(text)) return new DeviceError('CARD_NOT_POWERED', 'The card is not powered (or was reset by another application)', details);
+  // SCARD_W_RESET_CARD / SCARD_W_UNPOWERED_CARD: another program (or pcscd) reset or powered down the
+  // card under our connection; the backend reconnects and the operation starts again (powerLost).
+  if (/0x80100068|0x80100067|reset|unpowered/i.test(text)) return new DeviceError('CARD_NOT_POWERED', 'The card was reset or powered down by another program', { ...details, powerLost: true });
+  if (/not connected/i.test(text)) return new DeviceError('CARD_NOT_POWERED', 'The card is not powered', details);
   // pcscd stopped or the reader vanished: the reader is offline (503), not the card at fault and not an
   // internal error. LINK_CLOSED, like a pulled serial cable: a command in flight may have reached the card.
   if (/0x8010001D|0x80100017|0x8010002E|0x8010002F|0x80100009|Service not available|unavailable|No readers|Unknown reader/i.test(text)) {
@@ -157,7 +165,20 @@ class PcscGroup {
             // No copies either way: the addon copies the command before queueing it, and every
             // response arrives in a fresh buffer of its own (Nan::CopyBuffer), so a view is safe.
             s.reader.transmit(Buffer.from(apdu.buffer, apdu.byteOffset, apdu.byteLength), 65_538, s.protocol, (err, data) => {
-              if (err) return reject(pcscError(err, slot));
+              if (err) {
+                const e = pcscError(err, slot);
+                if (e instanceof DeviceError && e.details?.powerLost) {
+                  // Our handle is stale: drop it (leave the card as it is) and tell the reader model the
+                  // card needs a new power-on; the command was not executed by the card.
+                  s.protocol = undefined;
+                  s.reader.disconnect(s.reader.SCARD_LEAVE_CARD, () => {
+                    group.emit({ type: 'card.unpowered', slot });
+                    reject(e);
+                  });
+                  return;
+                }
+                return reject(e);
+              }
               resolve(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
             });
           });

@@ -21,6 +21,8 @@ export interface DeviceOperations {
 export type DeviceCardEvent =
   | { type: 'card.inserted'; slot: number }
   | { type: 'card.removed'; slot: number }
+  /** The card is still there but lost its power or was reset (by another PC/SC program, or pcscd): its state (selected files, security status, SAM PIN) is gone. */
+  | { type: 'card.unpowered'; slot: number }
   | { type: 'qr.scanned'; text: string }
   | { type: 'error'; code: string; message: string };
 

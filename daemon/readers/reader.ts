@@ -427,6 +427,18 @@ export class Reader {
   }
 
   private onDeviceEvent(e: DeviceCardEvent): void {
+    if (e.type === 'card.unpowered') {
+      // Same card, new power-on needed: a new power epoch makes the next operation power it on
+      // again and re-verify the SAM PIN (the card's security state is gone too).
+      const s = this.slots.get(e.slot);
+      if (s && s.card === 'powered') s.card = 'present';
+      if (s) {
+        s.atr = undefined;
+        s.protocol = undefined;
+        s.powerEpoch++;
+      }
+      return;
+    }
     if (e.type === 'card.inserted' || e.type === 'card.removed') {
       const s = this.slots.get(e.slot);
       if (s) {

@@ -104,11 +104,13 @@ export class HealthCardService {
     const files = resolveFiles(options.files);
     const slot = options.slot ?? USER_CARD_SLOT;
     const needsSam = files.some((f) => elementaryFile(f).readKey !== 'free');
-    return this.operation(reader, 'read', async (s) => {
-      const { atr, channel, authorizer } = await this.open(s, slot, needsSam, options.batch);
-      const read = await new HealthCardReader(channel, { atr, authorizer }).readFiles(files);
-      return { slot, atr: hex(atr), card: read.card, files: read.files };
-    });
+    return this.operation(reader, 'read', (s) =>
+      againAfterPowerLoss(async () => {
+        const { atr, channel, authorizer } = await this.open(s, slot, needsSam, options.batch);
+        const read = await new HealthCardReader(channel, { atr, authorizer }).readFiles(files);
+        return { slot, atr: hex(atr), card: read.card, files: read.files };
+      }),
+    );
   }
 
   /** Reads items by number (1–384) in the requested order; `record` chooses the record or visit slot. */
@@ -117,11 +119,13 @@ export class HealthCardService {
     const slot = options.slot ?? USER_CARD_SLOT;
     // Items 1–10 and 57 are in the freely readable DDF1/EF05; every other item needs the SAM.
     const needsSam = ids.some((n) => !FREE_ITEMS.has(n));
-    const result = await this.operation(reader, 'items', async (s) => {
-      const { atr, channel, authorizer } = await this.open(s, slot, needsSam);
-      const read = await new HealthCardReader(channel, { atr, authorizer }).readItems(ids, { record: options.record, join: true });
-      return { items: read.items, pipe: read.joined ?? '' };
-    });
+    const result = await this.operation(reader, 'items', (s) =>
+      againAfterPowerLoss(async () => {
+        const { atr, channel, authorizer } = await this.open(s, slot, needsSam);
+        const read = await new HealthCardReader(channel, { atr, authorizer }).readItems(ids, { record: options.record, join: true });
+        return { items: read.items, pipe: read.joined ?? '' };
+      }),
+    );
     return { readerId, items: result.items, pipe: result.pipe };
   }
 
@@ -207,6 +211,29 @@ export class HealthCardService {
       throw surfaced;
     }
   }
+}
+
+/**
+ * Runs a read once more when the card or the SAM lost its power under it (another PC/SC program reset
+ * it: CARD_NOT_POWERED with details.powerLost, the command not executed). The reader model already has
+ * the slot unpowered, so the second run powers it on and authorizes again (SAM PIN, card auth) from
+ * the start. Reads only: a write is never repeated behind the caller's back.
+ */
+async function againAfterPowerLoss<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!lostPower(e)) throw e;
+    return fn();
+  }
+}
+
+/** A CARD_NOT_POWERED with details.powerLost, as the error or as a cause of it (reader and SAM wrap). */
+function lostPower(e: unknown): boolean {
+  for (let c: unknown = e, depth = 0; c && depth < 6; c = (c as { cause?: unknown }).cause, depth++) {
+    if (isYikaError(c) && c.code === 'CARD_NOT_POWERED' && c.details?.powerLost === true) return true;
+  }
+  return false;
 }
 
 const FREE_ITEMS = new Set(elementaryFile('DDF1/EF05').recordItems);

@@ -86,11 +86,18 @@ export async function handleVpcdMessage(reader: SimulatedReader, slot: number, m
         return undefined;
     }
   }
+  // PC/SC has no message layer that could refuse a malformed APDU: like a card, answer 6700 (wrong
+  // length). An empty answer would make vpcd report a communication error and wedge the virtual
+  // reader for every PC/SC client until the card is removed. (Bad Lc reaches the card OS, which
+  // answers 6700 itself.)
+  if (message.length < 4) return Uint8Array.of(0x67, 0x00);
   try {
     const [status] = await reader.slotStatus(slot);
     if (status.card === 'present') await powerUp(reader, slot);
     return await reader.transmit(slot, message);
-  } catch {
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'BAD_REQUEST' || code === 'APDU_TOO_LONG') return Uint8Array.of(0x67, 0x00);
     return new Uint8Array(0);
   }
 }
