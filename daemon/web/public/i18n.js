@@ -37,6 +37,7 @@
     'ev.reader.attached': '读卡器接入：{name}', 'ev.reader.detached': '读卡器断开 {reason}', 'ev.reader.health': '读卡器状态：{health} {detail}',
     'ev.card.inserted': '插卡（{slot}）', 'ev.card.removed': '拔卡（{slot}）', 'ev.qr.scanned': '扫码：{code}',
     'ev.resumeGap': '连接中断期间有事件丢失，已刷新状态',
+    'ev.write.interrupted': '写卡被中断（卡槽 {slot}，守护进程中途停止）：请读回卡片核对，再确认',
     'daemon.status': '服务 {version} · {status}', 'daemon.degraded': '注意：{items}', 'daemon.down': '服务连接中断',
     'foot.docs': '接口文档', 'age.s': '{n} 秒', 'age.m': '{n} 分钟', 'age.h': '{n} 小时', 'age.d': '{n} 天',
   };
@@ -76,6 +77,7 @@
     'ev.reader.attached': 'Reader attached: {name}', 'ev.reader.detached': 'Reader detached {reason}', 'ev.reader.health': 'Reader {health} {detail}',
     'ev.card.inserted': 'Card inserted ({slot})', 'ev.card.removed': 'Card removed ({slot})', 'ev.qr.scanned': 'QR scanned: {code}',
     'ev.resumeGap': 'Events were missed while disconnected; state refreshed',
+    'ev.write.interrupted': 'Card write interrupted (slot {slot}, the daemon stopped mid-write): read the card back, then acknowledge',
     'daemon.status': 'Service {version} · {status}', 'daemon.degraded': 'Attention: {items}', 'daemon.down': 'Service connection lost',
     'foot.docs': 'API docs', 'age.s': '{n} s', 'age.m': '{n} min', 'age.h': '{n} h', 'age.d': '{n} days',
   };
