@@ -178,6 +178,20 @@ describe.skipIf(!hasChromium)('front-desk page in Chromium', () => {
     await expect.poll(() => page.getAttribute('[data-testid=qr-result]', 'data-state'), { timeout: 15_000 }).toBe('invalid');
     expect(await page.textContent('[data-testid=qr-verdict]')).toBe('无效');
     expect(await page.getAttribute('[data-testid=qr-result]', 'data-code')).toMatch(/^[A-Z_]+$/);
+
+    // A static code: valid, but the page asks for the desk's second check (QR.md §14).
+    await sim.scan(issueDemoCode({ type: 'static' }).text);
+    await expect.poll(() => page.textContent('[data-testid=qr-verdict]'), { timeout: 15_000 }).toBe('有效（静态码，需核验）');
+    expect(await page.textContent('[data-testid=qr-static-check]')).toMatch(/身份证/);
+
+    // A payment code on the same phone screen: its kind and what to do, masked (QR.md §13).
+    const { sampleScanText } = await import('../../firmware-sim/qr-scanner/sample-codes.ts');
+    const pay = sampleScanText('wechat');
+    await sim.scan(pay);
+    await expect.poll(() => page.getAttribute('[data-testid=qr-result]', 'data-kind'), { timeout: 15_000 }).toBe('payment');
+    const reason = (await page.textContent('[data-testid=qr-reason]')) ?? '';
+    expect(reason).toMatch(/^微信付款码 1\d\*+\d\d：仅用于收费/);
+    expect(await page.content()).not.toContain(pay);
   });
 
   it('takes a keyboard-wedge scan typed while nothing is focused', async () => {
