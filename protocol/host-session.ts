@@ -137,6 +137,8 @@ export interface HostSessionCounters extends FrameChannelCounters {
   duplicateAnswers: number;
   /** Pending notices received (the device holds a request that takes a while). */
   pendingNotices: number;
+  /** Records that arrived before this session ever opened a channel: leftovers of an earlier connection, ignored. */
+  strayRecords: number;
   /** The current retransmission timeout, ms. */
   rtoMs: number;
 }
@@ -230,7 +232,10 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
     retransmitFailures: 0,
     duplicateAnswers: 0,
     pendingNotices: 0,
+    strayRecords: 0,
   };
+  /** This session has switched records on at least once (a record before that is a stray). */
+  private recordsEverUsed = false;
 
   private constructor(
     readonly link: ByteLink,
@@ -244,11 +249,18 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
     this.rto = Math.min(options.rtoMaxMs ?? RTO_MAX_MS, Math.max(options.rtoMinMs ?? RTO_MIN_MS, RTO_INITIAL_MS));
     this.channel = new FrameChannel(link, maxFrame, {
       onMessage: (bytes, sealed) => this.onMessage(bytes, sealed),
-      onRecordError: (e) =>
+      onRecordError: (e) => {
+        // A record before this session ever opened a channel is a leftover of an earlier connection on
+        // the same line (a late repeat of its last answer): the device drops that channel at our hello.
+        if (e === undefined && !this.recordsEverUsed) {
+          this.stats.strayRecords++;
+          return;
+        }
         this.shutdown(
           e instanceof ProtocolError ? e : new ProtocolError('SECURE_CHANNEL_REJECTED', 'a record arrived but no secure channel is open'),
           'secure channel record rejected',
-        ),
+        );
+      },
     });
     link.onClose((reason) => this.onLinkClosed(reason));
   }
@@ -471,7 +483,10 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
       helloResultBytes: exchange.received,
       request: (op, args) => this.request(op, args, { signal, setup: true }),
       // From scFinish on the device may already send records (its plaintext answer may be lost).
-      prepareRecords: (layer) => this.channel.setRecordLayer(layer, 'receive'),
+      prepareRecords: (layer) => {
+        this.recordsEverUsed = true;
+        this.channel.setRecordLayer(layer, 'receive');
+      },
       enableRecords: (layer) => this.channel.setRecordLayer(layer),
     });
   }

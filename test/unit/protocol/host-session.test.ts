@@ -258,3 +258,21 @@ describe('DeviceSession rules', () => {
     deviceLink.close();
   });
 });
+
+describe('host session: a record left over from an earlier connection on the same line', () => {
+  it('is ignored (and counted) before this session opened a channel, instead of closing the session', async () => {
+    const [host, device] = createLinkPair();
+    new DeviceSession(device, new FakeReader());
+    const opening = HostSession.open(host, { keepaliveMs: 0 });
+    // A late repeat of the last answer of the previous session's channel, arriving while we say hello.
+    const stray = new Uint8Array(1 + 8 + 10 + 16).fill(0x42);
+    stray[0] = 0xc1;
+    device.write(new FrameEncoder(4096).encode(stray));
+    const s = await opening;
+    await s.ping();
+    expect(s.closed).toBe(false);
+    expect(s.counters.strayRecords).toBe(1);
+    await s.close();
+    host.close();
+  });
+});
