@@ -52,7 +52,8 @@ afterAll(async () => {
   rmSync(tokenDir, { recursive: true, force: true });
 });
 
-describe('yika CLI against a running daemon', () => {
+// Each test spawns several CLI processes through tsx: generous on a busy CI machine.
+describe('yika CLI against a running daemon', { timeout: 120_000 }, () => {
   it('lists readers as a table and as JSON', async () => {
     const table = await yika(['readers']);
     expect(table.code).toBe(0);

@@ -64,7 +64,7 @@ afterAll(async () => {
   await sim?.close();
 });
 
-describe('daemon with the in-process simulator', () => {
+describe('daemon with the in-process simulator', { timeout: 90_000 }, () => {
   it('lists the simulated reader with its slots, secure channel and batch support', async () => {
     const { status, body } = await get('/v1/readers');
     expect(status).toBe(200);

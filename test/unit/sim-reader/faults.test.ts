@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { until } from '../../support/until.ts';
 import { FaultInjector, checkFault } from '../../../firmware-sim/faults/fault-injector.ts';
 import { LinkNoise } from '../../../firmware-sim/faults/link-noise.ts';
 import { noisyLink } from '../../../firmware-sim/faults/noisy-link.ts';
@@ -206,7 +207,8 @@ describe('link noise', () => {
     host.write(Uint8Array.from([1, 2, 0]));
     const received: Uint8Array[] = [];
     wrapped.onData((b) => received.push(b));
-    await new Promise((r) => setTimeout(r, 10));
+    // The host's frame was written after the device's: once it has arrived, the dropped ones would have too.
+    await until('the host frame at the device', () => received.length > 0);
     expect(got.length).toBe(0);
     expect(received.map(toHex)).toEqual(['010200']);
     expect(f.counters()['faults.framesDropped']).toBe(3);
