@@ -46,6 +46,15 @@ describe('OpenAPI document of the whole daemon', () => {
     }
   });
 
+  it('declares every media type a route answers: text/plain for format=pipe|text|replay, text/event-stream for SSE', () => {
+    const media = (path: string): string[] => Object.keys((doc.paths[path].get.responses['200'] as { content: Record<string, unknown> }).content).sort();
+    expect(media('/v1/readers/{id}/healthcard/items')).toEqual(['application/json', 'text/plain']);
+    const pipe = (doc.paths['/v1/readers/{id}/healthcard/items'].get.responses['200'] as { content: Record<string, { schema: { description?: string } }> }).content['text/plain'];
+    expect(pipe.schema.description).toMatch(/charset=utf-8.*GBK.*GB18030/);
+    expect(media('/v1/readers/{id}/trace')).toEqual(['application/json', 'text/plain']);
+    expect(media('/v1/events')).toContain('text/event-stream');
+  });
+
   it('resolves every $ref', () => {
     for (const [, ref] of JSON.stringify(doc).matchAll(/"\$ref":"([^"]+)"/g)) {
       const name = /^#\/components\/schemas\/([^/]+)/.exec(ref)?.[1];

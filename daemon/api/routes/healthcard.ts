@@ -160,10 +160,23 @@ export function healthCardRoutes(service: HealthCardService): RouteModule {
             },
           },
           response: {
+            // Both media types this route answers, so OpenAPI (and clients generated from it) know format=pipe is text.
             200: {
-              type: 'object',
-              required: ['readerId', 'items', 'pipe'],
-              properties: { readerId: { type: 'string' }, items: { type: 'array', items: ITEM_SCHEMA }, pipe: { type: 'string' } },
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['readerId', 'items', 'pipe'],
+                    properties: { readerId: { type: 'string' }, items: { type: 'array', items: ITEM_SCHEMA }, pipe: { type: 'string' } },
+                  },
+                },
+                'text/plain': {
+                  schema: {
+                    type: 'string',
+                    description: 'format=pipe: the values joined by "|". Content-Type: text/plain; charset=utf-8 (default), charset=GBK or charset=GB18030, as the charset parameter asked.',
+                  },
+                },
+              },
             },
           },
         },

@@ -413,29 +413,37 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
             },
           },
           response: {
+            // JSON by default; format=text and format=replay answer text/plain.
             200: {
-              type: 'object',
-              required: ['enabled', 'maskData', 'entries', 'text'],
-              properties: {
-                enabled: { type: 'boolean' },
-                maskData: { type: 'boolean' },
-                text: { type: 'string' },
-                entries: {
-                  type: 'array',
-                  items: {
+              content: {
+                'application/json': {
+                  schema: {
                     type: 'object',
-                    required: ['seq', 'at', 'slot', 'dir', 'hex'],
+                    required: ['enabled', 'maskData', 'entries', 'text'],
                     properties: {
-                      seq: { type: 'integer' },
-                      at: { type: 'string' },
-                      slot: { type: 'integer' },
-                      dir: { enum: ['command', 'response'] },
-                      hex: { type: 'string' },
-                      ms: { type: 'number' },
-                      note: { type: 'string' },
+                      enabled: { type: 'boolean' },
+                      maskData: { type: 'boolean' },
+                      text: { type: 'string' },
+                      entries: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          required: ['seq', 'at', 'slot', 'dir', 'hex'],
+                          properties: {
+                            seq: { type: 'integer' },
+                            at: { type: 'string' },
+                            slot: { type: 'integer' },
+                            dir: { enum: ['command', 'response'] },
+                            hex: { type: 'string' },
+                            ms: { type: 'number' },
+                            note: { type: 'string' },
+                          },
+                        },
+                      },
                     },
                   },
                 },
+                'text/plain': { schema: { type: 'string', description: 'format=text: the trace lines; format=replay: a transcript (text/plain; charset=utf-8).' } },
               },
             },
           },
