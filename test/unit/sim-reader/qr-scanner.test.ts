@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DeviceEvent } from '../../../protocol/operations.ts';
 import { QrScanner } from '../../../firmware-sim/qr-scanner/qr-scanner.ts';
 
@@ -17,18 +17,26 @@ describe('QrScanner', () => {
     expect(s.scans).toBe(3);
   });
 
-  it('bounces: the same text again after the interval', async () => {
-    const times: number[] = [];
-    const texts: string[] = [];
-    const s = new QrScanner((e) => {
-      if (e.type === 'qr.scanned') {
-        texts.push(e.text);
-        times.push(Date.now());
-      }
-    });
-    await s.scan('X', { bounce: 2, bounceIntervalMs: 15 });
-    expect(texts).toEqual(['X', 'X', 'X']);
-    expect(times[2] - times[0]).toBeGreaterThanOrEqual(25);
+  it('bounces: the same text again after the interval (timer-driven, checked on a fake clock)', async () => {
+    vi.useFakeTimers();
+    try {
+      const texts: string[] = [];
+      const s = new QrScanner((e) => {
+        if (e.type === 'qr.scanned') texts.push(e.text);
+      });
+      const done = s.scan('X', { bounce: 2, bounceIntervalMs: 15 });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(texts).toEqual(['X']);
+      await vi.advanceTimersByTimeAsync(14);
+      expect(texts).toEqual(['X']); // not before the interval
+      await vi.advanceTimersByTimeAsync(1);
+      expect(texts).toEqual(['X', 'X']);
+      await vi.advanceTimersByTimeAsync(15);
+      await done;
+      expect(texts).toEqual(['X', 'X', 'X']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses empty, oversized text and bad options with a typed error', () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { atrUs, cardCharacters, cardIoUs, etuUs, hostLinkUs, ppsUs, timingConfig, workWaitingUs } from '../../../firmware-sim/timing/timing-model.ts';
 import { SimClock } from '../../../firmware-sim/timing/sim-clock.ts';
 import { parseAtrParameters } from '../../../firmware-sim/reader/atr-parameters.ts';
@@ -73,9 +73,15 @@ describe('ATR parameters', () => {
 describe('SimClock', () => {
   it('speed 0 never waits; bad speeds are refused', async () => {
     const c = new SimClock(0);
-    const t = Date.now();
-    for (let i = 0; i < 100; i++) await c.wait(1_000_000);
-    expect(Date.now() - t).toBeLessThan(200);
+    vi.useFakeTimers();
+    try {
+      // Behaviour, not wall time: a wait at speed 0 schedules no timer at all.
+      const waits = Array.from({ length: 100 }, () => c.wait(1_000_000));
+      expect(vi.getTimerCount()).toBe(0);
+      expect(await Promise.all(waits)).toEqual(Array(100).fill(true));
+    } finally {
+      vi.useRealTimers();
+    }
     expect(() => new SimClock(-1)).toThrow(RangeError);
     expect(() => new SimClock(Number.NaN)).toThrow(RangeError);
   });
