@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { buildServer } from '../../daemon/api/server.ts';
 import { YikaApiError, YikaClient, type YikaEvent } from '../../daemon/client/index.ts';
 import { fakeContext, type FakeContext } from '../unit/api/fake-context.ts';
+import { until } from '../support/until.ts';
 
 describe('YikaClient', () => {
   let ctx: FakeContext;
@@ -59,13 +60,13 @@ describe('YikaClient', () => {
     try {
       await first;
       ctx.events.publish({ type: 'card.inserted', readerId: 'sim-1', slot: 1 });
-      await waitFor(() => seen.length === 1);
+      await until('seen.length === 1', () => seen.length === 1, 5000, 10);
       for (const ws of app.websocketServer.clients) ws.terminate(); // the connection drops
       ctx.events.publish({ type: 'card.removed', readerId: 'sim-1', slot: 1 }); // published while disconnected
       ctx.events.publish({ type: 'reader.attached', readerId: 'sim-2', name: 'x' }); // filtered out
       await second;
       ctx.events.publish({ type: 'card.inserted', readerId: 'sim-1', slot: 1 });
-      await waitFor(() => seen.length === 3);
+      await until('seen.length === 3', () => seen.length === 3, 5000, 10);
       expect(seen.map((e) => e.type)).toEqual(['card.inserted', 'card.removed', 'card.inserted']);
       const seqs = seen.map((e) => e.seq);
       expect(new Set(seqs).size).toBe(3);
@@ -88,17 +89,17 @@ it('notices a daemon restart (sequence starts again) and keeps delivering', asyn
   const sub = client.events({ minRetryMs: 50, maxRetryMs: 200, onConnect: (h) => hellos.push(h) }, (e) => seen.push(e));
   let second: Awaited<ReturnType<typeof buildServer>> | undefined;
   try {
-    await waitFor(() => hellos.length === 1);
+    await until('hellos.length === 1', () => hellos.length === 1, 5000, 10);
     for (let i = 0; i < 5; i++) ctx1.events.publish({ type: 'card.removed', readerId: 'sim-1', slot: 1 });
-    await waitFor(() => seen.length === 5);
+    await until('seen.length === 5', () => seen.length === 5, 5000, 10);
     await first.close();
     const ctx2 = fakeContext();
     second = await buildServer(ctx2, { listen: '127.0.0.1:0', rateLimit: false });
     await second.listen({ host: '127.0.0.1', port });
-    await waitFor(() => hellos.length >= 2);
+    await until('hellos.length >= 2', () => hellos.length >= 2, 5000, 10);
     expect(hellos.at(-1)!.resume).toMatchObject({ complete: false });
     ctx2.events.publish({ type: 'card.inserted', readerId: 'sim-1', slot: 1 }); // seq 1 again
-    await waitFor(() => seen.length === 6);
+    await until('seen.length === 6', () => seen.length === 6, 5000, 10);
     expect(seen[5]).toMatchObject({ type: 'card.inserted', seq: 1 });
   } finally {
     sub.close();
@@ -106,10 +107,3 @@ it('notices a daemon restart (sequence starts again) and keeps delivering', asyn
   }
 });
 
-async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

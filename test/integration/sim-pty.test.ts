@@ -10,6 +10,7 @@ import { openSerialLink } from '../../protocol/link.ts';
 import type { DeviceEvent } from '../../protocol/operations.ts';
 import { socatAvailable, startSocatPair } from '../support/socat.ts';
 import { startSimProcess } from './sim-process.ts';
+import { until } from '../support/until.ts';
 
 const hasSocat = socatAvailable();
 if (!hasSocat) console.warn('SKIPPED sim-pty tests: socat is not installed (apt-get install socat)');
@@ -25,14 +26,6 @@ async function t0(s: HostSession, slot: number, apdu: Uint8Array): Promise<Uint8
     else break;
   }
   return r;
-}
-
-async function until(f: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe.skipIf(!hasSocat)('yika-sim --pty (child process, socat pair)', () => {
@@ -59,7 +52,7 @@ describe.skipIf(!hasSocat)('yika-sim --pty (child process, socat pair)', () => {
       session.on('event', (e) => events.push(e));
       const post = (path: string, body: string) => fetch(`${sim.ready.control}${path}`, { method: 'POST', body }).then((r) => r.json());
       expect(await post('/line', 'remove 1\nscan EHC1:XYZ ending=lf')).toEqual([{ ok: true, result: { slot: 1, removed: true } }, { ok: true }]);
-      await until(() => events.length >= 2);
+      await until('events.length >= 2', () => events.length >= 2, 10_000);
       expect(events).toEqual([
         { type: 'card.removed', slot: 1 },
         { type: 'qr.scanned', text: 'EHC1:XYZ\n' },
@@ -87,8 +80,8 @@ describe.skipIf(!hasSocat)('yika-sim --pty (child process, socat pair)', () => {
       const res = await fetch(`${sim.ready.control}/command`, { method: 'POST', body: JSON.stringify({ cmd: 'fault', spec: { fault: 'unplug', forMs: 400 } }) });
       expect((await res.json()).ok).toBe(true);
       expect((await closed).code).toBe('LINK_CLOSED');
-      await until(() => !existsSync(hostPath), 5000);
-      await until(() => existsSync(hostPath), 10_000);
+      await until('!existsSync(hostPath)', () => !existsSync(hostPath), 5000);
+      await until('existsSync(hostPath)', () => existsSync(hostPath), 10_000);
       await new Promise((r) => setTimeout(r, 200));
       session = await HostSession.open(await openSerialLink(hostPath), { keepaliveMs: 0 });
       expect((await session.slotStatus(1))[0].card).toBe('present');
@@ -104,7 +97,7 @@ describe.skipIf(!hasSocat)('yika-sim --pty (child process, socat pair)', () => {
     const [devicePath, hostPath] = [join(dir, 'reader'), join(dir, 'host')];
     const startSocat = async () => {
       const child = spawn('socat', [`pty,raw,echo=0,link=${devicePath}`, `pty,raw,echo=0,link=${hostPath}`], { stdio: 'ignore' });
-      await until(() => existsSync(devicePath) && existsSync(hostPath));
+      await until('existsSync(devicePath) && existsSync(hostPath)', () => existsSync(devicePath) && existsSync(hostPath), 10_000);
       return child;
     };
     const stopSocat = async (child: ReturnType<typeof spawn>) => {

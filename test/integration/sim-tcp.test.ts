@@ -9,17 +9,10 @@ import { HostSession } from '../../protocol/host-session.ts';
 import { connectTcpLink } from '../../protocol/link.ts';
 import type { DeviceEvent } from '../../protocol/operations.ts';
 import { startSimProcess } from './sim-process.ts';
+import { until } from '../support/until.ts';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
-
-async function until(f: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('yika-sim --tcp (child process)', () => {
   it('serves one host at a time; a scenario inserts, scans and pulls the card mid-exchange', async () => {
@@ -53,7 +46,7 @@ describe('yika-sim --tcp (child process)', () => {
       });
       expect(secondClosed).toBe(true);
 
-      await until(() => sim.output().includes('scenario done'));
+      await until('sim.output().includes(scenario done)', () => sim.output().includes('scenario done'), 10_000);
       expect(events).toEqual([
         { type: 'card.removed', slot: 1 },
         { type: 'card.inserted', slot: 1 },
@@ -62,7 +55,7 @@ describe('yika-sim --tcp (child process)', () => {
       await session.powerOn(1);
       expect(toHex((await session.transmit(1, hex('00A4000002DDF1'))).subarray(-2, -1))).toMatch(/^(61|90)$/);
       await expect(session.transmit(1, hex('00A4000002EF05'))).rejects.toMatchObject({ code: 'CARD_REMOVED' });
-      await until(() => events.some((e, i) => i >= 3 && e.type === 'card.removed'));
+      await until('events.some((e, i) => i >= 3 && e.type === card.removed)', () => events.some((e, i) => i >= 3 && e.type === 'card.removed'), 10_000);
       await expect(session.transmit(1, hex('00A4000002EF05'))).rejects.toMatchObject({ code: 'NO_CARD' });
     } finally {
       await session?.close().catch(() => undefined);

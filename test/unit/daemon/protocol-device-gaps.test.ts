@@ -8,6 +8,7 @@ import { DeviceSession } from '../../../protocol/device-session.ts';
 import { decodeDeviceMessage } from '../../../protocol/messages.ts';
 import { FakeReader } from '../protocol/fake-reader.ts';
 import { linkWithTap } from '../protocol/session-harness.ts';
+import { until } from '../../support/until.ts';
 
 let conn: ProtocolConnection | undefined;
 afterEach(async () => {
@@ -37,11 +38,7 @@ async function setup() {
     let left = n;
     setTap((p, from) => (from === 'device' && left > 0 && isEvent(p) ? (left--, null) : p));
   };
-  const until = async (what: string, ok: () => boolean) => {
-    for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
-    if (!ok()) throw new Error(`timed out waiting for ${what}`);
-  };
-  return { reader, device, seen, losses, loseEvents, until, session: conn.session };
+  return { reader, device, seen, losses, loseEvents, session: conn.session };
 }
 
 describe('lost device events', () => {
@@ -54,7 +51,7 @@ describe('lost device events', () => {
     t.reader.slots.get(1)!.powered = false;
     t.device.emit({ type: 'card.removed', slot: 1 });
     await t.session.ping(); // nextEvent 1, the host expected 0
-    await t.until('the missed removal', () => t.seen.length > 0);
+    await until('the missed removal', () => t.seen.length > 0, 2000, 10);
     expect(t.seen).toEqual([{ type: 'card.removed', slot: 1 }]);
     expect(t.losses).toEqual([{ kind: 'event-gap', lost: 1 }]);
   });
@@ -68,7 +65,7 @@ describe('lost device events', () => {
     t.device.emit({ type: 'card.removed', slot: 1 });
     t.device.emit({ type: 'card.inserted', slot: 1 });
     t.device.emit({ type: 'qr.scanned', text: 'next' }); // arrives: seq 2 where 0 was expected
-    await t.until('the missed removal and insertion', () => t.seen.length >= 3);
+    await until('the missed removal and insertion', () => t.seen.length >= 3, 2000, 10);
     expect(t.seen).toEqual([
       { type: 'qr.scanned', text: 'next' },
       { type: 'card.removed', slot: 1 },
@@ -82,7 +79,7 @@ describe('lost device events', () => {
     t.loseEvents(1);
     t.device.emit({ type: 'qr.scanned', text: 'lost' });
     await t.session.ping();
-    await t.until('the gap', () => t.losses.length > 0);
+    await until('the gap', () => t.losses.length > 0, 2000, 10);
     await t.session.ping(); // the resync's slotStatus has been answered by now
     expect(t.seen).toEqual([]);
   });
@@ -94,7 +91,7 @@ describe('lost device events', () => {
     t.reader.slots.get(2)!.card = true;
     t.device.emit({ type: 'card.inserted', slot: 2 });
     await t.session.ping();
-    await t.until('the missed insertion', () => t.seen.length > 0);
+    await until('the missed insertion', () => t.seen.length > 0, 2000, 10);
     expect(t.seen).toEqual([{ type: 'card.inserted', slot: 2 }]);
   });
 });

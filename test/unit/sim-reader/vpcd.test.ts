@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedReader } from '../../../firmware-sim/reader/simulated-reader.ts';
 import { VpcdMessageReader, encodeVpcdMessage, handleVpcdMessage, startVpcdClient, type VpcdClient } from '../../../firmware-sim/transports/vpcd-client.ts';
 import { ScriptedCard, hex, toHex } from './test-cards.ts';
+import { until } from '../../support/until.ts';
 
 describe('vpcd framing', () => {
   it('encodes a 2-byte big-endian length and the payload', () => {
@@ -65,22 +66,18 @@ describe('vpcd client over TCP (a fake vpcd)', () => {
     const reader = new SimulatedReader();
     reader.insertCard(1, new ScriptedCard());
     client = startVpcdClient({ reader, port, retryMs: 20 });
-    const until = async (f: () => boolean) => {
-      for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 10));
-      expect(f()).toBe(true);
-    };
-    await until(() => conns.length === 1 && client!.connected);
+    await until('conns.length === 1 && client!.connected', () => conns.length === 1 && client!.connected, 2000, 10);
     conns[0].write(Buffer.concat([encodeVpcdMessage(Uint8Array.of(1)), encodeVpcdMessage(Uint8Array.of(4)), encodeVpcdMessage(hex('00A4000000'))]));
-    await until(() => answers.length === 2);
+    await until('answers.length === 2', () => answers.length === 2, 2000, 10);
     expect(answers[0]).toMatch(/^3B8C/);
     expect(answers[1]).toBe('9000');
     reader.removeCard(1);
-    await until(() => conns[0].destroyed || conns[0].readableEnded);
+    await until('conns[0].destroyed || conns[0].readableEnded', () => conns[0].destroyed || conns[0].readableEnded, 2000, 10);
     reader.insertCard(1, new ScriptedCard());
-    await until(() => conns.length === 2);
+    await until('conns.length === 2', () => conns.length === 2, 2000, 10);
     await client.unplug();
-    await until(() => !client!.connected);
+    await until('!client!.connected', () => !client!.connected, 2000, 10);
     await client.replug();
-    await until(() => conns.length === 3);
+    await until('conns.length === 3', () => conns.length === 3, 2000, 10);
   });
 });
