@@ -12,6 +12,7 @@ import { TEST_AUTH, testTokens } from '../support/api-token.ts';
 import { issueDemoCode } from '../../qr/demo-trust.ts';
 import { ReplayChannel } from '../../apdu/replay-channel.ts';
 import { HealthCardReader } from '../../apdu/healthcard/health-card-reader.ts';
+import { until, untilAsync } from '../support/until.ts';
 
 let app: YikaApp;
 let sim: Simulator;
@@ -32,16 +33,6 @@ async function get(path: string): Promise<{ status: number; body: any; text: str
 async function send(method: string, path: string, payload: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(url + path, { method, headers: { 'content-type': 'application/json', ...TEST_AUTH }, body: JSON.stringify(payload) });
   return { status: res.status, body: await res.json() };
-}
-
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const EF05_ITEMS = [1, 2, 3, 4, 5, 6, 8, 9, 10, 57];
@@ -330,7 +321,7 @@ describe('daemon with the in-process simulator', { timeout: 90_000 }, () => {
       }
       await sim.injectFault({ fault: 'clear' });
       await until('reader ok again', () => app.registry.get('sim-1').toJSON().health === 'ok', 20_000);
-      await until('a clean read', async () => (await get(path)).status === 200, 20_000);
+      await untilAsync('a clean read', async () => (await get(path)).status === 200, 20_000);
     }
     // Frames with flipped bits fail their CRC and are dropped; the host sends the request again (same
     // id, the reader answers it from its window without executing it twice): most reads end correct,

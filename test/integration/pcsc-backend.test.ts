@@ -8,19 +8,10 @@ import type { DeliveredEvent } from '../../daemon/events/event-types.ts';
 import { ReaderRegistry } from '../../daemon/readers/reader-registry.ts';
 import { connectVpcdCard, pcscUnavailableReason, startPcscd, type PcscdHandle } from '../support/pcscd.ts';
 import { EchoCard } from '../unit/daemon/echo-card.ts';
+import { until } from '../support/until.ts';
 
 const reason = pcscUnavailableReason() ?? (loadPcsclite().factory ? undefined : 'the pcsclite addon is not built');
 if (reason) console.warn(`SKIPPED pcsc-backend tests: ${reason}`);
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const vpcdPort = (a: { host: string; port: number }): [number, string] => [a.port, a.host];
 

@@ -13,19 +13,10 @@ import { createSimulator, type Simulator, type VpcdClient } from '../../firmware
 import { pcscUnavailableReason, startPcscd, type PcscdHandle } from '../support/pcscd.ts';
 import { TEST_AUTH, testTokens } from '../support/api-token.ts';
 import { writeEverything } from '../support/write-everything.ts';
+import { until } from '../support/until.ts';
 
 const reason = pcscUnavailableReason() ?? (loadPcsclite().factory ? undefined : 'the pcsclite addon is not built');
 if (reason) console.warn(`SKIPPED pcsc-healthcard tests: ${reason}`);
-
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.skipIf(!!reason)('daemon reads the simulated health card through pcscd + vpcd', () => {
   let pcscd: PcscdHandle;
