@@ -11,6 +11,7 @@ import { SecureRecordError, SecureRecordLayer } from '../../../protocol/secure/r
 import { DeviceSession } from '../../../protocol/device-session.ts';
 import { createLinkPair } from '../../../protocol/link.ts';
 import { FakeReader } from './fake-reader.ts';
+import { until } from '../../support/until.ts';
 
 const N = Number(process.env.YIKA_FUZZ_N ?? 20_000);
 const SEED = Number(process.env.YIKA_FUZZ_SEED ?? 0x5eed);
@@ -196,7 +197,7 @@ describe(`protocol fuzz (N=${N}, seed=${SEED})`, () => {
     // Random input may have contained a valid deviceReset or hello: say hello again, then ping.
     host.write(enc.encode(encodeRequest(4, 'hello', [{ versions: [1], maxFrame: 66560 }])));
     host.write(enc.encode(encodeRequest(3, 'ping', [])));
-    for (let t = 0; t < 100 && !answers.slice(before).some((a) => (a as { id?: number }).id === 3); t++) await new Promise((r) => setTimeout(r, 20));
+    await until('the ping answer', () => answers.slice(before).some((a) => (a as { id?: number }).id === 3), 2000, 20).catch(() => undefined); // the expect below says what is missing
     expect(answers.slice(before)).toContainEqual(expect.objectContaining({ kind: 'result', id: 3 }));
     // A handler bug would surface as INTERNAL; random input must only ever produce protocol errors.
     expect(internal).toEqual([]);

@@ -8,6 +8,7 @@ import { decodeDeviceMessage, encodeRequest } from '../../../protocol/messages.t
 import { ProtocolError } from '../../../protocol/protocol-errors.ts';
 import { FAKE_ATR, FakeReader } from './fake-reader.ts';
 import { openHarness, SELECT_MF, type Harness } from './session-harness.ts';
+import { until } from '../../support/until.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -151,7 +152,7 @@ describe('HostSession over a link pair', () => {
   it('pings an idle device and declares a silent one dead', async () => {
     // A generous ping timeout: a loaded machine may delay an answer, never lose it (no timed assertions).
     h = await openHarness({ keepaliveMs: 20, pingTimeoutMs: 400 });
-    for (let i = 0; i < 200 && h.host.counters.pings < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await until('two pings', () => h!.host.counters.pings >= 2, 2000, 10).catch(() => undefined); // the expect below says what is missing
     expect(h.host.counters.pings).toBeGreaterThan(0);
     expect(h.host.closed).toBe(false);
     h.reader.hangPing = true;

@@ -6,6 +6,7 @@ import { HostSession } from '../../../protocol/host-session.ts';
 import { createLinkPair, socketLink, streamLink, type LinkCloseReason } from '../../../protocol/link.ts';
 import { FakeReader } from './fake-reader.ts';
 import { SELECT_MF } from './session-harness.ts';
+import { until } from '../../support/until.ts';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -79,12 +80,12 @@ describe('stream links', () => {
     const got: number[] = [];
     link.onData((b) => got.push(...b));
     link.write(Uint8Array.of(0x01, 0x02, 0x00));
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the echo', () => got.length >= 3);
     expect(got).toEqual([0x01, 0x02, 0x00]); // the mock echoes
     const closed = new Promise<LinkCloseReason>((r) => link.onClose(r));
     link.close('done');
     expect((await closed).by).toBe('local');
-    await new Promise((r) => setTimeout(r, 20));
+    await until('the port closed', () => !port.isOpen);
     expect(port.isOpen).toBe(false);
     SerialPortMock.binding.reset();
   });

@@ -5,6 +5,7 @@ import { connectTcpLink } from '../../../protocol/link.ts';
 import { testHostKey, testTrustedCa } from '../../../protocol/secure/test-ca.ts';
 import type { DeviceEvent } from '../../../protocol/operations.ts';
 import { hex, toHex } from './test-cards.ts';
+import { until } from '../../support/until.ts';
 
 let sim: Simulator | undefined;
 let session: HostSession | undefined;
@@ -67,7 +68,7 @@ describe('createSimulator (in-process)', () => {
     sim.removeCard(1);
     sim.insertCard(1, { kind: 'health', seed: 99 });
     await sim.scan('EHC1:TEST', { ending: 'crlf' });
-    await new Promise((r) => setTimeout(r, 20));
+    await until('three events', () => events.length >= 3);
     expect(events).toEqual([
       { type: 'card.removed', slot: 1 },
       { type: 'card.inserted', slot: 1 },
