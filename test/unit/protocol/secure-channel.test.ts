@@ -10,6 +10,7 @@ import { MAX_SEQ_GAP, RECORD_OVERHEAD, SecureRecordLayer, SecureRecordError, typ
 import { TEST_CA_ID, testCaKey, testDeviceIdentity, testHostKey, testTrustedCa } from '../../../protocol/secure/test-ca.ts';
 import { FakeReader } from './fake-reader.ts';
 import { openHarness, SELECT_MF, type Harness } from './session-harness.ts';
+import { until } from '../../support/until.ts';
 
 const trust = () => ({ hostKey: testHostKey(), trustedCas: [testTrustedCa()] });
 const secureDevice = (extra = {}) => ({ secure: { identity: testDeviceIdentity('FAKE-0001'), ...extra } });
@@ -273,7 +274,7 @@ describe('host secure policy', () => {
     a.write(enc.encode(encodeRequest(1, 'hello', [{ versions: [1], maxFrame: 1024 }])));
     a.write(enc.encode(encodeRequest(2, 'powerOn', [1])));
     a.write(enc.encode(encodeRequest(3, 'ping', [])));
-    await new Promise((r) => setTimeout(r, 30));
+    await until('three answers', () => inbox.length >= 3);
     expect(inbox[1]).toMatchObject({ kind: 'error', id: 2, name: 'SECURE_CHANNEL_REQUIRED' });
     expect(inbox[2]).toMatchObject({ kind: 'result', id: 3 });
     a.close();

@@ -141,7 +141,7 @@ describe('device faults', () => {
     const { faults, counts } = setup();
     await faults.inject({ fault: 'unplug', forMs: 20 });
     expect(counts()).toEqual({ unplugged: 1, replugged: 0 });
-    await new Promise((r) => setTimeout(r, 80));
+    await until('the replug', () => counts().replugged > 0);
     expect(counts()).toEqual({ unplugged: 1, replugged: 1 });
   });
 
