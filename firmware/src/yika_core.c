@@ -54,10 +54,10 @@ static void send_msg(yika_device *d, const uint8_t *msg, size_t n, int plain) {
   send_payload(d, msg, n);
 }
 
-/* An error that is not kept as an answer (id 0, decode errors, BUSY). */
-static void send_error_small(yika_device *d, uint32_t id, int code, const char *message, int plain) {
+/* Writes {id, ok: false, code[, message]} into buf; returns its length, or 0 if it did not fit. */
+static size_t write_error(uint8_t *buf, size_t cap, uint32_t id, int code, const char *message) {
   yika_mp_writer w;
-  yika_mp_writer_init(&w, d->small, sizeof d->small);
+  yika_mp_writer_init(&w, buf, cap);
   yika_mp_w_map(&w, message ? 4 : 3);
   yika_mp_w_str(&w, "id");
   yika_mp_w_uint(&w, id);
@@ -69,7 +69,13 @@ static void send_error_small(yika_device *d, uint32_t id, int code, const char *
     yika_mp_w_str(&w, "message");
     yika_mp_w_str(&w, message);
   }
-  if (!w.err) send_msg(d, d->small, w.len, plain);
+  return w.err ? 0 : w.len;
+}
+
+/* An error that is not kept as an answer (id 0, decode errors, BUSY). */
+static void send_error_small(yika_device *d, uint32_t id, int code, const char *message, int plain) {
+  size_t n = write_error(d->small, sizeof d->small, id, code, message);
+  if (n) send_msg(d, d->small, n, plain);
 }
 
 static void send_pending(yika_device *d, uint32_t id) {
@@ -106,20 +112,7 @@ static void send_answer(yika_device *d, int plain) {
 
 /* Writes an error answer for the current request into d->out (kept). */
 static void answer_error(yika_device *d, uint32_t id, int code, const char *message) {
-  yika_mp_writer w;
-  yika_mp_writer_init(&w, d->out, sizeof d->out);
-  yika_mp_w_map(&w, message ? 4 : 3);
-  yika_mp_w_str(&w, "id");
-  yika_mp_w_uint(&w, id);
-  yika_mp_w_str(&w, "ok");
-  yika_mp_w_bool(&w, 0);
-  yika_mp_w_str(&w, "code");
-  yika_mp_w_uint(&w, (uint64_t)code);
-  if (message) {
-    yika_mp_w_str(&w, "message");
-    yika_mp_w_str(&w, message);
-  }
-  d->out_len = w.len;
+  d->out_len = write_error(d->out, sizeof d->out, id, code, message);
 }
 
 /* Starts a result map {id, ok: true, + extra entries} in d->out. */

@@ -5,13 +5,12 @@
 // appends and every visit slot written, then slots erased, all read back (test/support/write-everything.ts);
 // a card removal seen as an event.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type YikaApp } from '../../daemon/app.ts';
-import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts';
+import type { YikaApp } from '../../daemon/app.ts';
 import { loadPcsclite } from '../../daemon/devices/pcsc-backend.ts';
-import { createLogger } from '../../daemon/logging/logger.ts';
-import { createSimulator, type Simulator, type VpcdClient } from '../../firmware-sim/index.ts';
-import { pcscUnavailableReason, startPcscd, type PcscdHandle } from '../support/pcscd.ts';
-import { TEST_AUTH, testTokens } from '../support/api-token.ts';
+import { createSimulator, type Simulator } from '../../firmware-sim/index.ts';
+import { pcscUnavailableReason } from '../support/pcscd.ts';
+import { startPcscDesk, type PcscDesk } from '../support/pcsc-desk.ts';
+import { TEST_AUTH } from '../support/api-token.ts';
 import { writeEverything } from '../support/write-everything.ts';
 import { until } from '../support/until.ts';
 
@@ -19,30 +18,20 @@ const reason = pcscUnavailableReason() ?? (loadPcsclite().factory ? undefined : 
 if (reason) console.warn(`SKIPPED pcsc-healthcard tests: ${reason}`);
 
 describe.skipIf(!!reason)('daemon reads the simulated health card through pcscd + vpcd', () => {
-  let pcscd: PcscdHandle;
   let sim: Simulator;
-  let clients: VpcdClient[] = [];
+  let desk: PcscDesk;
   let app: YikaApp;
   let url: string;
 
   beforeAll(async () => {
-    // In a quickack namespace when possible (vpcd otherwise stalls ≈ 44 ms per APDU); the in-process
-    // card reaches vpcd through the relay that vpcdAddress() starts.
-    pcscd = await startPcscd({ quickack: true, cardsInProcess: true });
     sim = createSimulator({ seed: 5 });
-    clients = [sim.serveVpcd({ ...(await pcscd.vpcdAddress(35963)), slot: 0x01 }), sim.serveVpcd({ ...(await pcscd.vpcdAddress(35964)), slot: 0x11 })];
-    const config = loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--pcsc', '--no-serial-discovery']), {});
-    config.api.tokens = testTokens(); // writes need a token with the write capability
-    app = await createApp({ config, logger: createLogger({ level: 'silent' }) });
-    await app.startDevices();
-    url = await app.listen();
+    desk = await startPcscDesk(sim, { tokens: true }); // writes need a token with the write capability
+    ({ app, url } = desk);
   }, 120_000);
 
   afterAll(async () => {
-    await app?.close();
-    for (const c of clients) await c.close();
+    await desk?.close();
     await sim?.close();
-    await pcscd?.release();
   });
 
   it('reads every file, SAM-authorized over PC/SC, equal to the generated profile', async () => {

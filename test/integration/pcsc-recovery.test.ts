@@ -6,12 +6,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type YikaApp } from '../../daemon/app.ts';
-import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts';
+import type { YikaApp } from '../../daemon/app.ts';
 import { loadPcsclite } from '../../daemon/devices/pcsc-backend.ts';
-import { createLogger } from '../../daemon/logging/logger.ts';
-import { createSimulator, type Simulator, type VpcdClient } from '../../firmware-sim/index.ts';
-import { pcscUnavailableReason, startPcscd, type PcscdHandle } from '../support/pcscd.ts';
+import { createSimulator, type Simulator } from '../../firmware-sim/index.ts';
+import { pcscUnavailableReason } from '../support/pcscd.ts';
+import { startPcscDesk, type PcscDesk } from '../support/pcsc-desk.ts';
 import { until } from '../support/until.ts';
 
 const reason = pcscUnavailableReason() ?? (loadPcsclite().factory ? undefined : 'the pcsclite addon is not built');
@@ -32,9 +31,8 @@ async function otherClient(reader: string, disposition: 'reset' | 'unpower' | 'l
 }
 
 describe.skipIf(!!reason)('PC/SC recovery through pcscd + vpcd', () => {
-  let pcscd: PcscdHandle;
   let sim: Simulator;
-  let clients: VpcdClient[] = [];
+  let desk: PcscDesk;
   let app: YikaApp;
   let url: string;
   let name: string;
@@ -50,13 +48,9 @@ describe.skipIf(!!reason)('PC/SC recovery through pcscd + vpcd', () => {
   };
 
   beforeAll(async () => {
-    pcscd = await startPcscd({ quickack: true, cardsInProcess: true });
     sim = createSimulator({ seed: 5 });
-    clients = [sim.serveVpcd({ ...(await pcscd.vpcdAddress(35963)), slot: 0x01 }), sim.serveVpcd({ ...(await pcscd.vpcdAddress(35964)), slot: 0x11 })];
-    const config = loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--pcsc', '--no-serial-discovery']), {});
-    app = await createApp({ config, logger: createLogger({ level: 'silent' }) });
-    await app.startDevices();
-    url = await app.listen();
+    desk = await startPcscDesk(sim);
+    ({ app, url } = desk);
     await until('pcsc reader with card and SAM', () => {
       const m = app.registry.find('pcsc-1')?.toJSON();
       return m && m.slots.find((s) => s.slot === 0x01)?.card !== 'absent' && m.slots.find((s) => s.slot === 0x11)?.card !== 'absent';
@@ -65,10 +59,8 @@ describe.skipIf(!!reason)('PC/SC recovery through pcscd + vpcd', () => {
   }, 300_000);
 
   afterAll(async () => {
-    await app?.close();
-    for (const c of clients) await c.close();
+    await desk?.close();
     await sim?.close();
-    await pcscd?.release();
   });
 
   it('reads the cardholder (card and SAM powered by the daemon)', async () => {

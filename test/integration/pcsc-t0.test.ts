@@ -3,14 +3,13 @@
 // GET RESPONSE (00 C0). The SAM is T=0 as well. The whole card is read with SAM authorization and must
 // equal the generated profile; the trace shows the 61xx / GET RESPONSE dialogue really happened.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type YikaApp } from '../../daemon/app.ts';
-import { loadConfig, parseDaemonFlags } from '../../daemon/config/load-config.ts';
+import type { YikaApp } from '../../daemon/app.ts';
 import { loadPcsclite } from '../../daemon/devices/pcsc-backend.ts';
-import { createLogger } from '../../daemon/logging/logger.ts';
 import { createHealthCard, generateProfile } from '../../firmware-sim/cards/index.ts';
-import { createSimulator, type Simulator, type VpcdClient } from '../../firmware-sim/index.ts';
-import { pcscUnavailableReason, startPcscd, type PcscdHandle } from '../support/pcscd.ts';
-import { TEST_AUTH, testTokens } from '../support/api-token.ts';
+import { createSimulator, type Simulator } from '../../firmware-sim/index.ts';
+import { pcscUnavailableReason } from '../support/pcscd.ts';
+import { startPcscDesk, type PcscDesk } from '../support/pcsc-desk.ts';
+import { TEST_AUTH } from '../support/api-token.ts';
 import { until } from '../support/until.ts';
 
 const reason = pcscUnavailableReason() ?? (loadPcsclite().factory ? undefined : 'the pcsclite addon is not built');
@@ -19,29 +18,21 @@ if (reason) console.warn(`SKIPPED pcsc-t0 tests: ${reason}`);
 const SEED = 23;
 
 describe.skipIf(!!reason)('a T=0-only health card through pcscd + vpcd', () => {
-  let pcscd: PcscdHandle;
   let sim: Simulator;
-  let clients: VpcdClient[] = [];
+  let desk: PcscDesk;
   let app: YikaApp;
   let url: string;
   const profile = generateProfile(SEED);
 
   beforeAll(async () => {
-    pcscd = await startPcscd({ quickack: true, cardsInProcess: true });
     sim = createSimulator({ seed: SEED, cards: { 0x01: createHealthCard(profile, { protocols: [0] }) } });
-    clients = [sim.serveVpcd({ ...(await pcscd.vpcdAddress(35963)), slot: 0x01 }), sim.serveVpcd({ ...(await pcscd.vpcdAddress(35964)), slot: 0x11 })];
-    const config = loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--pcsc', '--no-serial-discovery']), {});
-    config.api.tokens = testTokens();
-    app = await createApp({ config, logger: createLogger({ level: 'silent' }) });
-    await app.startDevices();
-    url = await app.listen();
+    desk = await startPcscDesk(sim, { tokens: true });
+    ({ app, url } = desk);
   }, 120_000);
 
   afterAll(async () => {
-    await app?.close();
-    for (const c of clients) await c.close();
+    await desk?.close();
     await sim?.close();
-    await pcscd?.release();
   });
 
   it('reads every file with SAM authorization, equal to the profile, through 61xx and GET RESPONSE', async () => {
