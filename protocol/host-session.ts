@@ -389,7 +389,6 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
     }
   }
 
-  /** Closes the session and the link; pending requests fail with LINK_CLOSED. */
   /**
    * Conformance tests only: the next record to the device skips `count` seqs (as if lost on the line);
    * returns the seq it will carry. Throws unless the secure channel is open.
@@ -401,6 +400,7 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
     return layer.nextSendSeq;
   }
 
+  /** Closes the session and the link; pending requests fail with LINK_CLOSED. */
   async close(): Promise<void> {
     this.shutdown(new LinkClosedError('the session was closed by the host'), 'session closed by host');
   }

@@ -4,18 +4,10 @@
 
 import { HealthCardError, ItemValueError } from './health-card-errors.ts';
 import type { ItemFormat } from './data-items.ts';
-import { decodeCardText, encodeCardText } from './gb18030-text.ts';
+import { decodeCardText, encodeCardText, label, where } from './gb18030-text.ts';
 
 function isUnwritten(bytes: Uint8Array): boolean {
   return bytes.length > 0 && bytes.every((b) => b === 0xff);
-}
-
-function where(itemNo: number | undefined): { itemNo?: number } {
-  return itemNo === undefined ? {} : { itemNo };
-}
-
-function label(itemNo: number | undefined): string {
-  return itemNo === undefined ? 'value' : `item ${itemNo}`;
 }
 
 export function decodeAn(bytes: Uint8Array, itemNo?: number): string | null {

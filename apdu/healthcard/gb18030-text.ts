@@ -25,11 +25,13 @@ const EDITION_2022: ReadonlyArray<readonly [number, number]> = [
 const DECODE_2022 = new Map<number, number>(EDITION_2022);
 const ENCODE_2022 = new Map<number, number>(EDITION_2022.map(([code, cp]) => [cp, code]));
 
-function where(itemNo: number | undefined): { itemNo?: number } {
+/** Error details naming the item when there is one (shared with codecs.ts). */
+export function where(itemNo: number | undefined): { itemNo?: number } {
   return itemNo === undefined ? {} : { itemNo };
 }
 
-function label(itemNo: number | undefined): string {
+/** How an error message names the value: "item 11" or "value". */
+export function label(itemNo: number | undefined): string {
   return itemNo === undefined ? 'value' : `item ${itemNo}`;
 }
 

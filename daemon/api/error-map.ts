@@ -1,6 +1,6 @@
 // The one place where an error kind becomes an HTTP status, and where any thrown value becomes the
 // one error body shape of the API: { error: { code, message, messageZh, details? } }.
-import { errorCodeInfo, type ErrorKind } from '../../common/error-catalog.ts';
+import { errorCodeInfo, errorTextZh, type ErrorKind } from '../../common/error-catalog.ts';
 import { isYikaError, type YikaErrorDetails } from '../../common/yika-error.ts';
 import { ApiErrorCode } from './api-errors.ts';
 
@@ -25,7 +25,7 @@ export interface ErrorBody {
 
 /** The Chinese text of a code; an uncatalogued code (a bug) gets INTERNAL's. */
 function zhFor(code: string): string {
-  return errorCodeInfo(code)?.zh ?? errorCodeInfo(ApiErrorCode.INTERNAL)!.zh;
+  return errorTextZh(code) ?? errorTextZh(ApiErrorCode.INTERNAL)!;
 }
 
 export function errorBody(code: string, message: string, details?: YikaErrorDetails): ErrorBody {

@@ -335,6 +335,11 @@ export class Reader {
     const ops = this.ops();
     this.count('roundtrip', 1);
     await ops.powerOff(slot);
+    this.markUnpowered(s);
+  }
+
+  /** The card stays in but needs a new power-on: a new power epoch re-powers it and re-verifies the SAM. */
+  private markUnpowered(s: SlotModel & { powerEpoch: number }): void {
     if (s.card === 'powered') s.card = 'present';
     s.atr = undefined;
     s.protocol = undefined;
@@ -431,12 +436,7 @@ export class Reader {
       // Same card, new power-on needed: a new power epoch makes the next operation power it on
       // again and re-verify the SAM PIN (the card's security state is gone too).
       const s = this.slots.get(e.slot);
-      if (s && s.card === 'powered') s.card = 'present';
-      if (s) {
-        s.atr = undefined;
-        s.protocol = undefined;
-        s.powerEpoch++;
-      }
+      if (s) this.markUnpowered(s);
       return;
     }
     if (e.type === 'card.inserted' || e.type === 'card.removed') {

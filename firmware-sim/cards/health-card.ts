@@ -17,14 +17,14 @@ import { personaliseHealthCard } from './health-card/personalise.ts';
 export const HEALTH_CARD_ATR_SUFFIX = Uint8Array.of(0x57, 0x53, 0x31, 0x30);
 
 /**
- * TA1 of the simulated health card: Fi = 512, Di = 16 (etu = 32 clocks: 125 kbit/s at a 4 MHz card
+ * TA1 of the simulated health card: Fi = 512, Di = 32 (etu = 16 clocks: 250 kbit/s at a 4 MHz card
  * clock), the TA1 of the CPU cards common in Chinese card programmes (docs/HEALTHCARD-SECURITY.md).
  */
 export const HEALTH_CARD_TA1 = 0x96;
 
 /**
- * 3B 9C 95 80 01 ‖ card8 ‖ "WS10" ‖ TCK: TA1 = 95, T=0 and T=1, card8 = the first 8 historical bytes
- * (ATR bytes 5..12). A T=0-only card (some issuers' cards) answers 3B 1C 95 ‖ card8 ‖ "WS10": the same
+ * 3B 9C 96 80 01 ‖ card8 ‖ "WS10" ‖ TCK: TA1 = 96, T=0 and T=1, card8 = the first 8 historical bytes
+ * (ATR bytes 5..12). A T=0-only card (some issuers' cards) answers 3B 1C 96 ‖ card8 ‖ "WS10": the same
  * historical bytes, so the same card8. `ta1: null` gives the ATR without TA1 (default rate only).
  */
 export function healthCardAtr(card8: Uint8Array, protocols: ReadonlyArray<0 | 1> = [0, 1], ta1: number | null = HEALTH_CARD_TA1): Uint8Array {

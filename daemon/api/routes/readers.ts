@@ -113,7 +113,7 @@ export function parseApduHex(text: string, where: string): Uint8Array {
 /** The raw-APDU policy (apdu-policy.ts): refuses before anything is sent, the whole batch if one command is refused. */
 function checkApduPolicy(req: FastifyRequest, reader: Reader, slot: number, apdus: Uint8Array[]): void {
   if (req.yikaCaller?.capabilities.has('apdu.restricted')) return;
-  const kind = reader.toJSON().slots.find((s) => s.slot === slot)?.kind;
+  const kind = reader.slotsOfKind('sam').includes(slot) ? 'sam' : undefined;
   for (const [i, apdu] of apdus.entries()) {
     const reason = restrictedReason(slot, kind, apdu);
     if (reason) {
