@@ -100,7 +100,9 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
     log,
   });
 
-  const trust = hostTrust(config, logger);
+  // Only the simulator and serial readers use a secure channel: the host key is made (or read) for them alone.
+  let hostTrustOnce: ReturnType<typeof hostTrust> | undefined;
+  const trust = () => (hostTrustOnce ??= hostTrust(config, logger));
   let sim: SimBackend | undefined;
   let backends: DeviceBackend[];
   if (options.backends) backends = options.backends;
@@ -113,7 +115,7 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
         profile: config.sim.profile,
         secure: config.devices.secure,
         deviceSecure: config.devices.secure !== 'off' ? 'supported' : undefined,
-        trust: trust.withTestCa,
+        trust: trust().withTestCa,
         timeouts: config.devices.timeouts,
         simulator: options.simulator,
         log,
@@ -127,8 +129,8 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
           ports: config.devices.serial,
           discovery: config.devices.serialDiscovery,
           secure: config.devices.secure,
-          trust: trust.vendor,
-          testCaTrust: config.devices.trustTestCa ? trust.withTestCa : undefined,
+          trust: trust().vendor,
+          testCaTrust: config.devices.trustTestCa ? trust().withTestCa : undefined,
           timeouts: config.devices.timeouts,
           log,
         }),

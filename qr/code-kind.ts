@@ -26,9 +26,15 @@ const PROVINCES = new Set([
   11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
 ]);
 
-const EHC_PREFIX = /^EHC\d+:/i;
+/** Any EHC version prefix (EHC1:, EHC2: …); qr/ehc1-text.ts uses it for UNSUPPORTED_VERSION too. */
+export const EHC_PREFIX = /^EHC\d+:/i;
 const ONLINE_STATIC = /^[0-9A-Fa-f]{64}:1$/;
 const ONLINE_DYNAMIC = /^[0-9A-Fa-f]{64}:0:[0-9A-Fa-f]{32}$/;
+
+/** The national platform's opaque codes: static `<64 hex>:1`, dynamic `<64 hex>:0:<32 hex>`. */
+export function isOnlineCode(text: string): boolean {
+  return ONLINE_STATIC.test(text) || ONLINE_DYNAMIC.test(text);
+}
 // 医保电子凭证: "424" (the NHSA's mark) + 17 unique digits + 2 random + 2 province + 4 extension = 28 digits.
 const INSURANCE = /^424\d{19}(\d{2})\d{4}$/;
 const WECHAT = /^1[0-5]\d{16}$/; // 18 digits, 10–15
@@ -41,7 +47,7 @@ export function classifyCode(raw: string): CodeKind {
   const text = raw.length > 1024 ? '' : raw.trim();
   if (!text) return { kind: 'unknown', scheme: null };
   if (EHC_PREFIX.test(text)) return { kind: 'ehc1', scheme: null };
-  if (ONLINE_STATIC.test(text) || ONLINE_DYNAMIC.test(text)) return { kind: 'ehc-online', scheme: null };
+  if (isOnlineCode(text)) return { kind: 'ehc-online', scheme: null };
   const ins = INSURANCE.exec(text);
   if (ins && PROVINCES.has(Number(ins[1]))) return { kind: 'insurance', scheme: null };
   // An ID number is checked before the payment prefixes: 18 digits starting 11–15 are also WeChat's

@@ -5,6 +5,7 @@
 // Digits: big-endian 7-byte groups → 17 digits each; a final group of L = 1..6 bytes → 3, 5, 8, 10,
 // 13, 15 digits. Those lengths are distinct mod 17, so the digit count alone gives the byte count.
 // A group whose value is ≥ 256^L is rejected (every byte string has exactly one digit string).
+import { EHC_PREFIX, isOnlineCode } from './code-kind.ts';
 import type { QrResultCode } from './result-codes.ts';
 
 export const EHC1_PREFIX = 'EHC1:';
@@ -22,9 +23,6 @@ const BYTES_FOR_REMAINDER: number[] = (() => {
   return t;
 })();
 
-// The national platform's opaque codes: static `<64 hex>:1`, dynamic `<64 hex>:0:<32 hex>` (qr/code-kind.ts).
-const LEGACY = /^[0-9A-Fa-f]{64}:(?:1|0:[0-9A-Fa-f]{32})$/;
-const OTHER_VERSION = /^EHC\d+:/i;
 
 export type TextOutcome = { ok: true; digits: string } | { ok: false; code: QrResultCode };
 
@@ -43,8 +41,8 @@ export function normaliseText(raw: string): { ok: true; text: string } | { ok: f
   if (!text.startsWith(EHC1_PREFIX)) {
     const head = text.slice(0, 5);
     if (head.toUpperCase() === EHC1_PREFIX) text = EHC1_PREFIX + text.slice(5);
-    else if (LEGACY.test(text)) return { ok: false, code: 'LEGACY_ONLINE_ONLY' };
-    else if (OTHER_VERSION.test(text)) return { ok: false, code: 'UNSUPPORTED_VERSION' };
+    else if (isOnlineCode(text)) return { ok: false, code: 'LEGACY_ONLINE_ONLY' };
+    else if (EHC_PREFIX.test(text)) return { ok: false, code: 'UNSUPPORTED_VERSION' };
     else return { ok: false, code: 'NOT_EHC1' };
   }
   return { ok: true, text };

@@ -28,8 +28,6 @@ export interface EventStreamOptions {
   maxSubscribers: number;
   /** Disconnect a subscriber whose unsent backlog exceeds this many bytes. */
   maxBufferedBytes?: number;
-  /** api.token: a subscriber presenting it may ask for reveal=codes. */
-  token?: string;
 }
 
 type EventsQuery = { types?: string; after?: number; reveal?: 'codes' };

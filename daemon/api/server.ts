@@ -163,7 +163,7 @@ export async function buildServer(ctx: ServerContext, options: ApiConfigInput = 
           .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
           .send(cachedPage);
       });
-      registerEventStream(v1, ctx.events, ctx.metrics, { ...config.websocket, token: config.token });
+      registerEventStream(v1, ctx.events, ctx.metrics, config.websocket);
       for (const routes of ctx.routes) await routes(v1);
     },
     { prefix: '/v1' },

@@ -1,5 +1,6 @@
 // Executes SimCommands against a running simulator. Scenario runner, control channel and stdin all
 // go through `SimController.execute`, so the three surfaces behave the same.
+import { withGetResponse } from '../../apdu/get-response.ts';
 import type { FaultSpec } from '../faults/fault-injector.ts';
 import type { ScanOptions } from '../qr-scanner/qr-scanner.ts';
 import { sampleScanText } from '../qr-scanner/sample-codes.ts';
@@ -143,12 +144,9 @@ export class SimController {
       if (!this.#target.transmit) throw new ExpectationFailed('this simulator cannot send APDUs for expect steps');
       let response: Uint8Array;
       try {
-        response = await this.#target.transmit(e.slot, Uint8Array.from(Buffer.from(e.apdu, 'hex')));
-        // T=0: 61xx means "the answer is waiting": fetch it with GET RESPONSE, as a host does.
-        for (let n = 0; n < 8 && response.length >= 2 && response[response.length - 2] === 0x61; n++) {
-          const more = await this.#target.transmit(e.slot, Uint8Array.of(0x00, 0xc0, 0x00, 0x00, response[response.length - 1]));
-          response = Uint8Array.from([...response.subarray(0, response.length - 2), ...more]);
-        }
+        // T=0: 61xx means "the answer is waiting": the ISO layer fetches it with GET RESPONSE, as a host does.
+        const transmit = this.#target.transmit.bind(this.#target);
+        response = await withGetResponse({ transmit: (c) => transmit(e.slot, c) }).transmit(Uint8Array.from(Buffer.from(e.apdu, 'hex')));
       } catch (err) {
         throw new ExpectationFailed(`expected ${e.apdu} to answer ${e.sw}, but it failed: ${(err as { code?: string }).code ?? (err as Error).message}`);
       }
