@@ -85,8 +85,7 @@ export async function pcscdRestart(o: BlockOptions): Promise<BlockResult> {
     watchProfile(sim.profile);
     const cardAt = await pcscd.vpcdAddress(35963);
     const samAt = await pcscd.vpcdAddress(35964);
-    sim.serveVpcd({ ...cardAt, slot: 0x01 });
-    sim.serveVpcd({ ...samAt, slot: 0x11 });
+    const vpcd = [sim.serveVpcd({ ...cardAt, slot: 0x01 }), sim.serveVpcd({ ...samAt, slot: 0x11 })];
 
     const config = loadConfig(parseDaemonFlags(['--listen', '127.0.0.1:0', '--pcsc', '--no-serial-discovery']), {});
     config.sam.pin = SUITE_SAM_PIN;
@@ -103,7 +102,11 @@ export async function pcscdRestart(o: BlockOptions): Promise<BlockResult> {
       const m = a.registry.find(READER)?.toJSON();
       return !!m && m.health === 'ok' && m.slots.length === 2 && m.slots.every((s) => s.card === 'present' || s.card === 'powered');
     };
-    await until('pcsc-1 with the card and the SAM', ready, 60_000);
+    await until('pcsc-1 with the card and the SAM', ready, 60_000).catch((e: Error) => {
+      // Say what was there instead: the readers, the backend and the card relays.
+      const readers = a.registry.list().map((x) => x.toJSON()).map((m) => ({ id: m.id, health: m.health, slots: m.slots.map((s) => `${s.slot}:${s.card}`) }));
+      throw new Error(`${e.message}; readers ${JSON.stringify(readers)}; degraded ${JSON.stringify(a.health().degraded)}; backends ${JSON.stringify(a.backends.map((b) => b.status()))}; vpcd clients ${JSON.stringify(vpcd.map((c) => ({ connected: c.connected, ...c.counters() })))}`);
+    });
 
     // The reference: a read over PC/SC, checked against the same card read over the simulator's own
     // link (another daemon, the harness of the other blocks); and how long a read takes here.

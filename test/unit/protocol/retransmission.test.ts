@@ -12,6 +12,7 @@ import { createLinkPair } from '../../../protocol/link.ts';
 import { decodeDeviceMessage, decodeRequest, encodeRequest, type DeviceToHostMessage } from '../../../protocol/messages.ts';
 import { testDeviceIdentity, testHostKey, testTrustedCa } from '../../../protocol/secure/test-ca.ts';
 import { FakeReader } from './fake-reader.ts';
+import { until } from '../../support/until.ts';
 import { linkWithTap, openHarness, type FrameTap, type Harness } from './session-harness.ts';
 
 const trust = () => ({ hostKey: testHostKey(), trustedCas: [testTrustedCa()] });
@@ -108,25 +109,33 @@ describe('retransmission: a lost frame costs a retransmission, not the operation
   });
 
   it('a second answer (the original was only late) is dropped quietly', async () => {
-    h = await openHarness({ timeouts: { transmit: NEVER } });
-    await h.host.powerOn(1);
-    // Hold the first answer back until the retransmission has gone out, then deliver both.
+    const hh = (h = await openHarness({ timeouts: { transmit: NEVER } }));
+    await hh.host.powerOn(1);
+    // Hold the first answer back until a retransmission has gone out, then deliver it late: the host
+    // then sees two answers to one request (the late original and the device's repeat), in either order.
+    // Under load the retransmission may leave before the device has answered at all; the tap waits for
+    // one that follows the held answer, and delivers it once (never after the test).
     let held: Uint8Array | undefined;
-    h.setTap((p, from) => {
+    let delivered = false;
+    hh.setTap((p, from) => {
       if (from === 'device' && !held && deviceMessage(p)?.kind === 'result') {
         held = p;
         return null;
       }
-      if (from === 'host' && held && isRequest(p, 'transmit')) {
+      if (from === 'host' && held && !delivered && isRequest(p, 'transmit')) {
+        delivered = true;
         const late = held;
-        setTimeout(() => h!.deviceLink.write(new FrameEncoder().encode(late)), 0);
+        setImmediate(() => hh.deviceLink.write(new FrameEncoder().encode(late)));
       }
       return p;
     });
-    expect(hex(await h.host.transmit(1, apdu(3)))).toBe('00039000');
-    await h.host.ping();
-    expect(h.host.counters.duplicateAnswers).toBe(1);
-    expect(h.host.counters.unexpectedResponses).toBe(0);
+    expect(hex(await hh.host.transmit(1, apdu(3)))).toBe('00039000');
+    await until('the second answer to arrive', () => hh.host.counters.duplicateAnswers >= 1);
+    // Quietly: the session still works and nothing counted the extra answer as unexpected (a second
+    // retransmission under load would bring a second repeat, hence at least one).
+    await hh.host.ping();
+    expect(hh.host.counters.duplicateAnswers).toBeGreaterThanOrEqual(1);
+    expect(hh.host.counters.unexpectedResponses).toBe(0);
   });
 
   it('gives up with PROTOCOL_TIMEOUT after maxRetransmits when nothing at all comes back, long before the operation timeout', async () => {
