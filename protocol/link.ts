@@ -15,8 +15,12 @@ export interface ByteLink {
   /** For diagnostics: a port path, tcp:host:port, pair:a … */
   readonly name: string;
   readonly closed: boolean;
-  /** Queues bytes for sending. Throws LinkClosedError once closed. */
-  write(bytes: Uint8Array): void;
+  /**
+   * Queues bytes for sending, in order. Throws LinkClosedError once closed. A link with flow control
+   * (a stream link) returns a promise that settles when it can take more bytes (rejects with
+   * LinkClosedError if it closes first): a writer of large or many frames awaits it to bound memory.
+   */
+  write(bytes: Uint8Array): void | Promise<void>;
   /** Received bytes, in order, in chunks of any size. Returns an unsubscribe function. */
   onData(listener: (bytes: Uint8Array) => void): () => void;
   /** Called once when the link closes (also if it already has: then on the next tick). */
@@ -35,7 +39,7 @@ abstract class BaseLink implements ByteLink {
     return this.closeReason !== undefined;
   }
 
-  abstract write(bytes: Uint8Array): void;
+  abstract write(bytes: Uint8Array): void | Promise<void>;
   abstract close(reason?: string): void;
 
   onData(listener: (bytes: Uint8Array) => void): () => void {
@@ -151,13 +155,34 @@ export function createLinkPair(options: LinkPairOptions = {}): [ByteLink, ByteLi
 
 // ---- node streams: serial ports (serialport's SerialPort is a Duplex), TCP sockets -----------------------
 
-class StreamLink extends BaseLink {
+/** A stream link: writes honour the stream's backpressure, and how much is held back can be read. */
+export interface StreamByteLink extends ByteLink {
+  /** Settles once the bytes are handed to the stream and it is below its high-water mark. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Bytes written but not yet taken by the OS: held by the link while the stream is full, plus the stream's buffer. */
+  readonly queuedBytes: number;
+}
+
+interface HeldWrite {
+  bytes: Uint8Array;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+class StreamLink extends BaseLink implements StreamByteLink {
+  /** Writes held back, in order, while the stream is above its high-water mark. */
+  private held: HeldWrite[] = [];
+  private heldBytes = 0;
+  /** The write that filled the stream: it settles at the stream's next 'drain'. */
+  private filling: HeldWrite | undefined;
+
   constructor(
     readonly name: string,
     private readonly stream: Duplex,
   ) {
     super();
     stream.on('data', (chunk: Buffer) => this.deliver(chunk));
+    stream.on('drain', () => this.onDrain());
     stream.on('error', (error: Error) => {
       this.markClosed({ by: 'error', message: error.message, error });
       stream.destroy();
@@ -170,9 +195,53 @@ class StreamLink extends BaseLink {
     });
   }
 
-  write(bytes: Uint8Array): void {
+  get queuedBytes(): number {
+    return this.closed ? 0 : this.heldBytes + this.stream.writableLength;
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
     this.assertOpen();
-    this.stream.write(bytes);
+    const settled = new Promise<void>((resolve, reject) => {
+      if (this.filling) {
+        // Held until the stream drains: a copy, since the writer may reuse its buffer meanwhile.
+        this.held.push({ bytes: Uint8Array.prototype.slice.call(bytes), resolve, reject });
+        this.heldBytes += bytes.length;
+      } else {
+        this.handOver({ bytes, resolve, reject });
+      }
+    });
+    // A writer that does not await (the sessions: their window bounds what they send) must not see an
+    // unhandled rejection when the link closes; one that awaits still gets the error.
+    settled.catch(() => {});
+    return settled;
+  }
+
+  private handOver(w: HeldWrite): void {
+    if (this.stream.write(w.bytes)) w.resolve();
+    else this.filling = w;
+  }
+
+  private onDrain(): void {
+    const filled = this.filling;
+    this.filling = undefined;
+    filled?.resolve();
+    while (!this.filling && this.held.length > 0 && !this.closed) {
+      const next = this.held.shift()!;
+      this.heldBytes -= next.bytes.length;
+      this.handOver(next);
+    }
+  }
+
+  protected override markClosed(reason: LinkCloseReason): boolean {
+    if (!super.markClosed(reason)) return false;
+    // Nothing waits for a drain that will never come: every held write fails with the close.
+    const waiting = this.filling ? [this.filling, ...this.held] : this.held;
+    this.filling = undefined;
+    this.held = [];
+    this.heldBytes = 0;
+    const error = new LinkClosedError(`link ${this.name} closed before it took these bytes (${reason.message})`, { link: this.name, by: reason.by });
+    for (const w of waiting) w.reject(error);
+    return true;
   }
 
   close(reason = 'closed'): void {
@@ -185,7 +254,7 @@ class StreamLink extends BaseLink {
 }
 
 /** Wraps any node Duplex (an open SerialPort, a net.Socket, a PTY stream) as a ByteLink. */
-export function streamLink(stream: Duplex, name = 'stream'): ByteLink {
+export function streamLink(stream: Duplex, name = 'stream'): StreamByteLink {
   return new StreamLink(name, stream);
 }
 
@@ -194,7 +263,7 @@ export interface SerialLinkOptions {
 }
 
 /** Opens a serial port (or a PTY path) with the serialport package and wraps it. */
-export async function openSerialLink(path: string, options: SerialLinkOptions = {}): Promise<ByteLink> {
+export async function openSerialLink(path: string, options: SerialLinkOptions = {}): Promise<StreamByteLink> {
   // Loaded on demand: only serial users pay for the native binding.
   const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path, baudRate: options.baudRate ?? 115_200, autoOpen: false });
