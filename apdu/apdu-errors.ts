@@ -17,7 +17,6 @@ export const ApduErrorCode = defineErrorCodes('apdu', {
   TLV_MALFORMED: { kind: 'unprocessable', zh: 'TLV 数据不完整或标签、长度错误。', description: 'TLV data is truncated, has a bad tag or length, or nests too deeply.' },
   GET_RESPONSE_LIMIT: { kind: 'unprocessable', zh: '卡片持续返回 61xx，超过取响应次数上限。', description: 'The card kept answering 61xx past the GET RESPONSE round limit (32).' },
   BATCH_RESPONSE_LOST: { kind: 'unavailable', zh: '读卡器固件在批量命令中丢失了响应数据，请升级读卡器固件或关闭批量传输。', description: 'The reader ran the next command of a batch after a 61xx/6Cxx answer, so that answer\'s data is lost (its firmware breaks the PROTOCOL.md transmitBatch rule): update the firmware, or turn batching off for it in the device table.' },
-  CHAINING_REFUSED: { kind: 'unprocessable', zh: '卡片拒绝了分段命令。', description: 'The card refused a chained command part.' },
   REPLAY_MISMATCH: { kind: 'internal', zh: '回放记录中的命令与实际发送的不一致。', description: 'A replayed transcript expected another command than the one sent.' },
   REPLAY_EXHAUSTED: { kind: 'internal', zh: '回放记录已用完。', description: 'A replayed transcript has no more exchanges.' },
   TRACE_MALFORMED: { kind: 'bad_request', zh: 'APDU 跟踪行格式错误。', description: 'A trace line is not `A>> hex` / `A<< hex`.' },

@@ -33,10 +33,10 @@ export interface TransmitOptions {
   /** Trace hints: mask the command data (VERIFY, keys, cryptograms) and/or the response data. */
   sensitive?: 'command' | 'response' | 'both';
   /**
-   * Per-command opt-outs of the ISO decorators (apdu/get-response.ts, le-retry.ts, chaining.ts):
-   * false leaves that rule to the caller for this command (OpenSC's NO_GET_RESP / NO_RETRY_WL).
+   * Per-command opt-outs of the ISO transmission rules (apdu/iso-transmit.ts): false leaves that rule
+   * to the caller for this command (OpenSC's NO_GET_RESP / NO_RETRY_WL).
    */
-  iso?: { getResponse?: false; leRetry?: false; chaining?: false };
+  iso?: { getResponse?: false; leRetry?: false };
 }
 
 export interface CardChannel {

@@ -3,8 +3,7 @@
 // drops the security state (the card does the same), so callers group their work per DF.
 
 import { neverSent, type BatchCommand, type CardChannel } from '../card-channel.ts';
-import { withGetResponse } from '../get-response.ts';
-import { withLeRetry } from '../le-retry.ts';
+import { withIsoTransmission } from '../iso-transmit.ts';
 import { command } from '../command-apdu.ts';
 import { parseResponse, statusWord, swHex } from '../response-apdu.ts';
 import { parseBerTlv, findBerTlv } from '../tlv.ts';
@@ -83,7 +82,7 @@ export class CardSession {
         return r;
       };
     }
-    this.channel = withGetResponse(withLeRetry(counted));
+    this.channel = withIsoTransmission(counted);
     this.card8Value = options.card8 ?? (options.atr ? card8FromAtr(options.atr) : undefined);
     this.samCommandsAtStart = options.authorizer?.samCommands ?? 0;
   }

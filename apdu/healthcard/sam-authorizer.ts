@@ -11,8 +11,7 @@
 
 import type { CardChannel } from '../card-channel.ts';
 import { command } from '../command-apdu.ts';
-import { withGetResponse } from '../get-response.ts';
-import { withLeRetry } from '../le-retry.ts';
+import { withIsoTransmission } from '../iso-transmit.ts';
 import { parseResponse, swHex } from '../response-apdu.ts';
 import { triesLeft } from '../status-words.ts';
 import { decodeCn, toHex } from './codecs.ts';
@@ -98,7 +97,7 @@ export class SamAuthorizer {
 
   constructor(samChannel: CardChannel | undefined, options: SamAuthorizerOptions) {
     // The SAM is T=0: data comes back as 61xx + GET RESPONSE, a wrong Le as 6Cxx.
-    this.sam = samChannel ? withGetResponse(withLeRetry(samChannel)) : undefined;
+    this.sam = samChannel ? withIsoTransmission(samChannel) : undefined;
     this.pin = options.pin;
   }
 

@@ -1,6 +1,6 @@
 // Executes SimCommands against a running simulator. Scenario runner, control channel and stdin all
 // go through `SimController.execute`, so the three surfaces behave the same.
-import { withGetResponse } from '../../apdu/get-response.ts';
+import { withIsoTransmission } from '../../apdu/iso-transmit.ts';
 import type { FaultSpec } from '../faults/fault-injector.ts';
 import type { ScanOptions } from '../qr-scanner/qr-scanner.ts';
 import { sampleScanText } from '../qr-scanner/sample-codes.ts';
@@ -145,8 +145,10 @@ export class SimController {
       let response: Uint8Array;
       try {
         // T=0: 61xx means "the answer is waiting": the ISO layer fetches it with GET RESPONSE, as a host does.
+        // A 6Cxx stays the answer (SIMULATOR.md): a step checks what the card says to the APDU it wrote.
         const transmit = this.#target.transmit.bind(this.#target);
-        response = await withGetResponse({ transmit: (c) => transmit(e.slot, c) }).transmit(Uint8Array.from(Buffer.from(e.apdu, 'hex')));
+        const iso = withIsoTransmission({ transmit: (c) => transmit(e.slot, c) });
+        response = await iso.transmit(Uint8Array.from(Buffer.from(e.apdu, 'hex')), { iso: { leRetry: false } });
       } catch (err) {
         throw new ExpectationFailed(`expected ${e.apdu} to answer ${e.sw}, but it failed: ${(err as { code?: string }).code ?? (err as Error).message}`);
       }

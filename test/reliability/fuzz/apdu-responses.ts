@@ -1,10 +1,9 @@
 // APDU responses: random and mutated response APDUs through apdu's parser, every status word through
-// describeStatusWord/CardStatusError, and a random card behind the ISO decorators (61xx GET
+// describeStatusWord/CardStatusError, and a random card behind the ISO transmission engine (61xx GET
 // RESPONSE, 6Cxx retry) that must end in a response or a typed error within their bounds. Wrong
-// result = a parse that does not match the bytes, a status word called success that is not 9000, or a
-// decorator that sends more commands than its bound.
-import { withGetResponse } from '../../../apdu/get-response.ts';
-import { withLeRetry } from '../../../apdu/le-retry.ts';
+// result = a parse that does not match the bytes, a status word called success that is not 9000, or
+// an engine that sends more commands than its bound.
+import { withIsoTransmission } from '../../../apdu/iso-transmit.ts';
 import { encodeResponse, parseResponse } from '../../../apdu/response-apdu.ts';
 import { CardStatusError, describeStatusWord, isSuccess } from '../../../apdu/status-words.ts';
 import type { CardChannel } from '../../../apdu/card-channel.ts';
@@ -51,14 +50,14 @@ export async function fuzzApduResponses(o: BlockOptions): Promise<BlockResult> {
         return r.int(20) === 0 ? r.bytes(r.int(2)) : encodeResponse(r.bytes(r.int(40)), sw);
       },
     };
-    const channel = withGetResponse(withLeRetry(card));
+    const channel = withIsoTransmission(card);
     try {
       const res = await channel.transmit(Uint8Array.of(0x00, 0xb0, 0x00, 0x00, 0x00));
-      if (sent > 34 * 2) t.wrong(`decorators sent ${sent} commands for one`);
+      if (sent > 34 * 2) t.wrong(`the ISO engine sent ${sent} commands for one`);
       else t.count(res.length >= 2 ? 'ended with a response' : 'short response passed through');
     } catch (e) {
-      if (sent > 34 * 2) t.wrong(`decorators sent ${sent} commands for one`);
-      else t.error(e, () => `decorator chain run ${i}`);
+      if (sent > 34 * 2) t.wrong(`the ISO engine sent ${sent} commands for one`);
+      else t.error(e, () => `ISO engine run ${i}`);
     }
   }
   return t.done();

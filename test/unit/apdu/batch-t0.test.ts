@@ -2,12 +2,11 @@
 // the very next command, a 6Cxx answer asks for the same command again with Le = SW2 in the same card
 // state. A batch therefore stops at either, whatever `expect` says; the host repairs and resumes. The
 // host fallback (runBatchSequentially) and the simulated reader's transmitBatch behave the same, and
-// the decorators (withGetResponse, withLeRetry) repair at the stop point before resuming.
+// the ISO transmission engine (withIsoTransmission) repairs at the stop point before resuming.
 import { describe, expect, it } from 'vitest';
 import type { BatchCommand, BatchResult, CardChannel } from '../../../apdu/card-channel.ts';
 import { batchStops, runBatchSequentially, swExpected } from '../../../apdu/batch.ts';
-import { withGetResponse } from '../../../apdu/get-response.ts';
-import { withLeRetry } from '../../../apdu/le-retry.ts';
+import { withIsoTransmission } from '../../../apdu/iso-transmit.ts';
 import { command } from '../../../apdu/command-apdu.ts';
 import { statusWord } from '../../../apdu/response-apdu.ts';
 import { KEYS } from '../../../apdu/healthcard/file-map.ts';
@@ -69,11 +68,11 @@ const MAC = command(0x80, 0xfa, 0x05, 0x00, [0x04, 0xdc, 0x01, 0x04, 0x14, ...ne
 /** The SAM dialogue of an authorization (and a 6Cxx read), as one batch of a caller with broad expects. */
 const SAM_FLOW: BatchCommand[] = [SELECT_MF, SELECT_0015, READ_BINARY_LE_256, VERIFY_PIN, SESSION, CIPHER, MAC].map((apdu) => ({ apdu, expect: BROAD }));
 
-/** The reference: the same commands one by one through the decorators, on a twin SAM. */
+/** The reference: the same commands one by one through the ISO engine, on a twin SAM. */
 async function samFlowOneByOne(): Promise<string[]> {
   const sam = createSam();
   sam.powerOn();
-  const ch = withGetResponse(withLeRetry(t0Channel(sam)));
+  const ch = withIsoTransmission(t0Channel(sam));
   const out: string[] = [];
   for (const c of SAM_FLOW) out.push(hx(await ch.transmit(c.apdu)));
   return out;
@@ -142,7 +141,7 @@ describe('SAM flows (80DE / 80FA + GET RESPONSE) inside batches', () => {
 
   it.each(transports)('over %s: one batch with broad expects gives what single commands give', async (_name, make) => {
     const { channel, seen } = await make();
-    const r = await withGetResponse(withLeRetry(channel)).transmitBatch!(SAM_FLOW);
+    const r = await withIsoTransmission(channel).transmitBatch!(SAM_FLOW);
     expect(r.stoppedAt).toBeUndefined();
     const reference = await samFlowOneByOne();
     expect(r.responses.map(hx)).toEqual(reference);
@@ -157,7 +156,7 @@ describe('SAM flows (80DE / 80FA + GET RESPONSE) inside batches', () => {
     expect(log.filter((l) => /→ 61..$/.test(l)).length).toBe(3); // SELECT MF, 80FA00, 80FA05
   });
 
-  it('a batch without the decorators stops at the first 61xx; the raw caller fetches and resumes', async () => {
+  it('a batch without the ISO engine stops at the first 61xx; the raw caller fetches and resumes', async () => {
     const [, make] = transports[1];
     const { channel } = await make();
     const r = await channel.transmitBatch!([{ apdu: VERIFY_PIN, expect: ANY }, { apdu: SESSION, expect: ANY }, { apdu: CIPHER, expect: ANY }, { apdu: MAC, expect: ANY }]);
@@ -168,28 +167,28 @@ describe('SAM flows (80DE / 80FA + GET RESPONSE) inside batches', () => {
   });
 });
 
-describe('batchWithRepair (withGetResponse, withLeRetry)', () => {
+describe('batchWithRepair (withIsoTransmission)', () => {
   it('repairs at the stop point, then resumes: GET RESPONSE comes right after the 61xx', async () => {
     const inner = new ScriptedChannel([
       ['00A4000002DF01', '6104'], ['00C0000004', '6F029000'], ['00B2010400', '01029000'],
     ], true);
-    const r = await withGetResponse(inner).transmitBatch!([{ apdu: h('00A4000002DF01'), expect: ANY }, { apdu: h('00B2010400') }]);
+    const r = await withIsoTransmission(inner).transmitBatch!([{ apdu: h('00A4000002DF01'), expect: ANY }, { apdu: h('00B2010400') }]);
     expect(r).toEqual({ responses: [h('6F029000'), h('01029000')] });
     expect(inner.batches).toBe(2);
   });
 
-  it('a 6Cxx resend that answers 61xx is fetched before the batch goes on (nested decorators)', async () => {
+  it('a 6Cxx resend that answers 61xx is fetched before the batch goes on', async () => {
     const inner = new ScriptedChannel([
       ['00B0000000', '6C10'], ['00B0000010', '6110'], ['00C0000010', '00112233445566778899AABBCCDDEEFF9000'], ['00B2010400', '01029000'],
     ], true);
-    const r = await withGetResponse(withLeRetry(inner)).transmitBatch!([{ apdu: h('00B0000000'), expect: BROAD }, { apdu: h('00B2010400') }]);
+    const r = await withIsoTransmission(inner).transmitBatch!([{ apdu: h('00B0000000'), expect: BROAD }, { apdu: h('00B2010400') }]);
     expect(r.responses.map(hx)).toEqual(['00112233445566778899AABBCCDDEEFF9000', '01029000']);
     expect(r.stoppedAt).toBeUndefined();
   });
 
   it('keeps a stop at 61xx when the caller opted out of GET RESPONSE (the next command would lose the data)', async () => {
     const inner = new ScriptedChannel([['00A4000002DF01', '6104']], true);
-    const r = await withGetResponse(inner).transmitBatch!([{ apdu: h('00A4000002DF01'), expect: ANY }, { apdu: h('00B2010400') }], { iso: { getResponse: false } });
+    const r = await withIsoTransmission(inner).transmitBatch!([{ apdu: h('00A4000002DF01'), expect: ANY }, { apdu: h('00B2010400') }], { iso: { getResponse: false } });
     expect(r).toEqual({ responses: [h('6104')], stoppedAt: 0 });
   });
 
@@ -199,7 +198,7 @@ describe('batchWithRepair (withGetResponse, withLeRetry)', () => {
     const ch = t0Channel(sam);
     const legacy: CardChannel = { transmit: ch.transmit, transmitBatch: legacyBatch(ch) };
     const batch = [SELECT_MF, command(0x00, 0xa4, 0x00, 0x00, [0xdf, 0x01])].map((apdu) => ({ apdu, expect: BROAD }));
-    expect(await code(withGetResponse(legacy).transmitBatch!(batch))).toBe('BATCH_RESPONSE_LOST');
+    expect(await code(withIsoTransmission(legacy).transmitBatch!(batch))).toBe('BATCH_RESPONSE_LOST');
   });
 
   it('repairs a final 61xx that an old device did not mark with stoppedAt (nothing came after it)', async () => {
@@ -208,7 +207,7 @@ describe('batchWithRepair (withGetResponse, withLeRetry)', () => {
       transmit: (c) => inner.transmit(c),
       transmitBatch: async (c) => ({ responses: await Promise.all([inner.transmit(c[0].apdu)]).then(async (a) => [...a, await inner.transmit(c[1].apdu)]) }),
     };
-    const r = await withGetResponse(channel).transmitBatch!([{ apdu: h('00A4000002DF01') }, { apdu: h('00A4000002EF05'), expect: BROAD }]);
+    const r = await withIsoTransmission(channel).transmitBatch!([{ apdu: h('00A4000002DF01') }, { apdu: h('00A4000002EF05'), expect: BROAD }]);
     expect(r).toEqual({ responses: [h('9000'), h('ABCD9000')] });
   });
 });

@@ -1,10 +1,9 @@
 // The host's health card reader (apdu/healthcard) against the simulated card over T=0, where every
-// FCI comes as 61xx and every Le 00 as 6Cxx: the host's ISO decorators must absorb both, and the card
+// FCI comes as 61xx and every Le 00 as 6Cxx: the host's ISO transmission rules must absorb both, and the card
 // must serve them exactly. (The T=1 read-back lives in test/unit/apdu/healthcard-vs-sim.test.ts.)
 import { describe, expect, it } from 'vitest';
 import type { CardChannel } from '../../../apdu/card-channel.ts';
-import { withGetResponse } from '../../../apdu/get-response.ts';
-import { withLeRetry } from '../../../apdu/le-retry.ts';
+import { withIsoTransmission } from '../../../apdu/iso-transmit.ts';
 import { HealthCardReader } from '../../../apdu/healthcard/health-card-reader.ts';
 import { SamAuthorizer } from '../../../apdu/healthcard/sam-authorizer.ts';
 import { createHealthCard, createSam, createTransitCard, loadProfile, type SimCard } from '../../../firmware-sim/cards/index.ts';
@@ -19,7 +18,7 @@ function channel(card: SimCard, protocol: 0 | 1, log?: string[]): CardChannel {
   };
 }
 
-const iso = (card: SimCard, protocol: 0 | 1, log?: string[]): CardChannel => withGetResponse(withLeRetry(channel(card, protocol, log)));
+const iso = (card: SimCard, protocol: 0 | 1, log?: string[]): CardChannel => withIsoTransmission(channel(card, protocol, log));
 
 describe('host reader against the simulated card over T=0', () => {
   it('reads the whole Guangdong card with a Guangdong SAM, through 61xx', async () => {
