@@ -1,10 +1,11 @@
 // The worst-case size of an answer, so a device can refuse what would not fit the negotiated frame
-// before the card sees anything (PROTOCOL.md 1.2 §6, D3).
+// before the card sees anything (PROTOCOL.md 1.2 §6, D3), and a host can split a batch that would not.
+import type { BatchCommand } from './operations.ts';
 
 /** Bytes of the result map around a transmit's rapdu or a batch's responses (id, ok, keys, headers). */
-export const BATCH_ANSWER_OVERHEAD = 64;
+const ANSWER_OVERHEAD = 64;
 /** Bytes of one `bin` header (and array slot) per batch response. */
-export const PER_RESPONSE_OVERHEAD = 5;
+const PER_RESPONSE_OVERHEAD = 5;
 
 /**
  * Ne + 2: the most bytes a card may answer to this command APDU (ISO/IEC 7816-4 cases; short Le 00 =
@@ -28,4 +29,40 @@ export function worstCaseAnswer(apdu: Uint8Array): number {
   if (n === 7 + lc) return 2; // case 3 extended
   if (n === 9 + lc) return (((apdu[n - 2] << 8) | apdu[n - 1]) || 65_536) + 2; // case 4 extended
   return 2;
+}
+
+/** The most bytes a transmit's answer message may take. */
+export function worstCaseTransmitAnswer(apdu: Uint8Array): number {
+  return ANSWER_OVERHEAD + worstCaseAnswer(apdu);
+}
+
+/** What one command adds to a batch's answer message at most. */
+function worstCaseBatchResponse(command: BatchCommand): number {
+  return worstCaseAnswer(command.apdu) + PER_RESPONSE_OVERHEAD;
+}
+
+/** The most bytes a batch's answer message may take. */
+export function worstCaseBatchAnswer(commands: ReadonlyArray<BatchCommand>): number {
+  let size = ANSWER_OVERHEAD;
+  for (const c of commands) size += worstCaseBatchResponse(c);
+  return size;
+}
+
+/** Splits a batch into parts whose worst-case answers fit `limit` bytes (a part has at least one command). */
+export function splitBatchByAnswerSize(commands: ReadonlyArray<BatchCommand>, limit: number): Array<ReadonlyArray<BatchCommand>> {
+  const parts: BatchCommand[][] = [];
+  let current: BatchCommand[] = [];
+  let size = ANSWER_OVERHEAD;
+  for (const c of commands) {
+    const add = worstCaseBatchResponse(c);
+    if (current.length > 0 && size + add > limit) {
+      parts.push(current);
+      current = [];
+      size = ANSWER_OVERHEAD;
+    }
+    current.push(c);
+    size += add;
+  }
+  parts.push(current);
+  return parts;
 }

@@ -31,7 +31,7 @@ import {
 import { PROTOCOL_VERSION, type DeviceErrorName, type DeviceEvent, type DeviceHello, type ReaderOperations } from './operations.ts';
 import { BadMessageError } from './protocol-errors.ts';
 import { DeviceHandshake, type DeviceSecureConfig } from './secure/device-handshake.ts';
-import { worstCaseAnswer, BATCH_ANSWER_OVERHEAD, PER_RESPONSE_OVERHEAD } from './answer-size.ts';
+import { worstCaseBatchAnswer, worstCaseTransmitAnswer } from './answer-size.ts';
 import { RECORD_OVERHEAD, type SecureRecordLayer } from './secure/record-layer.ts';
 import { DEFAULT_HOST_MAX_FRAME, PENDING_NOTICE_MS } from './timing.ts';
 
@@ -378,15 +378,13 @@ export class DeviceSession {
         case 'setParams':
           return this.sendResult(req.id, req.op, await h.setParams(...req.args));
         case 'transmit':
-          this.checkAnswerFits(64 + worstCaseAnswer(req.args[1]));
+          this.checkAnswerFits(worstCaseTransmitAnswer(req.args[1]));
           return this.sendResult(req.id, req.op, await h.transmit(...req.args));
         case 'transmitBatch': {
           // The worst-case answer must fit before anything runs: no card state changes for an answer
           // the host could not receive (PROTOCOL.md 1.2 §6, D3). BATCH_TOO_LONG comes first (the handler).
           const commands = req.args[1];
-          let worst = BATCH_ANSWER_OVERHEAD;
-          for (const c of commands) worst += worstCaseAnswer(c.apdu) + PER_RESPONSE_OVERHEAD;
-          if (!this.options.quirks?.includes('batch-then-too-large') && (this.hello?.maxBatch ?? Infinity) >= commands.length) this.checkAnswerFits(worst);
+          if (!this.options.quirks?.includes('batch-then-too-large') && (this.hello?.maxBatch ?? Infinity) >= commands.length) this.checkAnswerFits(worstCaseBatchAnswer(commands));
           return this.sendResult(req.id, req.op, await h.transmitBatch(...req.args));
         }
         case 'diagHold': {

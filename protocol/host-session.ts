@@ -43,7 +43,7 @@ import {
 import { BadMessageError, LinkClosedError, ProtocolError } from './protocol-errors.ts';
 import { runHostHandshake, type HostSecureConfig, type SecureChannelInfo, type SecurePolicy } from './secure/host-handshake.ts';
 import { SecureRecordLayer } from './secure/record-layer.ts';
-import { BATCH_ANSWER_OVERHEAD, PER_RESPONSE_OVERHEAD, worstCaseAnswer } from './answer-size.ts';
+import { splitBatchByAnswerSize } from './answer-size.ts';
 import {
   DEFAULT_HOST_MAX_FRAME,
   DEFAULT_KEEPALIVE_MS,
@@ -821,23 +821,4 @@ export class HostSession extends EventEmitter<HostSessionEvents> implements Read
     this.eventBuffer = null;
     this.emit('close', error);
   }
-}
-
-/** Splits a batch into parts whose worst-case answers fit `limit` bytes (a part has at least one command). */
-export function splitBatchByAnswerSize(commands: ReadonlyArray<BatchCommand>, limit: number): Array<ReadonlyArray<BatchCommand>> {
-  const parts: BatchCommand[][] = [];
-  let current: BatchCommand[] = [];
-  let size = BATCH_ANSWER_OVERHEAD;
-  for (const c of commands) {
-    const add = worstCaseAnswer(c.apdu) + PER_RESPONSE_OVERHEAD;
-    if (current.length > 0 && size + add > limit) {
-      parts.push(current);
-      current = [];
-      size = BATCH_ANSWER_OVERHEAD;
-    }
-    current.push(c);
-    size += add;
-  }
-  parts.push(current);
-  return parts;
 }

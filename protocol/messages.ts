@@ -281,12 +281,17 @@ function rateFields(r: CardRate, out: WireMap): WireMap {
   if (r.clockHz !== undefined) out.clockHz = r.clockHz;
   return out;
 }
-function decodeRate<T extends CardRate>(m: WireMap, into: T, path = ''): T {
+/** fi and di alone: what setParams asks for (clockHz is a result field only). */
+function decodeFiDi<T extends CardRate>(m: WireMap, into: T, path = ''): T {
   const fi = optUint(m, 'fi', 0xffff, `${path}fi`);
   const di = optUint(m, 'di', 0xff, `${path}di`);
-  const clockHz = optUint(m, 'clockHz', 100_000_000, `${path}clockHz`);
   if (fi !== undefined) into.fi = fi;
   if (di !== undefined) into.di = di;
+  return into;
+}
+function decodeRate<T extends CardRate>(m: WireMap, into: T, path = ''): T {
+  decodeFiDi(m, into, path);
+  const clockHz = optUint(m, 'clockHz', 100_000_000, `${path}clockHz`);
   if (clockHz !== undefined) into.clockHz = clockHz;
   return into;
 }
@@ -302,13 +307,8 @@ function slotOnly(): Pick<OpCodec<'powerOn'>, 'encodeArgs' | 'decodeArgs'> {
 function paramsFields(p: ProtocolParams): WireMap {
   return rateFields(p, { protocol: p.protocol });
 }
-function decodeParams(m: WireMap): ProtocolParams {
-  const p: ProtocolParams = { protocol: protocolField(m, 'protocol') };
-  const fi = optUint(m, 'fi', 0xffff);
-  const di = optUint(m, 'di', 0xff);
-  if (fi !== undefined) p.fi = fi;
-  if (di !== undefined) p.di = di;
-  return p;
+function paramsProtocol(m: WireMap): ProtocolParams {
+  return { protocol: protocolField(m, 'protocol') };
 }
 const noArgs = { encodeArgs: () => EMPTY, decodeArgs: () => [] as [] };
 const noResult = { encodeResult: () => EMPTY, decodeResult: () => undefined };
@@ -395,9 +395,9 @@ const CODECS: { [K in WireOperation]: OpCodec<K> } = {
   resetCard: { ...slotOnly(), encodeResult: atrResult, decodeResult: decodeAtrResult },
   setParams: {
     encodeArgs: ([slot, p]) => ({ slot, ...paramsFields(p) }),
-    decodeArgs: (m) => [slotArg(m), decodeParams(m)],
+    decodeArgs: (m) => [slotArg(m), decodeFiDi(m, paramsProtocol(m))],
     encodeResult: paramsFields,
-    decodeResult: (m) => decodeRate(m, decodeParams(m)),
+    decodeResult: (m) => decodeRate(m, paramsProtocol(m)),
   },
   transmit: {
     encodeArgs: ([slot, apdu]) => ({ slot, apdu }),

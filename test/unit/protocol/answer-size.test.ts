@@ -1,7 +1,6 @@
 // The worst-case answer of a command APDU (PROTOCOL.md 1.2 §6, D3) and the host's batch split by it.
 import { describe, expect, it } from 'vitest';
-import { worstCaseAnswer } from '../../../protocol/answer-size.ts';
-import { splitBatchByAnswerSize } from '../../../protocol/host-session.ts';
+import { splitBatchByAnswerSize, worstCaseAnswer, worstCaseBatchAnswer, worstCaseTransmitAnswer } from '../../../protocol/answer-size.ts';
 
 const h = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
@@ -28,5 +27,15 @@ describe('splitBatchByAnswerSize', () => {
     expect(splitBatchByAnswerSize([read, read, read], 64 + 3 * 263 - 1).map((p) => p.length)).toEqual([2, 1]);
     expect(splitBatchByAnswerSize([read, read, read], 487).map((p) => p.length)).toEqual([1, 1, 1]);
     expect(splitBatchByAnswerSize([read], 10).map((p) => p.length)).toEqual([1]);
+  });
+});
+
+describe('worst-case answer messages (what a device checks against the frame before running anything)', () => {
+  const read = { apdu: h('00 B0 00 00 00') };
+  it('a transmit: its rapdu in the result map; a batch: every response with its header', () => {
+    expect(worstCaseTransmitAnswer(read.apdu)).toBe(64 + 258);
+    expect(worstCaseBatchAnswer([read, read, read])).toBe(64 + 3 * 263);
+    // The split and the device's check agree: a part that the split keeps whole fits the limit.
+    for (const part of splitBatchByAnswerSize([read, read, read, read], 64 + 2 * 263)) expect(worstCaseBatchAnswer(part)).toBeLessThanOrEqual(64 + 2 * 263);
   });
 });
