@@ -3,10 +3,9 @@
 import { CryptoEncodingError } from './crypto-errors.ts';
 import { concatBytes } from './byte-encoding.ts';
 
-export const TAG_INTEGER = 0x02;
+const TAG_INTEGER = 0x02;
 export const TAG_BIT_STRING = 0x03;
 export const TAG_OCTET_STRING = 0x04;
-export const TAG_NULL = 0x05;
 export const TAG_OID = 0x06;
 export const TAG_SEQUENCE = 0x30;
 
@@ -137,7 +136,7 @@ export function pemEncode(label: string, der: Uint8Array): string {
 }
 
 /** Every PEM block in order: label and DER bytes (ignores text around the blocks). */
-export function pemDecodeAll(pem: string): Array<{ label: string; der: Uint8Array }> {
+function pemDecodeAll(pem: string): Array<{ label: string; der: Uint8Array }> {
   const blocks: Array<{ label: string; der: Uint8Array }> = [];
   const re = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
   for (let m = re.exec(pem); m; m = re.exec(pem)) {

@@ -27,7 +27,7 @@ let nativeFailure: string | undefined;
 let checked = false;
 
 /** Runs the native SM2 known-answer checks; returns a failure description or undefined when all hold. */
-export function checkNativeSm2(): string | undefined {
+function checkNativeSm2(): string | undefined {
   try {
     const v = SM2_ANNEX_VECTOR;
     const P = baseMultiply(SM2_P256, v.d) as AffinePoint;

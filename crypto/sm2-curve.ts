@@ -70,7 +70,7 @@ export function modInverse(x: bigint, m: bigint): bigint {
   return mod(v, m);
 }
 
-export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
+function modPow(base: bigint, exp: bigint, m: bigint): bigint {
   let result = 1n;
   let b = mod(base, m);
   let e = exp;

@@ -8,7 +8,7 @@ import { revocationHash } from './revocation-list.ts';
 import { buildTrustBundle, type TrustBundleSpec } from './trust-bundle.ts';
 
 export const DEMO_TRUST_WARNING = 'TEST-ONLY demo trust anchor in use: its private keys are public, codes it accepts prove nothing';
-export const DEMO_ISSUER_NAME = 'Yika demo issuer (TEST ONLY)';
+const DEMO_ISSUER_NAME = 'Yika demo issuer (TEST ONLY)';
 
 const enc = new TextEncoder();
 
@@ -42,7 +42,7 @@ function keys(): { anchor: Sm2PrivateKey; issuer: Sm2PrivateKey } {
 }
 
 /** The TEST-ONLY trust anchor's private key (signs demo bundles). */
-export function demoAnchorKey(): Sm2PrivateKey {
+function demoAnchorKey(): Sm2PrivateKey {
   return keys().anchor;
 }
 

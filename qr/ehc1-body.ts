@@ -5,16 +5,16 @@
 import { MsgpackFormatError, StrictReader, StrictWriter, type MsgValue } from './strict-msgpack.ts';
 
 export const EHC1_VERSION = 1;
-export const HEADER_LENGTH = 10;
-export const SIGNATURE_LENGTH = 64;
+const HEADER_LENGTH = 10;
+const SIGNATURE_LENGTH = 64;
 /** Domain separation for the signed message, so an EHC1 signature means nothing elsewhere. */
 export const SIGNED_MESSAGE_PREFIX = Uint8Array.from([0x45, 0x48, 0x43, 0x31]); // "EHC1"
 /** Smallest possible claims: array(4), bin(16) id, fixint iat, fixint ttl, bin(8) jti. */
-export const MIN_CLAIMS_LENGTH = 1 + 18 + 1 + 1 + 10;
+const MIN_CLAIMS_LENGTH = 1 + 18 + 1 + 1 + 10;
 export const MIN_BODY_LENGTH = HEADER_LENGTH + MIN_CLAIMS_LENGTH + SIGNATURE_LENGTH;
 
 export type CodeType = 'dynamic' | 'static';
-export const TYPE_BYTE: Record<CodeType, number> = { dynamic: 0, static: 1 };
+const TYPE_BYTE: Record<CodeType, number> = { dynamic: 0, static: 1 };
 /** Bits of a key's typMask in the trust bundle. */
 export const TYPE_MASK_BIT: Record<CodeType, number> = { dynamic: 1, static: 2 };
 

@@ -10,9 +10,9 @@ import type { QrResultCode } from './result-codes.ts';
 
 export const EHC1_PREFIX = 'EHC1:';
 /** Longest normalised text accepted (prefix included); longer input is rejected before any work. */
-export const MAX_TEXT_LENGTH = 512;
+const MAX_TEXT_LENGTH = 512;
 /** Raw input longer than this is rejected without even trimming it. */
-export const MAX_RAW_LENGTH = 1024;
+const MAX_RAW_LENGTH = 1024;
 
 /** Digits for a final group of L bytes (index L); 7 is a full group. */
 const DIGITS_FOR_BYTES = [0, 3, 5, 8, 10, 13, 15, 17] as const;

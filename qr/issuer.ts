@@ -46,7 +46,7 @@ export interface IssuedCode {
   claims: Ehc1Claims;
 }
 
-export const DEFAULT_TTL: Record<CodeType, number> = { dynamic: 60, static: 365 * 86400 };
+const DEFAULT_TTL: Record<CodeType, number> = { dynamic: 60, static: 365 * 86400 };
 
 /** Builds the unsigned parts (header, claims) and the message to sign; validates the input. */
 export function prepareCode(o: Omit<IssueOptions, 'key' | 'sign'> & { kid: Uint8Array }): { header: Uint8Array; claimsBytes: Uint8Array; claims: Ehc1Claims; signedMessage: Uint8Array } {

@@ -62,13 +62,6 @@ export const QR_RESULT_DESCRIPTIONS: Record<QrResultCode, string> = {
   VALID: 'Valid health code.',
 };
 
-export const QR_WARNING_DESCRIPTIONS: Record<QrWarningCode, string> = {
-  TRUSTLIST_STALE: 'The trust bundle is more than 24 hours old: refresh it (results still valid).',
-  TRUSTLIST_EXPIRED: 'The trust bundle is past its next update plus grace; policy "degrade" still verifies.',
-  SHARED_STORE_DOWN: 'The shared store (Redis) is unreachable: replay was checked at this desk only.',
-  CLOCK_SKEW_SUSPECTED: 'The code\'s time is just outside the allowed window: the clock of this desk or the phone may be wrong.',
-};
-
 /** Errors of operator actions (install a bundle, read a key file, issue a code), not of verification. */
 export const QrErrorCodes = defineErrorCodes('qr', {
   QR_TRUST_BUNDLE_INVALID: { kind: 'unprocessable', zh: '信任列表格式错误或签名校验失败。', description: 'The trust bundle is malformed or its anchor signature does not verify.' },

@@ -5,7 +5,7 @@
 // ~20 comparisons, with no per-entry objects for the garbage collector to walk.
 import { sm3 } from '../crypto/index.ts';
 
-export const REVOCATION_HASH_LENGTH = 16;
+const REVOCATION_HASH_LENGTH = 16;
 const REV_PREFIX = Uint8Array.from([0x45, 0x48, 0x43, 0x2d, 0x52, 0x45, 0x56]); // "EHC-REV"
 
 export function revocationHash(cardId: Uint8Array): Uint8Array {

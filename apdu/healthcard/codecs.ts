@@ -10,7 +10,7 @@ function isUnwritten(bytes: Uint8Array): boolean {
   return bytes.length > 0 && bytes.every((b) => b === 0xff);
 }
 
-export function decodeAn(bytes: Uint8Array, itemNo?: number): string | null {
+function decodeAn(bytes: Uint8Array, itemNo?: number): string | null {
   if (isUnwritten(bytes)) return null;
   const end = bytes.indexOf(0x00);
   const text = end < 0 ? bytes : bytes.subarray(0, end);
@@ -32,7 +32,7 @@ export function decodeCn(bytes: Uint8Array, itemNo?: number): string | null {
   return digits;
 }
 
-export function decodeB(bytes: Uint8Array): string | null {
+function decodeB(bytes: Uint8Array): string | null {
   if (isUnwritten(bytes)) return null;
   return toHex(bytes);
 }
@@ -52,7 +52,7 @@ export function fromHex(hex: string, itemNo?: number): Uint8Array {
   return out;
 }
 
-export function encodeAn(value: string, length: number, itemNo?: number): Uint8Array {
+function encodeAn(value: string, length: number, itemNo?: number): Uint8Array {
   const bytes = encodeCardText(value, itemNo);
   if (bytes.length > length) {
     throw new ItemValueError('ITEM_VALUE_TOO_LONG', `${label(itemNo)}: ${bytes.length} bytes, at most ${length}`, { ...where(itemNo), length: bytes.length, max: length });
@@ -62,7 +62,7 @@ export function encodeAn(value: string, length: number, itemNo?: number): Uint8A
   return out;
 }
 
-export function encodeCn(value: string, length: number, itemNo?: number): Uint8Array {
+function encodeCn(value: string, length: number, itemNo?: number): Uint8Array {
   if (!/^[0-9]*$/.test(value)) {
     throw new ItemValueError('ITEM_VALUE_BAD_DIGIT', `${label(itemNo)}: only digits 0–9 are allowed`, where(itemNo));
   }

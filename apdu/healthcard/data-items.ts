@@ -6,7 +6,7 @@
 // 3013 bytes, followed by a 64-byte signature and a 190-byte certificate in each visit file.
 
 import {
-  ALLERGY_RECORD_SIZE, IMMUNISATION_RECORD_SIZE, INPATIENT_DATA_LENGTH, OUTPATIENT_DATA_LENGTH,
+  INPATIENT_DATA_LENGTH, OUTPATIENT_DATA_LENGTH,
   VISIT_CERTIFICATE_LENGTH, VISIT_SIGNATURE_LENGTH, TLV_ITEM_LENGTHS, type FileId,
 } from './file-map.ts';
 
@@ -513,8 +513,6 @@ export const VISIT_TAIL = {
   signatureLength: VISIT_SIGNATURE_LENGTH,
   certificateLength: VISIT_CERTIFICATE_LENGTH,
 } as const;
-
-export const RAW_RECORD_SIZES = { allergy: ALLERGY_RECORD_SIZE, immunisation: IMMUNISATION_RECORD_SIZE } as const;
 
 /** Item values keyed by item number, in the hospital-API string form; null = unwritten (FF). */
 export type ItemValues = Record<number, string | null>;

@@ -55,7 +55,7 @@ export const MF = {
   dfName: concat(ascii('jmjkkyyhj'), new Uint8Array(7)),
 } as const;
 
-export const DDF1_NAME = 'WS.SYS.DDF01';
+const DDF1_NAME = 'WS.SYS.DDF01';
 
 export interface DedicatedFile {
   name: DfName;

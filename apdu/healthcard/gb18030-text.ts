@@ -35,7 +35,7 @@ export function label(itemNo: number | undefined): string {
   return itemNo === undefined ? 'value' : `item ${itemNo}`;
 }
 
-export function codePointLabel(cp: number): string {
+function codePointLabel(cp: number): string {
   return `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 

@@ -333,7 +333,7 @@ function itemValues(fs: FieldSet): ItemValues {
 }
 
 /** A full read → the profile exchange format (items 1–57, photo base64, records, visit slots). */
-export function toProfile(read: HealthCardRead): CardProfile {
+function toProfile(read: HealthCardRead): CardProfile {
   const profile: CardProfile = { items: {}, photo: null, allergies: [], immunisations: [], inpatient: [], outpatient: [] };
   for (const fr of Object.values(read.files)) {
     if (!fr) continue;

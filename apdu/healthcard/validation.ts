@@ -53,7 +53,7 @@ export function isValidDateTime(s: string): boolean {
 }
 
 /** GB/T 2261.1 sex codes as the card stores them (b1 → hex): 0 unknown, 1 male, 2 female, 9 unspecified. */
-export const SEX_CODES: Readonly<Record<string, string>> = { '00': 'unknown', '01': 'male', '02': 'female', '09': 'unspecified' };
+const SEX_CODES: Readonly<Record<string, string>> = { '00': 'unknown', '01': 'male', '02': 'female', '09': 'unspecified' };
 
 export function isValidSexCode(hex: string): boolean {
   return Object.hasOwn(SEX_CODES, hex.toUpperCase());

@@ -102,7 +102,7 @@ export interface DeskConfig {
 
 export const DEFAULT_DESK: Readonly<DeskConfig> = { idleClearSeconds: 120, qrResultSeconds: 30, offlineGraceSeconds: 3 };
 
-export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 7611 };
+const DEFAULT_LISTEN = { host: '127.0.0.1', port: 7611 };
 
 export function defaultConfig(): YikaConfig {
   return {

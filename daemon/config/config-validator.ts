@@ -12,7 +12,7 @@ type Ajv2020Class = typeof import('ajv/dist/2020.js').default;
 let compiled: ValidateFunction | undefined;
 
 /** The ajv validator of CONFIG_SCHEMA (draft 2020-12), compiled once on first use. */
-export function configSchemaValidator(): ValidateFunction {
+function configSchemaValidator(): ValidateFunction {
   if (!compiled) {
     const Ajv2020 = createRequire(import.meta.url)('ajv/dist/2020.js') as Ajv2020Class;
     // verbose: errors carry the failing value and its schema, for messages that say expected/got.

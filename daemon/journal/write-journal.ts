@@ -18,7 +18,8 @@ import { defineErrorCodes } from '../../common/error-catalog.ts';
 import { YikaError } from '../../common/yika-error.ts';
 import { sm3 } from '../../crypto/index.ts';
 
-export const WriteJournalErrorCode = defineErrorCodes('journal', {
+// Registers the module's codes in the catalogue (English + Chinese text, HTTP status by kind).
+defineErrorCodes('journal', {
   WRITE_NOT_FOUND: {
     kind: 'not_found',
     description: 'No interrupted write with this id (it was acknowledged already, or never existed): GET /v1/writes/interrupted lists the open ones.',
@@ -26,7 +27,7 @@ export const WriteJournalErrorCode = defineErrorCodes('journal', {
   },
 });
 
-export class WriteJournalError extends YikaError {}
+class WriteJournalError extends YikaError {}
 
 /** What a write request touches: item numbers and slots, never values. */
 export interface WriteSummary {

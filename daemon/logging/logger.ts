@@ -36,7 +36,7 @@ export function serializeRequest(req: RawRequestLike): Record<string, unknown> {
   };
 }
 
-export function serializeError(err: unknown): Record<string, unknown> {
+function serializeError(err: unknown): Record<string, unknown> {
   if (!(err instanceof Error)) return { message: scrubText(String(err)) };
   const e = err as Error & { code?: string; statusCode?: number };
   return {
@@ -50,7 +50,7 @@ export function serializeError(err: unknown): Record<string, unknown> {
 
 const SERIALIZED_KEYS = new Set(['req', 'err', 'error']);
 
-export function loggerOptions(config: LoggerConfig = {}): LoggerOptions {
+function loggerOptions(config: LoggerConfig = {}): LoggerOptions {
   const sensitive = new Set([...SENSITIVE_KEYS, ...(config.redactKeys ?? [])]);
   return {
     level: config.level ?? 'info',

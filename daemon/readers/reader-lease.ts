@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { ReaderError } from './reader-errors.ts';
 import type { ReaderLock } from './reader-lock.ts';
 
-export const LEASE_IDLE_DEFAULT_MS = 10_000;
-export const LEASE_IDLE_MAX_MS = 120_000;
+const LEASE_IDLE_DEFAULT_MS = 10_000;
+const LEASE_IDLE_MAX_MS = 120_000;
 
 export interface LeaseInfo {
   lease: string;

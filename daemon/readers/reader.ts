@@ -35,7 +35,7 @@ export interface SlotRate {
 }
 
 /** The rate a reader reported, or undefined when it reported none. */
-export function slotRate(r: CardRate): SlotRate | undefined {
+function slotRate(r: CardRate): SlotRate | undefined {
   if (r.fi === undefined || r.di === undefined || r.fi === 0 || r.di === 0) return undefined;
   const rate: SlotRate = { fi: r.fi, di: r.di };
   if (r.clockHz !== undefined) {
@@ -466,7 +466,7 @@ export class Reader {
   }
 }
 
-export function slotLabel(slot: number, kind: SlotKind): string {
+function slotLabel(slot: number, kind: SlotKind): string {
   if (kind === 'sam') return `SAM${slot >= 0x11 && slot <= 0x14 ? slot - 0x10 : slot}`;
   if (kind === 'contactless') return 'contactless';
   return 'user card';

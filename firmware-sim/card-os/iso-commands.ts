@@ -6,7 +6,7 @@ import { getResponse } from './handlers/get-response.ts';
 import { readRecord, updateRecord } from './handlers/records.ts';
 import { select } from './handlers/select.ts';
 
-export const INS = {
+const INS = {
   SELECT: 0xa4,
   READ_BINARY: 0xb0,
   UPDATE_BINARY: 0xd6,

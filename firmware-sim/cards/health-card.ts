@@ -14,20 +14,20 @@ import { eraseIndexFlag, setIndexFlag } from './health-card/index-flag-commands.
 import { personaliseHealthCard } from './health-card/personalise.ts';
 
 /** Historical bytes after card8: "WS10". */
-export const HEALTH_CARD_ATR_SUFFIX = Uint8Array.of(0x57, 0x53, 0x31, 0x30);
+const HEALTH_CARD_ATR_SUFFIX = Uint8Array.of(0x57, 0x53, 0x31, 0x30);
 
 /**
  * TA1 of the simulated health card: Fi = 512, Di = 32 (etu = 16 clocks: 250 kbit/s at a 4 MHz card
  * clock), the TA1 of the CPU cards common in Chinese card programmes (docs/HEALTHCARD-SECURITY.md).
  */
-export const HEALTH_CARD_TA1 = 0x96;
+const HEALTH_CARD_TA1 = 0x96;
 
 /**
  * 3B 9C 96 80 01 ‖ card8 ‖ "WS10" ‖ TCK: TA1 = 96, T=0 and T=1, card8 = the first 8 historical bytes
  * (ATR bytes 5..12). A T=0-only card (some issuers' cards) answers 3B 1C 96 ‖ card8 ‖ "WS10": the same
  * historical bytes, so the same card8. `ta1: null` gives the ATR without TA1 (default rate only).
  */
-export function healthCardAtr(card8: Uint8Array, protocols: ReadonlyArray<0 | 1> = [0, 1], ta1: number | null = HEALTH_CARD_TA1): Uint8Array {
+function healthCardAtr(card8: Uint8Array, protocols: ReadonlyArray<0 | 1> = [0, 1], ta1: number | null = HEALTH_CARD_TA1): Uint8Array {
   if (card8.length !== 8) throw new RangeError('card8 is 8 bytes');
   const historical = new Uint8Array(12);
   historical.set(card8);
@@ -35,7 +35,7 @@ export function healthCardAtr(card8: Uint8Array, protocols: ReadonlyArray<0 | 1>
   return buildAtr(protocols, historical, ta1 === null ? {} : { ta1 });
 }
 
-export function healthCardCommands() {
+function healthCardCommands() {
   return commandTable(isoCommands(), new Map([[0xd2, setIndexFlag], [0x0c, eraseIndexFlag]]));
 }
 

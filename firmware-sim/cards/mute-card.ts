@@ -4,7 +4,7 @@
 import type { CardAnswer, SimCard } from '../sim-card.ts';
 import { buildAtr } from '../card-os/atr.ts';
 
-export const MUTE_CARD_ATR = buildAtr([0, 1], new TextEncoder().encode('YIKAMUTE'));
+const MUTE_CARD_ATR = buildAtr([0, 1], new TextEncoder().encode('YIKAMUTE'));
 
 export function createMuteCard(options: { label?: string } = {}): SimCard {
   const atr = (): Uint8Array => Uint8Array.from(MUTE_CARD_ATR);

@@ -3,7 +3,7 @@
 import type { CardAnswer, SimCard } from '../sim-card.ts';
 import { buildAtr } from '../card-os/atr.ts';
 
-export const ONLY_6D00_CARD_ATR = buildAtr([0, 1], new TextEncoder().encode('YIKA6D00'));
+const ONLY_6D00_CARD_ATR = buildAtr([0, 1], new TextEncoder().encode('YIKA6D00'));
 
 export function createOnly6d00Card(options: { label?: string } = {}): SimCard {
   const atr = (): Uint8Array => Uint8Array.from(ONLY_6D00_CARD_ATR);

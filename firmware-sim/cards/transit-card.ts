@@ -6,9 +6,9 @@ import { CardOs } from '../card-os/card-os.ts';
 import { ALWAYS, DedicatedFile, NEVER, RecordFile, TransparentFile } from '../card-os/file-system.ts';
 import { isoCommands } from '../card-os/iso-commands.ts';
 
-export const TRANSIT_DDF_NAME = new TextEncoder().encode('1PAY.SYS.DDF01');
+const TRANSIT_DDF_NAME = new TextEncoder().encode('1PAY.SYS.DDF01');
 /** The China T-Union interconnection application AID. */
-export const TRANSIT_AID = Uint8Array.of(0xa0, 0x00, 0x00, 0x06, 0x32, 0x01, 0x01, 0x05);
+const TRANSIT_AID = Uint8Array.of(0xa0, 0x00, 0x00, 0x06, 0x32, 0x01, 0x01, 0x05);
 
 const free = { read: ALWAYS, update: NEVER };
 
@@ -17,7 +17,7 @@ function fci(name: Uint8Array, proprietary = true): Uint8Array {
   return Uint8Array.of(0x6f, inner.length, ...inner);
 }
 
-export function transitCardAtr(serial: Uint8Array): Uint8Array {
+function transitCardAtr(serial: Uint8Array): Uint8Array {
   const historical = new Uint8Array(12);
   historical.set(serial.subarray(0, 8));
   historical.set(new TextEncoder().encode('JT10'), 8);

@@ -20,22 +20,22 @@ export interface GenerateOptions {
 }
 
 /** Generation is anchored to a fixed day, never to the clock, so profiles are reproducible. */
-export const REFERENCE_YEAR = 2026;
+const REFERENCE_YEAR = 2026;
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 
-export function randomDate(r: SeededRandom, fromYear: number, toYear: number): string {
+function randomDate(r: SeededRandom, fromYear: number, toYear: number): string {
   const y = r.between(fromYear, toYear);
   const m = r.between(1, 12);
   const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
   return `${y}${pad(m, 2)}${pad(r.between(1, days), 2)}`;
 }
 
-export function randomPhone(r: SeededRandom): string {
+function randomPhone(r: SeededRandom): string {
   return `1${r.between(3, 9)}${pad(r.int(1e9), 9)}`;
 }
 
-export function randomName(r: SeededRandom, male: boolean): string {
+function randomName(r: SeededRandom, male: boolean): string {
   const given = male ? GIVEN_MALE : GIVEN_FEMALE;
   const n = r.chance(0.7) ? 2 : 1;
   let name = r.pick(SURNAMES);
@@ -44,7 +44,7 @@ export function randomName(r: SeededRandom, male: boolean): string {
 }
 
 /** A valid GB 11643 number for someone born on `birthDate` in `districtCode`. */
-export function idNumber(r: SeededRandom, districtCode: string, birthDate: string, male: boolean): string {
+function idNumber(r: SeededRandom, districtCode: string, birthDate: string, male: boolean): string {
   // The 17th digit is odd for men, even for women.
   const sequence = r.between(0, 99) * 10 + (male ? r.pick([1, 3, 5, 7, 9]) : r.pick([0, 2, 4, 6, 8]));
   const first17 = `${districtCode}${birthDate}${pad(sequence, 3)}`;

@@ -33,10 +33,6 @@ export const CITIES: readonly City[] = [
   { code: '350200', name: '厦门市', province: '福建省', districts: [{ code: '350203', name: '思明区' }, { code: '350206', name: '湖里区' }], streets: ['中山路', '湖滨南路'] },
 ];
 
-export function cityByCode(code: string): City | undefined {
-  return CITIES.find((c) => c.code === code);
-}
-
 export function citiesOfProvince(province: string): City[] {
   return CITIES.filter((c) => c.code.startsWith(province));
 }

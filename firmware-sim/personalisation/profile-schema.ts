@@ -11,7 +11,7 @@ import type { HealthCardProfile, ItemValues } from './profile.ts';
 import { ProfileError } from './profile-errors.ts';
 
 const TOP_LEVEL = new Set(['seed', 'card8', 'items', 'photo', 'allergies', 'immunisations', 'inpatient', 'outpatient', 'province', 'keysBlocked', 'keyTries', 'description', '$comment']);
-export const MAX_PHOTO_BYTES = PHOTO_FILE_SIZE - 2;
+const MAX_PHOTO_BYTES = PHOTO_FILE_SIZE - 2;
 
 function invalid(path: string, reason: string): never {
   throw new ProfileError('PROFILE_INVALID', `profile field ${path}: ${reason}`, { path, reason });

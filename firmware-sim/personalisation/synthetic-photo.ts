@@ -3,8 +3,8 @@
 // under the photo file's 3070 bytes; decodable by any JPEG decoder.
 import type { SeededRandom } from '../card-os/seeded-random.ts';
 
-export const PHOTO_WIDTH = 96;
-export const PHOTO_HEIGHT = 128;
+const PHOTO_WIDTH = 96;
+const PHOTO_HEIGHT = 128;
 
 // ITU-T T.81 Annex K.3 table K.3: the standard luminance DC code lengths and symbols.
 const DC_BITS = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
@@ -55,7 +55,7 @@ function segment(marker: number, body: number[]): number[] {
 }
 
 /** Encodes a grayscale image whose 8×8 blocks are flat: `levels[row][col]` = level of that block. */
-export function encodeBlockJpeg(levels: number[][]): Uint8Array {
+function encodeBlockJpeg(levels: number[][]): Uint8Array {
   const rows = levels.length;
   const cols = levels[0].length;
   const width = cols * 8;

@@ -51,7 +51,7 @@ export const DEFAULT_SLOTS: readonly SlotInfo[] = [
 export const MAX_APDU = 65_544;
 /** Largest frame payload: one extended APDU or response plus generous room for the message envelope. */
 export const DEFAULT_MAX_FRAME = 131_072;
-export const DEFAULT_MAX_BATCH = 64;
+const DEFAULT_MAX_BATCH = 64;
 
 /** What the fault injector may do around an APDU (see firmware-sim/faults). */
 export type ApduFault =

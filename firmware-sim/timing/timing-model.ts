@@ -62,7 +62,7 @@ export function etuUs(fi: number, di: number, clockHz: number): number {
 }
 
 /** Character times: T=0 needs 12 etu per character (10 data etu + 2 guard etu); T=1 with N=0 needs 11 (CGT). */
-export function etuPerChar(protocol: 0 | 1): number {
+function etuPerChar(protocol: 0 | 1): number {
   return protocol === 0 ? 12 : 11;
 }
 
@@ -109,7 +109,7 @@ export function cardIoUs(command: Uint8Array, response: Uint8Array, protocol: 0 
 }
 
 /** ISO/IEC 14443 carrier: 13.56 MHz; at 106 kbit/s a bit lasts 128 carrier cycles. */
-export const CONTACTLESS_FC_HZ = 13_560_000;
+const CONTACTLESS_FC_HZ = 13_560_000;
 
 /**
  * Contactless (ISO/IEC 14443-4, Type A at 106 kbit/s) time of one exchange: each byte is 8 bits plus

@@ -3,7 +3,7 @@
 // time. A rebooting reader (fault) forgets the host: the session is replaced, so the host's next
 // request gets NOT_READY and it must say hello again, as with real firmware.
 import type { ByteLink, LinkCloseReason } from '../../protocol/link.ts';
-import { DeviceSession, type DeviceSessionCounters } from '../../protocol/device-session.ts';
+import { DeviceSession } from '../../protocol/device-session.ts';
 import type { DeviceSecureConfig } from '../../protocol/secure/device-handshake.ts';
 import type { FaultInjector } from '../faults/fault-injector.ts';
 import { noisyLink } from '../faults/noisy-link.ts';
@@ -142,4 +142,3 @@ export class DeviceEndpoint {
   }
 }
 
-export type { DeviceSessionCounters };

@@ -24,7 +24,7 @@ export const DEB_COMMANDS = { yikad: 'bin/yikad.js', yika: 'bin/yika.js' } as co
  */
 export const DEPENDS = ['libc6 (>= 2.28)', 'libgcc-s1', 'libstdc++6', 'libpcsclite1', 'adduser'];
 /** PC/SC readers need pcscd and its CCID driver; serial discovery by USB id needs udevadm. */
-export const RECOMMENDS = ['pcscd', 'libccid', 'udev'];
+const RECOMMENDS = ['pcscd', 'libccid', 'udev'];
 
 export interface ControlInput {
   version: string;

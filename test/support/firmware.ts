@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const FIRMWARE_DIR = fileURLToPath(new URL('../../firmware/', import.meta.url));
+const FIRMWARE_DIR = fileURLToPath(new URL('../../firmware/', import.meta.url));
 export const YIKA_FW = `${FIRMWARE_DIR}build/yika-fw`;
 /** The same program built with AddressSanitizer + UndefinedBehaviorSanitizer (make build/yika-fw-asan). */
 export const YIKA_FW_ASAN = `${FIRMWARE_DIR}build/yika-fw-asan`;

@@ -67,7 +67,7 @@ export interface WriteEverythingReport {
 const TLV_FILES: readonly ElementaryFile[] = ELEMENTARY_FILES.filter((f) => f.content === 'tlv-records');
 
 /** Writable TLV items: their file has an update key (file-map.ts). */
-export function writableTlvItems(): DataItem[] {
+function writableTlvItems(): DataItem[] {
   const writableFiles = new Set(TLV_FILES.filter((f) => f.updateKey !== undefined).map((f) => f.id as string));
   return DATA_ITEMS.filter((d) => d.tag !== undefined && writableFiles.has(d.file));
 }
@@ -80,7 +80,7 @@ const ERASE_INPATIENT = [2];
 const ERASE_OUTPATIENT = [1, 4];
 
 /** Decodes GET /v1/readers/:id/healthcard into a CardState. */
-export function cardStateOf(read: HealthCardRead): CardState {
+function cardStateOf(read: HealthCardRead): CardState {
   const state: CardState = {
     items: {}, photo: null, allergies: [], immunisations: [],
     inpatient: Array(INPATIENT_VISIT_COUNT).fill(null), outpatient: Array(OUTPATIENT_VISIT_COUNT).fill(null), tails: {},

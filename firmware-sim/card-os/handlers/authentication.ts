@@ -7,9 +7,9 @@ import type { CardResponse, Handler } from '../command-table.ts';
 import { authenticationCryptogram, sessionKeys } from '../session-keys.ts';
 import { CardStatus, SW, verifyFailed } from '../status-words.ts';
 
-export const CHALLENGE_LENGTH = 8;
+const CHALLENGE_LENGTH = 8;
 /** Trailing byte of the EXTERNAL AUTHENTICATE data naming the algorithm. */
-export const ALGORITHM_SM4 = 0x01;
+const ALGORITHM_SM4 = 0x01;
 
 export const getChallenge: Handler = {
   kind: 'crypto',

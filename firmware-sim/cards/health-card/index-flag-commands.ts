@@ -9,7 +9,7 @@ import { CardStatus, SW } from '../../card-os/status-words.ts';
 
 export const INDEX_FLAG_PURPOSE = 'index-flags';
 export const FLAG_VALID = 0x00;
-export const FLAG_EMPTY = 0xff;
+const FLAG_EMPTY = 0xff;
 
 function indexRecord(card: CardOs, command: CommandApdu): Uint8Array {
   if (command.p2 !== 0x04) throw new CardStatus(SW.INCORRECT_P1P2);

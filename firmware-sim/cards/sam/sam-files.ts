@@ -22,8 +22,8 @@ function filler(label: string, length: number): Uint8Array {
   return out;
 }
 
-export const SAM_MF_NAME = ascii('YIKA.SAM');
-export const SAM_DF01_NAME = ascii('YIKA.SAM.DF01');
+const SAM_MF_NAME = ascii('YIKA.SAM');
+const SAM_DF01_NAME = ascii('YIKA.SAM.DF01');
 
 export interface SamFileOptions {
   /** 20 decimal digits. */

@@ -2,7 +2,7 @@
 // number of APDUs a read or write sends to the user card (from the reader's trace), and the outcome
 // of one faulted run classified as correct / typed error / wrong / crash.
 import type { SimCard } from '../../../firmware-sim/sim-card.ts';
-import { typedError, watchProfile, type Harness } from '../kit/daemon-harness.ts';
+import { typedError, type Harness } from '../kit/daemon-harness.ts';
 import type { Tally } from '../kit/outcome.ts';
 
 export const FULL_READ = '/v1/readers/sim-1/healthcard?files=all';
@@ -60,4 +60,3 @@ export function classifyRead(t: Tally, r: { status: number; body: any }, baselin
   return 'error';
 }
 
-export { watchProfile };

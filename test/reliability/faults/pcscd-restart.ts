@@ -31,7 +31,7 @@ const MAX_DOWN_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Why the block cannot run here (undefined when it can). */
-export function pcscdRestartSkipReason(): string | undefined {
+function pcscdRestartSkipReason(): string | undefined {
   if (process.platform !== 'linux') return 'needs Linux (pcscd + vsmartcard-vpcd)';
   if (process.getuid?.() !== 0) return 'needs root (pcscd creates /run/pcscd; the quickack namespace needs ip netns)';
   const reason = pcscUnavailableReason();

@@ -12,7 +12,7 @@ import { TEST_AUTH, testTokens } from '../../support/api-token.ts';
 export const SUITE_SAM_PIN = '731946';
 
 /** The items that identify a person (name, ID number, phones, contacts' names and phones). */
-export const PERSONAL_ITEMS: Record<number, string> = { 11: 'name', 15: 'ID number', 16: 'phone 1', 17: 'phone 2', 25: 'contact 1 name', 27: 'contact 1 phone', 28: 'contact 2 name', 30: 'contact 2 phone' };
+const PERSONAL_ITEMS: Record<number, string> = { 11: 'name', 15: 'ID number', 16: 'phone 1', 17: 'phone 2', 25: 'contact 1 name', 27: 'contact 1 phone', 28: 'contact 2 name', 30: 'contact 2 phone' };
 
 export function watchProfile(profile: HealthCardProfile): void {
   for (const [n, label] of Object.entries(PERSONAL_ITEMS)) suiteLogs.watch(profile.items[Number(n)] ?? undefined, `cardholder ${label}`);

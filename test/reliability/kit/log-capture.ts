@@ -9,7 +9,7 @@ export interface LogHit {
   line: number;
 }
 
-export class LogCapture implements DestinationStream {
+class LogCapture implements DestinationStream {
   lines = 0;
   bytes = 0;
   readonly hits: LogHit[] = [];

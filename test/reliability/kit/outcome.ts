@@ -23,7 +23,7 @@ export interface BlockResult {
   skipped?: string;
 }
 
-export const FUZZ_FIXTURES = new URL('../../fixtures/fuzz/', import.meta.url).pathname;
+const FUZZ_FIXTURES = new URL('../../fixtures/fuzz/', import.meta.url).pathname;
 
 export class Tally {
   readonly result: BlockResult;
@@ -81,7 +81,7 @@ export class Tally {
 }
 
 /** Saves a failing input as a regression fixture; returns its path relative to the repository. */
-export function saveFixture(block: string, seed: number, name: string, data: Uint8Array | string): string {
+function saveFixture(block: string, seed: number, name: string, data: Uint8Array | string): string {
   const dir = join(FUZZ_FIXTURES, block.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
   mkdirSync(dir, { recursive: true });
   const file = `seed-${seed}-${name}.${typeof data === 'string' ? 'txt' : 'bin'}`;

@@ -20,7 +20,7 @@ export interface AttackRow {
   test: string;
 }
 
-export const ATTACKS: AttackRow[] = [
+const ATTACKS: AttackRow[] = [
   { id: 'foreign-origin-flood', attack: 'a foreign page floods the API (Origin: another site), then the HIS asks', expected: '403 ORIGIN_NOT_ALLOWED before the rate limit; the HIS is served', test: 'this block; integration/api-attacks.test.ts' },
   { id: 'no-cors-probe', attack: '`<img src=…/healthcard>`, no-cors fetches, links: no Origin, Sec-Fetch-Site cross-site or same-site', expected: '403 before the reader lock; 0 APDUs reach the reader', test: 'this block; e2e/browser-attacks.test.ts (Chromium)' },
   { id: 'browser-flood', attack: 'a real Chromium page floods no-cors GETs for 5 s while the HIS reads the card', expected: 'every HIS read 200; the reader runs only the HIS reads', test: 'e2e/browser-attacks.test.ts (Chromium)' },
@@ -36,7 +36,7 @@ export const ATTACKS: AttackRow[] = [
   { id: 'websocket-slots', attack: 'a local program holds every WebSocket slot of its pool', expected: 'the front-desk page and the HIS origin still connect', test: 'integration/api-attacks.test.ts; e2e/browser-attacks.test.ts (Chromium)' },
 ];
 
-export const ATTACK_BLOCK = 'attacks of the threat model (docs/SECURITY.md)';
+const ATTACK_BLOCK = 'attacks of the threat model (docs/SECURITY.md)';
 const HIS = 'http://his.example.local:8080';
 const HIS_TOKEN = 'his-token-reliability-0123456789';
 const PROXY = '10.9.9.9';
@@ -159,7 +159,7 @@ export async function attackRuns(o: BlockOptions): Promise<BlockResult> {
 }
 
 /** Tries and successes per attack id, from the block's outcomes (`<id>: refused`) and failures. */
-export function attackTally(result: BlockResult | undefined, id: string): { tries: number; successes: number } | undefined {
+function attackTally(result: BlockResult | undefined, id: string): { tries: number; successes: number } | undefined {
   if (!result) return undefined;
   const refusedCount = result.outcomes[`${id}: refused`] ?? 0;
   const successes = result.outcomes[`${id}: ATTACKER SUCCEEDED`] ?? 0;

@@ -29,11 +29,7 @@ export function refSm4Ecb(key: Uint8Array, data: Uint8Array): Uint8Array {
   return Uint8Array.from(libSm4.encrypt([...data], [...key], { padding: 'none', output: 'array' }));
 }
 
-export function refSm4EcbDecrypt(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return Uint8Array.from(libSm4.decrypt([...data], [...key], { padding: 'none', output: 'array' }));
-}
-
-export function refSm3(data: Uint8Array): Uint8Array {
+function refSm3(data: Uint8Array): Uint8Array {
   return hex(libSm3([...data]));
 }
 

@@ -1,7 +1,7 @@
 // Small SimCards for the reader's unit tests: a scripted card that answers from a table, and a mute card.
 import type { CardAnswer, CommandKind, SimCard } from '../../../firmware-sim/sim-card.ts';
 
-export const TEST_ATR_T0_T1 = Uint8Array.from([0x3b, 0x8c, 0x80, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 0x57, 0x53, 0x31, 0x30, 0x00]);
+const TEST_ATR_T0_T1 = Uint8Array.from([0x3b, 0x8c, 0x80, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 0x57, 0x53, 0x31, 0x30, 0x00]);
 // TA1 = 0x13 (Fi 372, Di 4), TD1 = 0x00 (T=0 only)
 export const TEST_ATR_FAST_T0 = Uint8Array.from([0x3b, 0x90, 0x13, 0x00]);
 

@@ -1,2 +1,0 @@
-export * from './timing-model.ts';
-export { SimClock } from './sim-clock.ts';
