@@ -3,15 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DeskConfig } from './config/config-schema.ts';
 import type { EventBus } from './events/event-bus.ts';
+import type { HealthReport } from './api/schemas/daemon.ts';
 import type { Metrics } from './metrics/metrics.ts';
 
-export interface HealthReport {
-  status: 'ok' | 'degraded';
-  /** What is degraded and why, in words a front-desk user can act on. */
-  degraded: Array<{ component: string; reason: string; reasonZh: string }>;
-  uptimeSeconds: number;
-  version: string;
-}
+/** GET /v1/health (its schema: api/schemas/daemon.ts). */
+export type { HealthReport };
 
 /** A route module: registers its routes (with JSON schemas) on the /v1-prefixed instance. */
 export type RouteModule = (app: FastifyInstance) => Promise<void> | void;

@@ -10,11 +10,13 @@ import { ProcessMetrics } from '../metrics/process-metrics.ts';
 import { registerFrontDesk } from '../web/web-routes.ts';
 import { type ApiConfig, type ApiConfigInput, resolveApiConfig } from './api-config.ts';
 import { ApiErrorCode } from './api-errors.ts';
-import { allErrorCodes } from '../../common/error-catalog.ts';
-import { errorBody, statusForCode, toErrorResponse } from './error-map.ts';
+import { errorBody, toErrorResponse } from './error-map.ts';
 import { registerEventStream } from './events-socket.ts';
 import { OpenApiCollector } from './openapi.ts';
-import { DEFAULT_ERROR_RESPONSES, ERROR_BODY_SCHEMA, HEALTH_REPORT_SCHEMA, PARTIAL_WRITE_DETAILS_SCHEMA, WRITE_ERROR_BODY_SCHEMA, WRITE_UNIT_SCHEMA } from './schemas.ts';
+import { HealthReportSchema } from './schemas/daemon.ts';
+import { registerDaemonRoutes, registerMetricsRoute } from './routes/daemon.ts';
+import { DEFAULT_ERROR_RESPONSES, ErrorBodySchema, PartialWriteDetailsSchema, WriteErrorBodySchema, WriteUnitSchema } from './schemas/errors.ts';
+import { T } from './schemas/json-type.ts';
 import { installSecurity } from './security.ts';
 import { LAZY_COMPILERS } from './lazy-compilers.ts';
 
@@ -27,6 +29,25 @@ declare module 'fastify' {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const QUIET_ROUTES = new Set(['/v1/health', '/metrics', '/v1/events']);
+/** The query of a route that takes none. */
+const NO_QUERY = T.Object({}, { additionalProperties: false });
+
+/**
+ * The shared schemas ($ref targets, OpenAPI components), and what every documented route gets unless
+ * it says otherwise: the one error shape for 4xx/5xx, and no query parameters (a typo such as ?file=
+ * must be a 400, not quietly the default answer).
+ */
+function installSchemaDefaults(app: FastifyInstance): void {
+  for (const shared of [ErrorBodySchema, HealthReportSchema, WriteUnitSchema, PartialWriteDetailsSchema, WriteErrorBodySchema]) app.addSchema(shared);
+  app.addHook('onRoute', (route: RouteOptions) => {
+    if (route.schema?.hide || route.websocket || route.method === 'OPTIONS') return;
+    const schema = (route.schema ??= {});
+    schema.querystring ??= NO_QUERY;
+    const response = ((schema.response as Record<string, unknown> | undefined) ?? {}) as Record<string, unknown>;
+    for (const [status, s] of Object.entries(DEFAULT_ERROR_RESPONSES)) response[status] ??= s;
+    schema.response = response;
+  });
+}
 
 /** Builds (does not start) the API server. Throws ApiConfigError for an unsafe or invalid config. */
 export async function buildServer(ctx: ServerContext, options: ApiConfigInput = {}): Promise<FastifyInstance> {
@@ -52,19 +73,7 @@ export async function buildServer(ctx: ServerContext, options: ApiConfigInput = 
   });
 
   const collector = new OpenApiCollector();
-  app.addSchema(ERROR_BODY_SCHEMA);
-  app.addSchema(HEALTH_REPORT_SCHEMA);
-  app.addSchema(WRITE_UNIT_SCHEMA);
-  app.addSchema(PARTIAL_WRITE_DETAILS_SCHEMA);
-  app.addSchema(WRITE_ERROR_BODY_SCHEMA);
-  app.addHook('onRoute', (route: RouteOptions) => {
-    // Every documented route answers errors in the one shape.
-    if (route.schema?.hide || route.websocket || route.method === 'OPTIONS') return;
-    const schema = (route.schema ??= {});
-    const response = ((schema.response as Record<string, unknown> | undefined) ?? {}) as Record<string, unknown>;
-    for (const [status, s] of Object.entries(DEFAULT_ERROR_RESPONSES)) response[status] ??= s;
-    schema.response = response;
-  });
+  installSchemaDefaults(app);
   collector.attach(app);
 
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
@@ -84,17 +93,7 @@ export async function buildServer(ctx: ServerContext, options: ApiConfigInput = 
     else request.log.info(line, 'request');
   });
 
-  app.setErrorHandler((err, request, reply) => {
-    const { status, body } = toErrorResponse(err);
-    if (status >= 500) request.log.error({ err }, 'request failed');
-    else request.log.debug({ code: body.error.code, status }, 'request refused');
-    ctx.metrics.inc('yika_http_errors_total', { code: body.error.code });
-    reply.code(status).send(body);
-  });
-  app.setNotFoundHandler((request, reply) => {
-    ctx.metrics.inc('yika_http_errors_total', { code: ApiErrorCode.NOT_FOUND });
-    reply.code(404).send(errorBody(ApiErrorCode.NOT_FOUND, `No route ${request.method} ${request.url.split('?')[0]}; see /v1/docs.`));
-  });
+  installErrorHandlers(app, ctx);
 
   let v1Instance: FastifyInstance | undefined;
   const openapi = (): Record<string, unknown> =>
@@ -111,75 +110,13 @@ export async function buildServer(ctx: ServerContext, options: ApiConfigInput = 
   await app.register(
     async (v1) => {
       v1Instance = v1;
-      v1.get('/health', {
-        schema: {
-          summary: 'Liveness and what is degraded',
-          description: 'Always 200 while the daemon runs; status "degraded" lists the components that need attention.',
-          tags: ['daemon'],
-          response: { 200: { $ref: 'HealthReport#' } },
-        },
-        handler: async () => ctx.health(),
-      });
-      v1.get('/errors', {
-        schema: {
-          summary: 'The error catalogue',
-          description:
-            'Every error code the daemon can answer, with its HTTP status, its kind, what it means (English) and its Chinese text (the messageZh of error bodies). For a HIS or the front-desk page that shows codes coming from events (reader.health detail) in Chinese.',
-          tags: ['daemon'],
-          response: {
-            200: {
-              type: 'object',
-              required: ['errors'],
-              additionalProperties: false,
-              properties: {
-                errors: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    required: ['code', 'status', 'kind', 'description', 'messageZh'],
-                    additionalProperties: false,
-                    properties: { code: { type: 'string' }, status: { type: 'integer' }, kind: { type: 'string' }, description: { type: 'string' }, messageZh: { type: 'string' } },
-                  },
-                },
-              },
-            },
-          },
-        },
-        handler: async () => ({
-          errors: allErrorCodes().map((c) => ({ code: c.code, status: statusForCode(c.code), kind: c.kind, description: c.description, messageZh: c.zh })),
-        }),
-      });
-      let cachedDoc: string | undefined;
-      v1.get('/openapi.json', { schema: { hide: true } }, async (_req, reply) => {
-        cachedDoc ??= JSON.stringify(openapi());
-        return reply.type('application/json; charset=utf-8').send(cachedDoc);
-      });
-      let cachedPage: string | undefined;
-      v1.get('/docs', { schema: { hide: true } }, async (_req, reply) => {
-        // The docs page renderer is loaded on the first request for it, not at start.
-        cachedPage ??= (await import('./docs-page.ts')).renderDocsPage(openapi());
-        return reply
-          .type('text/html; charset=utf-8')
-          .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-          .send(cachedPage);
-      });
+      registerDaemonRoutes(v1, ctx, openapi);
       registerEventStream(v1, ctx.events, ctx.metrics, config.websocket);
       for (const routes of ctx.routes) await routes(v1);
     },
     { prefix: '/v1' },
   );
-
-  app.get('/metrics', {
-    schema: {
-      summary: 'Prometheus metrics',
-      tags: ['daemon'],
-      response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } },
-    },
-    handler: async (_req, reply) => {
-      processMetrics.sample();
-      return reply.type('text/plain; version=0.0.4; charset=utf-8').send(ctx.metrics.render());
-    },
-  });
+  registerMetricsRoute(app, ctx, processMetrics);
 
   if (config.webPage) registerFrontDesk(app, ctx.desk);
 
@@ -191,6 +128,21 @@ export async function buildServer(ctx: ServerContext, options: ApiConfigInput = 
     if (undocumented.length) app.log.warn({ routes: undocumented }, 'routes without a success response schema');
   });
   return app;
+}
+
+/** Every error answers the one shape (error-map.ts), counted by code; 5xx are logged with their cause. */
+function installErrorHandlers(app: FastifyInstance, ctx: ServerContext): void {
+  app.setErrorHandler((err, request, reply) => {
+    const { status, body } = toErrorResponse(err);
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    else request.log.debug({ code: body.error.code, status }, 'request refused');
+    ctx.metrics.inc('yika_http_errors_total', { code: body.error.code });
+    reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    ctx.metrics.inc('yika_http_errors_total', { code: ApiErrorCode.NOT_FOUND });
+    reply.code(404).send(errorBody(ApiErrorCode.NOT_FOUND, `No route ${request.method} ${request.url.split('?')[0]}; see /v1/docs.`));
+  });
 }
 
 /** Starts listening on config.listen; returns the base URL (http://host:port). */

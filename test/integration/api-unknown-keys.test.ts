@@ -105,3 +105,33 @@ describe('unknown keys in requests', () => {
     expect(r.body.error.message).toContain('unknown key "fromat"');
   });
 });
+
+describe('unknown query parameters', () => {
+  it('every documented route has a closed query schema (a route that takes none gets an empty one)', () => {
+    const missing = app.server.yikaApi.routes
+      .visible()
+      .filter((r) => !r.schema.querystring)
+      .map((r) => `${r.method} ${r.url}`);
+    expect(missing).toEqual([]);
+  });
+
+  it.each([
+    ['/v1/readers/sim-1/healthcard?file=DDF1/EF06', 'file', '/v1/readers/sim-1/healthcard?files=DDF1/EF05'],
+    ['/v1/readers/sim-1/healthcard/items?ids=11&fromat=pipe', 'fromat', '/v1/readers/sim-1/healthcard/items?ids=11&format=pipe'],
+    ['/v1/readers/sim-1/trace?fromat=text', 'fromat', '/v1/readers/sim-1/trace?format=text'],
+    ['/v1/readers?all=1', 'all', '/v1/readers'],
+    ['/v1/readers/sim-1?verbose=1', 'verbose', '/v1/readers/sim-1'],
+    ['/v1/health?x=1', 'x', '/v1/health'],
+    ['/v1/errors?lang=zh', 'lang', '/v1/errors'],
+    ['/v1/qr/stats?reset=1', 'reset', '/v1/qr/stats'],
+    ['/v1/qr/trust?x=1', 'x', '/v1/qr/trust'],
+    ['/v1/writes/interrupted?all=1', 'all', '/v1/writes/interrupted'],
+  ])('GET %s: 400 naming "%s"; the right spelling passes', async (typo, key, right) => {
+    const bad = await send('GET', typo);
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'BAD_REQUEST']);
+    expect(bad.body.error.message).toContain(`unknown key "${key}"`);
+    const res = await fetch(url + right);
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+  });
+});
