@@ -2,7 +2,7 @@
 // presents the card to pcscd through vpcd; takes commands from a control channel, a scenario file and
 // stdin. Exit codes: 0 after SIGINT/SIGTERM (or a finished --exit-after-scenario), 1 when a transport
 // or scenario fails, 2 for bad flags.
-import { parseArgs } from 'node:util';
+import { CliUsageError, optionHelp, parseCliOptions, type CliOptionTable, type CliValues } from '../common/cli-options.ts';
 import { createSimulator, COMMAND_HELP, type Simulator } from './index.ts';
 import { attachLineInput } from './control/line-input.ts';
 import { loadScenario, runScenario } from './control/scenario.ts';
@@ -10,28 +10,36 @@ import { startControlServer, type ControlServer } from './control/control-server
 import { SimError } from './control/sim-errors.ts';
 import { VPCD_DEFAULT_PORT } from './transports/vpcd-client.ts';
 
+const TRANSPORT_OPTIONS = {
+  pty: { type: 'string', arg: 'PATH', help: 'serve the reader protocol on PATH, one end of a socat PTY pair' },
+  'host-pty': { type: 'string', arg: 'PATH', help: "with --pty: start socat ourselves, the host's end at PATH (real unplug/replug)" },
+  tcp: { type: 'string', arg: 'HOST:PORT', help: 'listen for one host at a time (PORT 0 = any free port)' },
+  vpcd: { type: 'string', arg: '[HOST:]PORT', help: `present the card in slot 1 to pcscd via vsmartcard's vpcd (default port ${VPCD_DEFAULT_PORT})` },
+  'vpcd-sam': { type: 'string', arg: '[HOST:]PORT', help: `present the SAM in slot 0x11 on a second vpcd reader (usually ${VPCD_DEFAULT_PORT + 1})` },
+} as const satisfies CliOptionTable;
+
+const SIM_OPTIONS = {
+  seed: { type: 'string', arg: 'N', help: 'synthetic cardholder and fault seed (default 1)' },
+  profile: { type: 'string', arg: 'FILE', help: 'health-card profile (JSON/YAML) instead of a generated one' },
+  speed: { type: 'string', arg: 'F', help: '0 = no delays (default), 1 = real-time card and link timing' },
+  'sam-pin': { type: 'string', arg: 'DIGITS', help: 'PIN the SAM is configured with (default 123456)' },
+  secure: { type: 'string', arg: 'MODE', choices: ['supported', 'required'], help: 'SM secure channel with a TEST-ONLY identity: supported | required' },
+  control: { type: 'string', arg: 'PORT', help: 'HTTP control channel on 127.0.0.1:PORT (0 = any free port)' },
+  scenario: { type: 'string', arg: 'FILE', help: 'run a scenario (JSON/YAML steps) once the transports are up' },
+  'exit-after-scenario': { type: 'boolean', help: 'stop when the scenario has finished' },
+  stdin: { type: 'boolean', negatable: true, helpNo: 'do not read commands from stdin' },
+  help: { type: 'boolean', short: 'h', help: 'this text' },
+} as const satisfies CliOptionTable;
+
 export const USAGE = `yika-sim — a simulated health-card desk reader (contact + contactless slots, 4 SAM slots, QR scanner)
 
 usage: yika-sim [transport…] [options]
 
 transports (at least one):
-  --pty PATH            serve the reader protocol on PATH, one end of a socat PTY pair
-  --host-pty PATH       with --pty: start socat ourselves, the host's end at PATH (real unplug/replug)
-  --tcp HOST:PORT       listen for one host at a time (PORT 0 = any free port)
-  --vpcd [HOST:]PORT    present the card in slot 1 to pcscd via vsmartcard's vpcd (default port ${VPCD_DEFAULT_PORT})
-  --vpcd-sam [HOST:]PORT  present the SAM in slot 0x11 on a second vpcd reader (usually ${VPCD_DEFAULT_PORT + 1})
+${optionHelp(TRANSPORT_OPTIONS)}
 
 options:
-  --seed N              synthetic cardholder and fault seed (default 1)
-  --profile FILE        health-card profile (JSON/YAML) instead of a generated one
-  --speed F             0 = no delays (default), 1 = real-time card and link timing
-  --sam-pin DIGITS      PIN the SAM is configured with (default 123456)
-  --secure MODE         SM secure channel with a TEST-ONLY identity: supported | required
-  --control PORT        HTTP control channel on 127.0.0.1:PORT (0 = any free port)
-  --scenario FILE       run a scenario (JSON/YAML steps) once the transports are up
-  --exit-after-scenario stop when the scenario has finished
-  --no-stdin            do not read commands from stdin
-  --help                this text
+${optionHelp(SIM_OPTIONS)}
 
 stdin takes one command per line; "help" lists them. See SIMULATOR.md.`;
 
@@ -73,35 +81,14 @@ function hostPort(value: string, flag: string, defaultHost?: string): { host: st
 
 /** Parses argv (without node and the script); throws SimError SIM_BAD_OPTION. */
 export function parseCliArgs(argv: string[]): CliOptions {
-  let values: Record<string, string | boolean | undefined>;
+  let v: CliValues<typeof TRANSPORT_OPTIONS & typeof SIM_OPTIONS>;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        pty: { type: 'string' },
-        'host-pty': { type: 'string' },
-        tcp: { type: 'string' },
-        vpcd: { type: 'string' },
-        'vpcd-sam': { type: 'string' },
-        seed: { type: 'string' },
-        profile: { type: 'string' },
-        speed: { type: 'string' },
-        'sam-pin': { type: 'string' },
-        secure: { type: 'string' },
-        control: { type: 'string' },
-        scenario: { type: 'string' },
-        'exit-after-scenario': { type: 'boolean' },
-        'no-stdin': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    v = parseCliOptions({ ...TRANSPORT_OPTIONS, ...SIM_OPTIONS }, argv).values;
   } catch (e) {
-    bad((e as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, ''));
+    // The simulator's documented code for every bad flag (SIMULATOR.md); the message names the flag.
+    return bad(e instanceof CliUsageError ? e.message : String(e));
   }
-  const v = values as Record<string, string | undefined> & { 'exit-after-scenario'?: boolean; 'no-stdin'?: boolean; help?: boolean };
-  const out: CliOptions = { exitAfterScenario: !!v['exit-after-scenario'], stdin: !v['no-stdin'], help: !!v.help };
+  const out: CliOptions = { exitAfterScenario: !!v['exit-after-scenario'], stdin: v.stdin !== false, help: !!v.help };
   if (out.help) return out;
   if (v.pty !== undefined) {
     if (v.pty === '') bad('--pty needs a path');
@@ -131,10 +118,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     if (!/^\d{4,12}$/.test(v['sam-pin'])) bad('--sam-pin must be 4–12 digits');
     out.samPin = v['sam-pin'];
   }
-  if (v.secure !== undefined) {
-    if (v.secure !== 'supported' && v.secure !== 'required') bad('--secure must be supported or required');
-    out.secure = v.secure;
-  }
+  if (v.secure !== undefined) out.secure = v.secure as CliOptions['secure'];
   if (v.control !== undefined) out.control = parsePort(v.control, '--control');
   if (v.scenario !== undefined) out.scenario = v.scenario;
   if (out.exitAfterScenario && !out.scenario) bad('--exit-after-scenario needs --scenario');

@@ -1,9 +1,11 @@
-// What every `yika` command shares: the common flags (--url, --token, --json, --reader), the client,
+// What every `yika` command shares: the common flags (--url, --token, --json, --reader) and the one
+// argument parser under them, the client,
 // choosing the reader when there is only one, printing tables, and turning errors into exit codes.
 import { YikaApiError, YikaClient } from '../client/index.ts';
 import type { Reader } from '../client/index.ts';
 import { isLoopbackAddress } from '../api/api-config.ts';
 import { defaultTokenFile, readTokenFile } from '../config/token-file.ts';
+import { CliUsageError, optionHelp, parseCliOptions, type CliOptionTable, type CliValues } from '../../common/cli-options.ts';
 import { isYikaError } from '../../common/yika-error.ts';
 
 export interface CommonArgs {
@@ -11,38 +13,40 @@ export interface CommonArgs {
   token?: string;
   json: boolean;
   reader?: string;
-  /** Everything that is not a common flag, in order. */
-  rest: string[];
 }
 
-export const COMMON_HELP = `Common options:
-  --url URL        the daemon (env YIKA_URL; default http://127.0.0.1:7611)
-  --token TOKEN    bearer token (env YIKA_TOKEN); for a daemon on this machine the default is
-                   the token yikad generated (env YIKA_TOKEN_FILE, default
-                   $XDG_RUNTIME_DIR/yika/api-token or ~/.local/state/yika/api-token)
-  -r, --reader ID  the reader (default: the only one, or the only one with a card)
-  --json           machine-readable output`;
+const COMMON_OPTIONS = {
+  url: { type: 'string', arg: 'URL', help: 'the daemon (env YIKA_URL; default http://127.0.0.1:7611)' },
+  token: {
+    type: 'string',
+    arg: 'TOKEN',
+    help: 'bearer token (env YIKA_TOKEN); for a daemon on this machine the default is\nthe token yikad generated (env YIKA_TOKEN_FILE, default\n$XDG_RUNTIME_DIR/yika/api-token or ~/.local/state/yika/api-token)',
+  },
+  reader: { type: 'string', short: 'r', arg: 'ID', help: 'the reader (default: the only one, or the only one with a card)' },
+  json: { type: 'boolean', help: 'machine-readable output' },
+  // Every command answers --help before parsing (so it works beside a bad flag); listed by each.
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies CliOptionTable;
 
-export function parseCommon(args: string[], env: NodeJS.ProcessEnv = process.env): CommonArgs {
-  const out: CommonArgs = { url: env.YIKA_URL || 'http://127.0.0.1:7611', token: env.YIKA_TOKEN || undefined, json: false, rest: [] };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined) throw new UsageError(`${name} needs a value`);
-      return v;
-    };
-    if (name === '--url') out.url = value();
-    else if (name === '--token') out.token = value();
-    else if (name === '--json') out.json = true;
-    else if (name === '-r' || name === '--reader') out.reader = value();
-    else out.rest.push(a);
-  }
-  out.url = out.url.replace(/\/+$/, '');
+export const COMMON_HELP = `Common options:\n${optionHelp(COMMON_OPTIONS)}`;
+
+/**
+ * A command's argv through the one parser (common/cli-options.ts): the common flags and the command's
+ * own in one table. A bad flag is a CliUsageError (exit 2, one line; see reportError).
+ */
+export function parseCommand<T extends CliOptionTable>(
+  options: T,
+  args: string[],
+  o: { positionals?: boolean; env?: NodeJS.ProcessEnv } = {},
+): { c: CommonArgs; values: CliValues<T>; positionals: string[] } {
+  const env = o.env ?? process.env;
+  const parsed = parseCliOptions({ ...COMMON_OPTIONS, ...options }, args, { positionals: o.positionals });
+  const values = parsed.values as CliValues<typeof COMMON_OPTIONS> & CliValues<T>;
+  const c: CommonArgs = { url: (values.url ?? (env.YIKA_URL || 'http://127.0.0.1:7611')).replace(/\/+$/, ''), token: values.token ?? (env.YIKA_TOKEN || undefined), json: values.json === true };
+  if (values.reader !== undefined) c.reader = values.reader;
   // The token file belongs to the daemon on this machine: never send it to another one.
-  if (!out.token && isLocalUrl(out.url)) out.token = readTokenFile(defaultTokenFile(env));
-  return out;
+  if (!c.token && isLocalUrl(c.url)) c.token = readTokenFile(defaultTokenFile(env));
+  return { c, values, positionals: parsed.positionals };
 }
 
 function isLocalUrl(url: string): boolean {
@@ -106,6 +110,7 @@ export function reportError(e: unknown, json = false): number {
 
 function classifyError(e: unknown): { code: string; message: string; exit: number; details?: unknown } {
   if (e instanceof UsageError) return { code: 'USAGE', message: e.message, exit: 2 };
+  if (e instanceof CliUsageError) return { code: e.code, message: e.message, exit: 2 };
   if (e instanceof YikaApiError) {
     return { code: e.code, message: e.message, exit: e.code === 'DAEMON_UNREACHABLE' || e.code === 'DAEMON_TIMEOUT' ? 3 : 1, details: e.details };
   }

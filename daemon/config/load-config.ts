@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { numberOption, optionHelp, parseCliOptions, type CliOptionTable } from '../../common/cli-options.ts';
 import { isYikaError } from '../../common/yika-error.ts';
 import { resolveApiConfig, type ApiConfig } from '../api/api-config.ts';
 import { ConfigError } from './config-error.ts';
@@ -27,74 +28,64 @@ export interface DaemonFlags {
   checkConfig?: string;
 }
 
-export const DAEMON_USAGE = `Usage: yikad [options]
+const DAEMON_OPTIONS = {
+  listen: { type: 'string', arg: 'HOST:PORT', help: 'where the HTTP API listens (env YIKA_LISTEN; default 127.0.0.1:7611)' },
+  sim: { type: 'boolean', help: 'start the built-in simulated reader (env YIKA_SIM=1)' },
+  seed: { type: 'string', arg: 'N', help: 'seed of the simulated cardholder (with --sim)' },
+  speed: { type: 'string', arg: 'F', help: 'simulator time factor: 0 no delays, 1 real hardware timing (with --sim)' },
+  config: { type: 'string', arg: 'FILE', help: 'configuration file, JSON or YAML (env YIKA_CONFIG)' },
+  serial: { type: 'string', multiple: true, arg: 'PATH', help: 'open a serial reader at PATH (repeatable)' },
+  secure: { type: 'string', arg: 'POLICY', choices: ['required', 'preferred', 'off'], help: 'secure channel for serial readers: required | preferred | off' },
+  'trust-test-ca': {
+    type: 'boolean',
+    help: "trust the simulator's TEST-ONLY CA for serial ports that are pseudo-terminals\n(a yika-sim --pty started for testing); never for a real device node",
+  },
+  'state-dir': {
+    type: 'string',
+    arg: 'DIR',
+    help: 'state directory: the journal of card writes (env YIKA_STATE_DIR; default\n$STATE_DIRECTORY, else $XDG_STATE_HOME/yika, else ~/.local/state/yika)',
+  },
+  pcsc: { type: 'boolean', negatable: true, helpNo: 'do not use PC/SC readers (env YIKA_PCSC=0)' },
+  'serial-discovery': { type: 'boolean', negatable: true, helpNo: 'only open the configured serial ports' },
+  trace: { type: 'boolean', help: 'start with the APDU trace on' },
+  'log-level': {
+    type: 'string',
+    arg: 'LEVEL',
+    help: 'fatal | error | warn | info | debug | trace | silent (env YIKA_LOG_LEVEL)\nlogs are JSON lines when stdout is not a terminal, readable lines on one;\nenv YIKA_LOG_FORMAT=json|pretty chooses',
+  },
+  'print-config-schema': { type: 'boolean', help: 'print the JSON Schema of the configuration file and exit' },
+  'check-config': {
+    type: 'string',
+    arg: 'FILE',
+    help: 'check FILE against that schema (and the checks it names); exit 0 if valid,\n2 with one line naming the file, key, expected and found if not',
+  },
+  help: { type: 'boolean', short: 'h', help: 'this text' },
+} as const satisfies CliOptionTable;
 
-  --listen HOST:PORT     where the HTTP API listens (env YIKA_LISTEN; default 127.0.0.1:7611)
-  --sim                  start the built-in simulated reader (env YIKA_SIM=1)
-  --seed N               seed of the simulated cardholder (with --sim)
-  --speed F              simulator time factor: 0 no delays, 1 real hardware timing (with --sim)
-  --config FILE          configuration file, JSON or YAML (env YIKA_CONFIG)
-  --serial PATH          open a serial reader at PATH (repeatable)
-  --secure POLICY        secure channel for serial readers: required | preferred | off
-  --trust-test-ca        trust the simulator's TEST-ONLY CA for serial ports that are pseudo-terminals
-                         (a yika-sim --pty started for testing); never for a real device node
-  --state-dir DIR        state directory: the journal of card writes (env YIKA_STATE_DIR; default
-                         $STATE_DIRECTORY, else $XDG_STATE_HOME/yika, else ~/.local/state/yika)
-  --no-pcsc              do not use PC/SC readers (env YIKA_PCSC=0)
-  --no-serial-discovery  only open the configured serial ports
-  --trace                start with the APDU trace on
-  --log-level LEVEL      fatal | error | warn | info | debug | trace | silent (env YIKA_LOG_LEVEL)
-                         logs are JSON lines when stdout is not a terminal, readable lines on one;
-                         env YIKA_LOG_FORMAT=json|pretty chooses
-  --print-config-schema  print the JSON Schema of the configuration file and exit
-  --check-config FILE    check FILE against that schema (and the checks it names); exit 0 if valid,
-                         2 with one line naming the file, key, expected and found if not
-  -h, --help             this text
-`;
+export const DAEMON_USAGE = `Usage: yikad [options]\n\n${optionHelp(DAEMON_OPTIONS)}\n`;
 
+/** yikad's command line (common/cli-options.ts); a bad flag is a CliUsageError naming it. */
 export function parseDaemonFlags(argv: string[]): DaemonFlags & { serialDiscovery?: boolean } {
-  const flags: DaemonFlags & { serialDiscovery?: boolean } = { serial: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new ConfigError('command line', name, 'needs a value');
-      return v;
-    };
-    const num = (): number => {
-      const v = value();
-      const n = Number(v);
-      if (!Number.isFinite(n)) throw new ConfigError('command line', name, `expected a number, got "${v}"`);
-      return n;
-    };
-    switch (name) {
-      case '--listen': flags.listen = value(); break;
-      case '--sim': flags.sim = true; break;
-      case '--config': flags.config = value(); break;
-      case '--seed': flags.seed = num(); break;
-      case '--speed': flags.speed = num(); break;
-      case '--serial': flags.serial.push(value()); break;
-      case '--secure': {
-        const v = value();
-        if (v !== 'required' && v !== 'preferred' && v !== 'off') throw new ConfigError('command line', name, `expected required, preferred or off, got "${v}"`);
-        flags.secure = v;
-        break;
-      }
-      case '--trust-test-ca': flags.trustTestCa = true; break;
-      case '--state-dir': flags.stateDir = value(); break;
-      case '--pcsc': flags.pcsc = true; break;
-      case '--no-pcsc': flags.pcsc = false; break;
-      case '--no-serial-discovery': flags.serialDiscovery = false; break;
-      case '--trace': flags.trace = true; break;
-      case '--log-level': flags.logLevel = value(); break;
-      case '--print-config-schema': flags.printConfigSchema = true; break;
-      case '--check-config': flags.checkConfig = value(); break;
-      case '-h':
-      case '--help': flags.help = true; break;
-      default: throw new ConfigError('command line', arg, 'unknown option (see yikad --help)');
-    }
-  }
+  const { values: v } = parseCliOptions(DAEMON_OPTIONS, argv);
+  const flags: DaemonFlags & { serialDiscovery?: boolean } = { serial: v.serial };
+  const set = <K extends keyof typeof flags>(key: K, value: (typeof flags)[K] | undefined): void => {
+    if (value !== undefined) flags[key] = value;
+  };
+  set('listen', v.listen);
+  set('sim', v.sim);
+  set('config', v.config);
+  set('seed', numberOption(v.seed, '--seed'));
+  set('speed', numberOption(v.speed, '--speed'));
+  set('secure', v.secure as SecurePolicy | undefined);
+  set('trustTestCa', v['trust-test-ca']);
+  set('stateDir', v['state-dir']);
+  set('pcsc', v.pcsc);
+  set('serialDiscovery', v['serial-discovery']);
+  set('trace', v.trace);
+  set('logLevel', v['log-level']);
+  set('printConfigSchema', v['print-config-schema']);
+  set('checkConfig', v['check-config']);
+  set('help', v.help);
   return flags;
 }
 

@@ -2,31 +2,34 @@
 // of the reliability suite in this one process and rewrites RELIABILITY.md. Exit code 1 when a block
 // has a wrong result or a crash not explained by a known issue (see test/reliability/kit/outcome.ts).
 import { writeFileSync } from 'node:fs';
+import { numberOption, parseCliOptions, type CliOptionTable } from '../../common/cli-options.ts';
 import { BLOCKS, unexplained } from './suite.ts';
 import { concurrentLoad, type SoakSample } from './load/load.ts';
 import { renderReport } from './report.ts';
 import type { BlockResult } from './kit/outcome.ts';
 
-function parseArgs(argv: string[]) {
-  const a = { quick: false, minutes: undefined as number | undefined, only: undefined as string[] | undefined, seed: 20261122, out: new URL('../../RELIABILITY.md', import.meta.url).pathname };
-  for (let i = 0; i < argv.length; i++) {
-    const v = argv[i];
-    if (v === '--quick') a.quick = true;
-    else if (v === '--minutes') a.minutes = Number(argv[++i]);
-    else if (v === '--only') a.only = argv[++i].split(',');
-    else if (v === '--seed') a.seed = Number(argv[++i]);
-    else if (v === '--out') a.out = argv[++i];
-    else if (v === '-h' || v === '--help') {
-      console.log(`Usage: node --import tsx test/reliability/run.ts [--quick] [--minutes N] [--only ${BLOCKS.map((b) => b.id).join(',')}] [--seed S] [--out FILE]`);
-      process.exit(0);
-    } else throw new Error(`unknown option ${v}`);
+const OPTIONS = {
+  quick: { type: 'boolean' },
+  minutes: { type: 'string' },
+  only: { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies CliOptionTable;
+
+function parseRunArgs(argv: string[]) {
+  const { values: v } = parseCliOptions(OPTIONS, argv);
+  if (v.help) {
+    console.log(`Usage: node --import tsx test/reliability/run.ts [--quick] [--minutes N] [--only ${BLOCKS.map((b) => b.id).join(',')}] [--seed S] [--out FILE]`);
+    process.exit(0);
   }
+  const a = { quick: v.quick === true, minutes: numberOption(v.minutes, '--minutes'), only: v.only?.split(','), seed: numberOption(v.seed, '--seed') ?? 20261122, out: v.out ?? new URL('../../RELIABILITY.md', import.meta.url).pathname };
   if (a.minutes !== undefined && !(a.minutes > 0)) throw new Error('--minutes needs a positive number');
   if (!Number.isInteger(a.seed) || a.seed < 1) throw new Error('--seed needs a positive integer');
   return a;
 }
 
-const args = parseArgs(process.argv.slice(2));
+const args = parseRunArgs(process.argv.slice(2));
 const scale = args.quick ? 0.1 : 1;
 const startedAt = new Date();
 const results: BlockResult[] = [];

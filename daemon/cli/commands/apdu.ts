@@ -1,24 +1,27 @@
 // yika apdu: raw APDUs to a slot (several = one batch under one lock), for diagnostics.
-import { COMMON_HELP, UsageError, chooseReader, client, guard, parseCommon, parseSlot, print, printJson, table } from '../cli-args.ts';
+import { optionHelp, type CliOptionTable } from '../../../common/cli-options.ts';
+import { COMMON_HELP, UsageError, chooseReader, client, guard, parseCommand, parseSlot, print, printJson, table } from '../cli-args.ts';
+
+const OPTIONS = {
+  slot: { type: 'string', arg: 'SLOT', help: 'the slot: 1 contact, 2 contactless, 0x11 or sam1 … (default 1)' },
+  power: { type: 'boolean', help: 'power the card on first (cold reset)' },
+} as const satisfies CliOptionTable;
 
 const HELP = `Usage: yika apdu [--slot 1|0x11|sam1] [--power] HEX [HEX …] [--json]
-  --power   power the card on first (cold reset)
+${optionHelp(OPTIONS)}
   e.g. yika apdu --power 00A404000C57532E5359532E4444463031
 
 ${COMMON_HELP}`;
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) return print(HELP), 0;
-  const c = parseCommon(args);
   return guard(async () => {
-    let slot = 1;
-    let power = false;
+    const { c, values, positionals } = parseCommand(OPTIONS, args, { positionals: true });
+    const slot = values.slot === undefined ? 1 : parseSlot(values.slot);
+    const power = values.power === true;
     const apdus: string[] = [];
-    for (let i = 0; i < c.rest.length; i++) {
-      const a = c.rest[i];
-      if (a === '--slot') slot = parseSlot(c.rest[++i] ?? '');
-      else if (a === '--power') power = true;
-      else if (/^[0-9a-fA-F\s]+$/.test(a) && a.replace(/\s/g, '').length >= 8) apdus.push(a.replace(/\s/g, ''));
+    for (const a of positionals) {
+      if (/^[0-9a-fA-F\s]+$/.test(a) && a.replace(/\s/g, '').length >= 8) apdus.push(a.replace(/\s/g, ''));
       else throw new UsageError(`"${a.slice(0, 20)}" is not an APDU in hex\n${HELP}`);
     }
     if (!apdus.length) throw new UsageError(HELP);
@@ -38,5 +41,5 @@ export async function run(args: string[]): Promise<number> {
       return 1;
     }
     return 0;
-  }, c.json);
+  }, args.includes('--json'));
 }

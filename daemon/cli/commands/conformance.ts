@@ -7,24 +7,29 @@ import { Sm2PublicKey } from '../../../crypto/index.ts';
 import { connectTcpLink, openSerialLink, type ByteLink } from '../../../protocol/link.ts';
 import type { TrustedCa } from '../../../protocol/secure/device-certificate.ts';
 import { formatReportTable, runConformance } from '../../conformance/index.ts';
+import { CliUsageError, optionHelp, parseCliOptions, type CliOptionTable } from '../../../common/cli-options.ts';
+
+const OPTIONS = {
+  port: { type: 'string', arg: 'PATH', help: 'serial port or PTY of the device (e.g. /dev/ttyUSB0)' },
+  baud: { type: 'string', arg: 'N', help: 'baud rate (default 115200; a PTY ignores it)' },
+  tcp: { type: 'string', arg: 'HOST:PORT', help: 'the device listens on TCP instead' },
+  ca: { type: 'string', multiple: true, arg: 'ID=KEY', help: 'trust vendor CA ID with SM2 public key KEY (04… hex, or a PEM file); repeatable;\nenables the secure-channel checks' },
+  'test-ca': { type: 'boolean', help: 'trust the TEST-ONLY CA of the simulator (never for production devices)' },
+  only: { type: 'string', arg: 'PREFIXES', help: 'run only checks whose id starts with one of these (comma-separated)' },
+  'time-scale': { type: 'string', arg: 'N', help: 'multiply every wait by N for slow lines (default 1)' },
+  'allow-unexercised': {
+    type: 'boolean',
+    help: 'call the run CONFORMANT even when MUST checks could not be exercised (no card,\nno T=0 card, no CA key …); without it such a run is NOT CONFORMANT',
+  },
+  json: { type: 'boolean', help: 'print the report as JSON (`unexercised` lists the checks not exercised)' },
+  help: { type: 'boolean', short: 'h', help: 'this help' },
+} as const satisfies CliOptionTable;
 
 export const HELP = `Usage: yika conformance (--port PATH [--baud N] | --tcp HOST:PORT) [options]
 
 Runs the Yika reader protocol v1 conformance suite against a device and prints a report.
 
-  --port PATH        serial port or PTY of the device (e.g. /dev/ttyUSB0)
-  --baud N           baud rate (default 115200; a PTY ignores it)
-  --tcp HOST:PORT    the device listens on TCP instead
-  --ca ID=KEY        trust vendor CA ID with SM2 public key KEY (04… hex, or a PEM file); repeatable;
-                     enables the secure-channel checks
-  --test-ca          trust the TEST-ONLY CA of the simulator (never for production devices)
-  --only PREFIXES    run only checks whose id starts with one of these (comma-separated)
-  --time-scale N     multiply every wait by N for slow lines (default 1)
-  --allow-unexercised
-                     call the run CONFORMANT even when MUST checks could not be exercised (no card,
-                     no T=0 card, no CA key …); without it such a run is NOT CONFORMANT
-  --json             print the report as JSON (\`unexercised\` lists the checks not exercised)
-  -h, --help         this help
+${optionHelp(OPTIONS)}
 
 Exit status: 0 every MUST check passed (or does not apply), 1 some MUST check failed or was not
 exercised (without --allow-unexercised), 2 usage or connection error.`;
@@ -48,42 +53,32 @@ function parseKey(spec: string): Sm2PublicKey {
   return Sm2PublicKey.fromHex(spec.replace(/\s+/g, ''));
 }
 
-export async function parseArgs(argv: string[]): Promise<Args> {
-  const out: Args = { cas: [], timeScale: 1, json: false, allowUnexercised: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [name, inline] = a.startsWith('--') && a.includes('=') && !a.startsWith('--ca=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`${name} needs a value`);
-      return v;
-    };
-    if (name === '--port') out.port = value();
-    else if (name === '--baud') out.baud = Number(value());
-    else if (name === '--tcp') {
-      const v = value();
-      const m = /^(.+):(\d+)$/.exec(v);
-      if (!m) throw new UsageError(`--tcp needs HOST:PORT, got "${v}"`);
-      out.tcp = { host: m[1], port: Number(m[2]) };
-    } else if (name === '--ca' || a.startsWith('--ca=')) {
-      const v = a.startsWith('--ca=') ? a.slice(5) : value();
-      const eq = v.indexOf('=');
-      if (eq <= 0) throw new UsageError('--ca needs ID=KEY');
-      try {
-        out.cas.push({ id: v.slice(0, eq), publicKey: parseKey(v.slice(eq + 1)) });
-      } catch (e) {
-        throw new UsageError(`--ca ${v.slice(0, eq)}: not an SM2 public key (${(e as Error).message})`);
-      }
-    } else if (name === '--test-ca') {
-      const { testTrustedCa } = await import('../../../protocol/secure/test-ca.ts');
-      out.cas.push(testTrustedCa());
-    } else if (name === '--only') out.only = value().split(',').filter(Boolean);
-    else if (name === '--time-scale') out.timeScale = Number(value());
-    else if (name === '--json') out.json = true;
-    else if (name === '--allow-unexercised') out.allowUnexercised = true;
-    else if (name === '-h' || name === '--help') out.help = true;
-    else throw new UsageError(`unknown option ${a}`);
+function trustedCa(spec: string): TrustedCa {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new UsageError('--ca needs ID=KEY');
+  try {
+    return { id: spec.slice(0, eq), publicKey: parseKey(spec.slice(eq + 1)) };
+  } catch (e) {
+    throw new UsageError(`--ca ${spec.slice(0, eq)}: not an SM2 public key (${(e as Error).message})`);
   }
+}
+
+async function parseConformanceArgs(argv: string[]): Promise<Args> {
+  const { values: v } = parseCliOptions(OPTIONS, argv);
+  const out: Args = { cas: v.ca.map(trustedCa), timeScale: 1, json: v.json === true, allowUnexercised: v['allow-unexercised'] === true, help: v.help === true };
+  if (v.port !== undefined) out.port = v.port;
+  if (v.baud !== undefined) out.baud = Number(v.baud);
+  if (v.tcp !== undefined) {
+    const m = /^(.+):(\d+)$/.exec(v.tcp);
+    if (!m) throw new UsageError(`--tcp needs HOST:PORT, got "${v.tcp}"`);
+    out.tcp = { host: m[1], port: Number(m[2]) };
+  }
+  if (v['test-ca']) {
+    const { testTrustedCa } = await import('../../../protocol/secure/test-ca.ts');
+    out.cas.push(testTrustedCa());
+  }
+  if (v.only !== undefined) out.only = v.only.split(',').filter(Boolean);
+  if (v['time-scale'] !== undefined) out.timeScale = Number(v['time-scale']);
   if (!out.help && !out.port === !out.tcp) throw new UsageError('give exactly one of --port PATH or --tcp HOST:PORT');
   if (!(out.timeScale > 0)) throw new UsageError('--time-scale must be a positive number');
   if (out.baud !== undefined && !(Number.isInteger(out.baud) && out.baud > 0)) throw new UsageError('--baud must be a positive integer');
@@ -93,9 +88,9 @@ export async function parseArgs(argv: string[]): Promise<Args> {
 export async function run(argv: string[]): Promise<number> {
   let args: Args;
   try {
-    args = await parseArgs(argv);
+    args = await parseConformanceArgs(argv);
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof CliUsageError) {
       process.stderr.write(`yika conformance: ${e.message}\n\n${HELP}\n`);
       return 2;
     }

@@ -4,20 +4,24 @@
 // to fix each problem. The checks are pure functions (../doctor/doctor-checks.ts) of facts gathered here.
 import { udevadmPath } from '../../devices/serial-backend.ts';
 import { udevRulesFile } from '../../devices/udev-rules.ts';
-import { loadConfig, parseDaemonFlags } from '../../config/load-config.ts';
-import { COMMON_HELP, client, parseCommon, print, printJson, table, UsageError } from '../cli-args.ts';
+import { checkConfigFile } from '../../config/load-config.ts';
+import { optionHelp, type CliOptionTable } from '../../../common/cli-options.ts';
+import { COMMON_HELP, client, parseCommand, print, printJson, table } from '../cli-args.ts';
 import { checkBrltty, checkModemManager, checkPcscd, checkPcscReaders, checkPort, checkSerialGroup, checkUdevRules, identityOf, type Check, type Identity, type PcscListing } from '../doctor/doctor-checks.ts';
 import { accounts, callerIdentity, canAccess, listPcscReaders, pcscFacts, portFacts, scanProcesses, service, udevRules, usbSerialPorts } from '../doctor/doctor-facts.ts';
 
 export type { Check } from '../doctor/doctor-checks.ts';
 
+const OPTIONS = {
+  config: { type: 'string', arg: 'FILE', help: 'also check the configuration file and the serial ports it names' },
+  as: { type: 'string', arg: 'USER', help: "judge permissions as USER (the daemon's user, e.g. yika) from /etc/passwd and /etc/group\ninstead of as the caller" },
+  port: { type: 'string', multiple: true, arg: 'PATH', help: 'also check this serial port (repeatable); USB serial ports are always checked' },
+  'udev-rules': { type: 'boolean', help: "print the udev rules for the readers in Yika's device table and exit" },
+} as const satisfies CliOptionTable;
+
 const HELP = `Usage: yika doctor [--config FILE] [--as USER] [--port PATH]... [--json]
        yika doctor --udev-rules
-  --config FILE  also check the configuration file and the serial ports it names
-  --as USER      judge permissions as USER (the daemon's user, e.g. yika) from /etc/passwd and /etc/group
-                 instead of as the caller
-  --port PATH    also check this serial port (repeatable); USB serial ports are always checked
-  --udev-rules   print the udev rules for the readers in Yika's device table and exit
+${optionHelp(OPTIONS)}
 
 Exit code 1 when a check fails (a warning alone exits 0).
 
@@ -25,7 +29,7 @@ ${COMMON_HELP}`;
 
 export async function checkDaemon(url: string, token?: string): Promise<Check[]> {
   try {
-    const api = client({ url, token, json: false, rest: [] });
+    const api = client({ url, token, json: false });
     const health = await api.health();
     const out: Check[] = [{ check: 'daemon', status: 'ok', detail: `${url} answers (version ${health.version}, ${health.status})` }];
     for (const d of health.degraded) out.push({ check: d.component, status: 'warn', detail: d.reason });
@@ -37,43 +41,18 @@ export async function checkDaemon(url: string, token?: string): Promise<Check[]>
   }
 }
 
-interface DoctorArgs {
-  config?: string;
-  as?: string;
-  ports: string[];
-  udevRules: boolean;
-}
-
-function parseDoctorArgs(rest: string[], env: NodeJS.ProcessEnv): DoctorArgs {
-  const out: DoctorArgs = { config: env.YIKA_CONFIG || undefined, ports: [], udevRules: false };
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    const value = () => {
-      const v = rest[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--config') out.config = value();
-    else if (a === '--as') out.as = value();
-    else if (a === '--port') out.ports.push(value());
-    else if (a === '--udev-rules') out.udevRules = true;
-    else throw new UsageError(`unknown option ${a} (yika doctor --help)`);
-  }
-  return out;
-}
-
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) return print(HELP), 0;
   let c;
-  let d: DoctorArgs;
+  let d;
   try {
-    c = parseCommon(args);
-    d = parseDoctorArgs(c.rest, process.env);
+    ({ c, values: d } = parseCommand(OPTIONS, args));
   } catch (e) {
     process.stderr.write(`yika doctor: ${(e as Error).message}\n`);
     return 2;
   }
-  if (d.udevRules) return print(udevRulesFile().trimEnd()), 0;
+  d.config ??= process.env.YIKA_CONFIG || undefined;
+  if (d['udev-rules']) return print(udevRulesFile().trimEnd()), 0;
 
   const { accounts: users, groups } = accounts();
   let who: Identity;
@@ -90,7 +69,7 @@ export async function run(args: string[]): Promise<number> {
   let configured: string[] = [];
   if (d.config) {
     try {
-      configured = loadConfig(parseDaemonFlags(['--config', d.config]), {}).devices.serial.map((s) => s.path);
+      configured = checkConfigFile(d.config).devices.serial.map((s) => s.path);
       checks.push({ check: 'config', status: 'ok', detail: `${d.config}: valid` });
     } catch (e) {
       checks.push({ check: 'config', status: 'fail', detail: (e as Error).message, fix: 'fix the named key (yikad --print-config-schema shows the schema)' });
@@ -116,7 +95,7 @@ export async function run(args: string[]): Promise<number> {
   const rules = udevRules();
   const found = usbSerialPorts();
   checks.push({ check: 'USB serial ports', status: 'ok', detail: found.length ? found.join(', ') : 'none plugged in' });
-  for (const p of new Set([...d.ports, ...configured, ...found])) {
+  for (const p of new Set([...d.port, ...configured, ...found])) {
     checks.push(...checkPort(portFacts(p), { who, accounts: users, groups, scan, rules, selfPid: process.pid, access: d.as ? undefined : canAccess }));
   }
   checks.push(checkSerialGroup(who, groups));

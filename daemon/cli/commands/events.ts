@@ -1,16 +1,21 @@
 // yika events: tails the daemon's event stream (WebSocket, resumed after every reconnect), one line
 // per event; --json gives one JSON object per line for scripts. Stops after --count events or Ctrl-C.
 import type { YikaEvent, YikaEventType } from '../../client/index.ts';
-import { COMMON_HELP, UsageError, client, guard, parseCommon, print } from '../cli-args.ts';
+import { CliUsageError, optionHelp, shownArg, type CliOptionTable } from '../../../common/cli-options.ts';
+import { COMMON_HELP, UsageError, client, guard, parseCommand, print } from '../cli-args.ts';
 
 const TYPES: YikaEventType[] = ['reader.attached', 'reader.detached', 'reader.health', 'card.inserted', 'card.removed', 'qr.scanned'];
 
+const OPTIONS = {
+  types: { type: 'string', arg: 'T,T…', help: `only these: ${TYPES.join(', ')}` },
+  after: { type: 'string', arg: 'SEQ', help: "first replay the events after SEQ still in the daemon's history" },
+  count: { type: 'string', arg: 'N', help: 'stop after N events (exit 0)' },
+  reveal: { type: 'boolean', help: 'with --token: show the text of scanned payment, insurance and ID codes (QR.md §13)' },
+} as const satisfies CliOptionTable;
+
 const HELP = `Usage: yika events [--types T,T…] [--after SEQ] [--count N] [--reveal] [--json]
-  --types T,T…   only these: ${TYPES.join(', ')}
-  --after SEQ    first replay the events after SEQ still in the daemon's history
-  --count N      stop after N events (exit 0)
-  --reveal       with --token: show the text of scanned payment, insurance and ID codes (QR.md §13)
-  --json         one JSON object per line
+${optionHelp(OPTIONS)}
+  with --json: one JSON object per line
 
 ${COMMON_HELP}`;
 
@@ -90,33 +95,23 @@ export function tail(api: ReturnType<typeof client>, o: TailOptions): Promise<nu
   });
 }
 
-export function parseTypes(v: string): YikaEventType[] {
+function parseTypes(v: string): YikaEventType[] {
   const types = v.split(',').map((t) => t.trim()) as YikaEventType[];
-  for (const t of types) if (!TYPES.includes(t)) throw new UsageError(`--types: unknown event type "${t}" (${TYPES.join(', ')})`);
+  for (const t of types) if (!TYPES.includes(t)) throw new CliUsageError('CLI_BAD_VALUE', `--types: unknown event type ${JSON.stringify(shownArg(t))} (${TYPES.join(', ')})`, '--types');
   return types;
 }
 
 export function parseCount(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(v)) throw new UsageError(`${name}: expected a whole number, got "${v}"`);
+  if (!/^\d{1,9}$/.test(v)) throw new CliUsageError('CLI_BAD_VALUE', `${name}: expected a whole number, got ${JSON.stringify(shownArg(v))}`, name);
   return Number(v);
 }
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) return print(HELP), 0;
   return guard(async () => {
-    const c = parseCommon(args);
-    const o: { types?: YikaEventType[]; after?: number; count?: number; reveal: boolean } = { reveal: false };
-    for (let i = 0; i < c.rest.length; i++) {
-      const a = c.rest[i];
-      const [name, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-      const value = (): string => inline ?? c.rest[++i] ?? (() => { throw new UsageError(`${name} needs a value`); })();
-      if (name === '--types') o.types = parseTypes(value());
-      else if (name === '--after') o.after = parseCount(value(), '--after');
-      else if (name === '--count') o.count = parseCount(value(), '--count');
-      else if (name === '--reveal') o.reveal = true;
-      else throw new UsageError(`unknown option "${a}"\n\n${HELP}`);
-    }
+    const { c, values } = parseCommand(OPTIONS, args);
+    const o = { types: values.types === undefined ? undefined : parseTypes(values.types), after: parseCount(values.after, '--after'), count: parseCount(values.count, '--count'), reveal: values.reveal === true };
     if (o.reveal && !c.token) throw new UsageError('--reveal needs --token (or YIKA_TOKEN): payment codes are shown only to the API token holder');
     return tail(client(c), { ...o, onEvent: (e) => print(c.json ? JSON.stringify(e) : eventLine(e)) });
   }, args.includes('--json'));

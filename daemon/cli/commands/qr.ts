@@ -11,7 +11,8 @@ import { buildTrustBundle, keyIdOf, type KeyStatus, type TrustKeySpec } from '..
 import { TrustStore } from '../../../qr/trust-store.ts';
 import { Verifier, type QrVerifyResult } from '../../../qr/verifier.ts';
 import type { CodeType } from '../../../qr/ehc1-body.ts';
-import { COMMON_HELP, UsageError, client, guard, parseCommon, print, printJson } from '../cli-args.ts';
+import { parseCliOptions, type CliOptionTable } from '../../../common/cli-options.ts';
+import { COMMON_HELP, UsageError, client, guard, parseCommand, print, printJson } from '../cli-args.ts';
 
 const HELP = `Usage: yika qr <subcommand> [options]
 
@@ -21,7 +22,7 @@ const HELP = `Usage: yika qr <subcommand> [options]
                                               a signed EHC1 code (dynamic by default) for a card id
                                               (64 hex = 32-byte card id, 32 hex = pseudonym)
   bundle --anchor-key FILE --seq N (--key FILE|PUBHEX)... [--revoked-key FILE|PUBHEX]...
-        [--issuer NAME] [--types dynamic,static] [--valid-hours 24] [--sign-until ISO]
+        [--issuer NAME] [--types dynamic,static] [--valid-hours 24] [--sign-from ISO] [--sign-until ISO]
         [--verify-until ISO] [--revoke CARDHEX]... [--revoke-before CARDHEX@ISO]... --out FILE
                                               a trust bundle signed by the anchor key
   verify TEXT [--terminal ID]                 verify through the daemon (exit 0 valid, 1 not)
@@ -39,35 +40,46 @@ interface KeyFile {
   kid: string;
 }
 
-/** Splits subcommand flags: repeated flags accumulate. */
-function flags(args: string[], boolean: string[]): { values: Map<string, string[]>; positional: string[] } {
-  const values = new Map<string, string[]>();
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith('--')) {
-      positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    let v: string;
-    if (boolean.includes(name)) v = 'true';
-    else if (eq > 0) v = a.slice(eq + 1);
-    else {
-      const next = args[++i];
-      if (next === undefined) throw new UsageError(`--${name} needs a value`);
-      v = next;
-    }
-    values.set(name, [...(values.get(name) ?? []), v]);
-  }
-  return { values, positional };
-}
+// Each subcommand's flags (the synopsis in HELP above names them); parsed by common/cli-options.ts.
+const KEYGEN_OPTIONS = { out: { type: 'string' } } as const satisfies CliOptionTable;
+const ISSUE_OPTIONS = {
+  key: { type: 'string' },
+  card: { type: 'string' },
+  static: { type: 'boolean' },
+  dynamic: { type: 'boolean' },
+  ttl: { type: 'string' },
+  iat: { type: 'string' },
+  ext: { type: 'string' },
+  png: { type: 'string' },
+  svg: { type: 'string' },
+  terminal: { type: 'boolean' },
+} as const satisfies CliOptionTable;
+const BUNDLE_OPTIONS = {
+  'anchor-key': { type: 'string' },
+  seq: { type: 'string' },
+  key: { type: 'string', multiple: true },
+  'revoked-key': { type: 'string', multiple: true },
+  issuer: { type: 'string' },
+  types: { type: 'string' },
+  'valid-hours': { type: 'string' },
+  'sign-from': { type: 'string' },
+  'sign-until': { type: 'string' },
+  'verify-until': { type: 'string' },
+  revoke: { type: 'string', multiple: true },
+  'revoke-before': { type: 'string', multiple: true },
+  out: { type: 'string' },
+} as const satisfies CliOptionTable;
+const VERIFY_OPTIONS = {
+  offline: { type: 'boolean' },
+  bundle: { type: 'string' },
+  anchor: { type: 'string', multiple: true },
+  now: { type: 'string' },
+  terminal: { type: 'string' },
+} as const satisfies CliOptionTable;
 
-function one(f: Map<string, string[]>, name: string, required = false): string | undefined {
-  const v = f.get(name);
-  if (required && !v) throw new UsageError(`--${name} is required`);
-  return v?.[v.length - 1];
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined) throw new UsageError(`${flag} is required`);
+  return value;
 }
 
 function hexBytes(s: string, what: string, lengths: number[]): Uint8Array {
@@ -117,11 +129,11 @@ function parseExt(json: string): Record<string, never> {
 }
 
 function keygen(args: string[]): number {
-  const f = flags(args, []).values;
+  const f = parseCliOptions(KEYGEN_OPTIONS, args).values;
   const key = Sm2PrivateKey.generate();
   const pub = key.publicKey.toBytes();
   const file: KeyFile = { type: 'yika-qr-key', private: key.toHex(), public: key.publicKey.toHex(), kid: Buffer.from(keyIdOf(pub)).toString('hex') };
-  const out = one(f, 'out');
+  const out = f.out;
   if (out) {
     writeFileSync(out, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
     print(`Wrote ${out} (keep it secret)\npublic ${file.public}\nkid    ${file.kid}`);
@@ -130,16 +142,15 @@ function keygen(args: string[]): number {
 }
 
 async function issue(args: string[]): Promise<number> {
-  const f = flags(args, ['static', 'dynamic', 'terminal']).values;
-  const key = privateKey(one(f, 'key', true)!);
-  const type: CodeType = f.has('static') ? 'static' : 'dynamic';
-  const cardId = hexBytes(one(f, 'card', true)!, '--card', [32, 16]);
-  const ttl = one(f, 'ttl');
-  const iat = one(f, 'iat');
+  const f = parseCliOptions(ISSUE_OPTIONS, args).values;
+  const key = privateKey(required(f.key, '--key'));
+  const type: CodeType = f.static ? 'static' : 'dynamic';
+  const cardId = hexBytes(required(f.card, '--card'), '--card', [32, 16]);
+  const { ttl, iat } = f;
   for (const [name, v] of [['--ttl', ttl], ['--iat', iat]] as const) {
     if (v !== undefined && !/^\d+$/.test(v)) throw new UsageError(`${name}: expected whole seconds`);
   }
-  const ext = one(f, 'ext');
+  const ext = f.ext;
   const code = issueCode({
     key,
     type,
@@ -148,39 +159,38 @@ async function issue(args: string[]): Promise<number> {
     iat: iat ? Number(iat) : undefined,
     ext: ext ? parseExt(ext) : undefined,
   });
-  const png = one(f, 'png');
-  const svg = one(f, 'svg');
+  const { png, svg } = f;
   // The uppercase prefix keeps "EHC1:" in alphanumeric mode and the digits in numeric mode.
   const qrOptions = { errorCorrectionLevel: 'M' as const, margin: 4 };
   if (png) await QRCode.toFile(png, code.text, { ...qrOptions, type: 'png', scale: 6 });
   if (svg) await QRCode.toFile(svg, code.text, { ...qrOptions, type: 'svg' });
-  if (f.has('terminal')) print(await QRCode.toString(code.text, { ...qrOptions, type: 'terminal', small: true }));
+  if (f.terminal) print(await QRCode.toString(code.text, { ...qrOptions, type: 'terminal', small: true }));
   print(code.text);
   return 0;
 }
 
 function bundle(args: string[]): number {
-  const f = flags(args, []).values;
-  const anchor = privateKey(one(f, 'anchor-key', true)!);
-  const seq = Number(one(f, 'seq', true));
+  const f = parseCliOptions(BUNDLE_OPTIONS, args).values;
+  const anchor = privateKey(required(f['anchor-key'], '--anchor-key'));
+  const seq = Number(required(f.seq, '--seq'));
   if (!Number.isSafeInteger(seq) || seq < 0) throw new UsageError('--seq: a non-negative integer, higher than the installed bundle');
-  const out = one(f, 'out', true)!;
+  const out = required(f.out, '--out');
   const now = Math.floor(Date.now() / 1000);
-  const validHours = Number(one(f, 'valid-hours') ?? 24);
-  const types = (one(f, 'types') ?? 'dynamic,static').split(',').map((t) => t.trim()) as CodeType[];
+  const validHours = Number(f['valid-hours'] ?? 24);
+  const types = (f.types ?? 'dynamic,static').split(',').map((t) => t.trim()) as CodeType[];
   if (!types.every((t) => t === 'dynamic' || t === 'static')) throw new UsageError('--types: dynamic, static or both');
   const window = {
-    issuer: one(f, 'issuer') ?? 'EHC issuer',
+    issuer: f.issuer ?? 'EHC issuer',
     types,
-    signFrom: one(f, 'sign-from') ? unix(one(f, 'sign-from')!, '--sign-from') : now - 86400,
-    signUntil: one(f, 'sign-until') ? unix(one(f, 'sign-until')!, '--sign-until') : now + 2 * 365 * 86400,
-    verifyUntil: one(f, 'verify-until') ? unix(one(f, 'verify-until')!, '--verify-until') : now + 3 * 365 * 86400,
+    signFrom: f['sign-from'] ? unix(f['sign-from'], '--sign-from') : now - 86400,
+    signUntil: f['sign-until'] ? unix(f['sign-until'], '--sign-until') : now + 2 * 365 * 86400,
+    verifyUntil: f['verify-until'] ? unix(f['verify-until'], '--verify-until') : now + 3 * 365 * 86400,
   };
   const keySpec = (arg: string, status: KeyStatus): TrustKeySpec => ({ pub: publicKey(arg).toBytes(), status, ...window });
-  const keys = [...(f.get('key') ?? []).map((k) => keySpec(k, 'active')), ...(f.get('revoked-key') ?? []).map((k) => keySpec(k, 'revoked'))];
+  const keys = [...f.key.map((k) => keySpec(k, 'active')), ...f['revoked-key'].map((k) => keySpec(k, 'revoked'))];
   if (!keys.length) throw new UsageError('at least one --key');
-  const revokedCards = (f.get('revoke') ?? []).map((c) => revocationHash(hexBytes(c, '--revoke', [32, 16])));
-  const revokedBefore = (f.get('revoke-before') ?? []).map((e) => {
+  const revokedCards = f.revoke.map((c) => revocationHash(hexBytes(c, '--revoke', [32, 16])));
+  const revokedBefore = f['revoke-before'].map((e) => {
     const [card, when] = e.split('@');
     if (!when) throw new UsageError('--revoke-before CARDHEX@ISO');
     return { hash: revocationHash(hexBytes(card, '--revoke-before', [32, 16])), before: unix(when, '--revoke-before') };
@@ -201,20 +211,18 @@ function describe(r: QrVerifyResult & { scanId?: string }): string {
 }
 
 async function verify(args: string[]): Promise<number> {
-  const c = parseCommon(args);
-  const { values: f, positional } = flags(c.rest, ['offline']);
-  const text = positional.join(' ');
+  const { c, values: f, positionals } = parseCommand(VERIFY_OPTIONS, args, { positionals: true });
+  const text = positionals.join(' ');
   if (!text) throw new UsageError('yika qr verify TEXT');
   let result: QrVerifyResult;
-  if (f.has('offline')) {
-    const bundleFile = one(f, 'bundle', true)!;
-    const nowArg = one(f, 'now');
-    const nowS = nowArg ? unix(nowArg, '--now') : Math.floor(Date.now() / 1000);
-    const trust = new TrustStore({ anchors: (f.get('anchor') ?? []).map(publicKey), file: bundleFile, now: () => nowS });
-    if (!f.get('anchor')) throw new UsageError('--anchor FILE|PUBHEX is required with --offline');
+  if (f.offline) {
+    const bundleFile = required(f.bundle, '--bundle');
+    const nowS = f.now ? unix(f.now, '--now') : Math.floor(Date.now() / 1000);
+    const trust = new TrustStore({ anchors: f.anchor.map(publicKey), file: bundleFile, now: () => nowS });
+    if (!f.anchor.length) throw new UsageError('--anchor FILE|PUBHEX is required with --offline');
     await trust.ready;
     if (!trust.current) throw new QrError('QR_TRUST_BUNDLE_INVALID', `${bundleFile}: missing, or not signed by the given anchor`);
-    result = await new Verifier({ trust, nowMs: () => nowS * 1000 }).verify(text, { terminal: one(f, 'terminal') });
+    result = await new Verifier({ trust, nowMs: () => nowS * 1000 }).verify(text, { terminal: f.terminal });
   } else {
     result = (await client(c).verifyQr(text)) as QrVerifyResult;
   }
@@ -243,13 +251,13 @@ async function subcommand(sub: string, rest: string[]): Promise<number> {
       case 'verify':
         return verify(rest);
       case 'trust': {
-        const c = parseCommon(rest);
+        const { c } = parseCommand({}, rest);
         printJson(await client(c).qrTrust());
         return 0;
       }
       case 'install': {
-        const c = parseCommon(rest);
-        const file = c.rest[0];
+        const { c, positionals } = parseCommand({}, rest, { positionals: true });
+        const file = positionals[0];
         if (!file) throw new UsageError('yika qr install FILE');
         const bundle = readFileSync(file).toString('base64'); // unreadable: exit 2, before the daemon is asked
         printJson(await client(c).request('POST', '/v1/qr/trust', { bundle }));

@@ -1,7 +1,13 @@
 // yika read: reads the health card in a reader (the desk's files, or --all) and prints every item.
-import { COMMON_HELP, UsageError, chooseReader, client, guard, parseCommon, print, printJson, table } from '../cli-args.ts';
+import { optionHelp, type CliOptionTable } from '../../../common/cli-options.ts';
+import { COMMON_HELP, UsageError, chooseReader, client, guard, parseCommand, print, printJson, table } from '../cli-args.ts';
 
-const HELP = `Usage: yika read [--all | --files EF05,EF06,DF01/EF05 …] [--json]\n  default: what a desk needs (DDF1/EF05 card data, EF06 cardholder, EF07 photo); --all: every file\n\n${COMMON_HELP}`;
+const OPTIONS = {
+  all: { type: 'boolean', help: 'every file' },
+  files: { type: 'string', arg: 'FILE,FILE…', help: 'these files, e.g. EF05,EF06,DF01/EF05' },
+} as const satisfies CliOptionTable;
+
+const HELP = `Usage: yika read [--all | --files EF05,EF06,DF01/EF05 …] [--json]\n  default: what a desk needs (DDF1/EF05 card data, EF06 cardholder, EF07 photo)\n${optionHelp(OPTIONS)}\n\n${COMMON_HELP}`;
 
 interface ItemOut {
   itemNo: number;
@@ -43,15 +49,10 @@ export function renderFile(f: FileOut): string {
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) return print(HELP), 0;
-  const c = parseCommon(args);
-  let files: string[] | undefined;
-  for (let i = 0; i < c.rest.length; i++) {
-    if (c.rest[i] === '--all') files = ['all'];
-    else if (c.rest[i] === '--files') files = (c.rest[++i] ?? '').split(',').filter(Boolean);
-    else if (c.rest[i].startsWith('--files=')) files = c.rest[i].slice(8).split(',').filter(Boolean);
-    else return guard(async () => { throw new UsageError(`unexpected "${c.rest[i]}"\n${HELP}`); });
-  }
   return guard(async () => {
+    const { c, values } = parseCommand(OPTIONS, args);
+    if (values.all && values.files !== undefined) throw new UsageError('--all or --files, not both');
+    const files = values.all ? ['all'] : values.files?.split(',').filter(Boolean);
     const api = client(c);
     const id = await chooseReader(c, api);
     const result = (await api.readHealthCard(id, { files })) as unknown as { files: Record<string, FileOut>; durationMs: number; apdus: number; roundTrips: number; atr: string };
@@ -59,5 +60,5 @@ export async function run(args: string[]): Promise<number> {
     for (const f of Object.values(result.files)) print(renderFile(f) + '\n');
     print(`reader ${id}, ATR ${result.atr}: ${result.apdus} APDUs in ${result.roundTrips} round trips, ${result.durationMs} ms`);
     return 0;
-  }, c.json);
+  }, args.includes('--json'));
 }

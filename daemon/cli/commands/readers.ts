@@ -1,28 +1,27 @@
 // yika readers: the readers the daemon knows, their health and what is in each slot. With --watch
 // (what pcsc_scan gives an admin): the table, then one line per reader or card change until Ctrl-C.
-import { COMMON_HELP, UsageError, client, guard, parseCommon, print, printJson, table } from '../cli-args.ts';
+import { optionHelp, type CliOptionTable } from '../../../common/cli-options.ts';
+import { COMMON_HELP, client, guard, parseCommand, print, printJson, table } from '../cli-args.ts';
 import type { YikaEvent } from '../../client/index.ts';
 import { eventLine, parseCount, tail } from './events.ts';
 
+const OPTIONS = {
+  watch: { type: 'boolean', short: 'w', help: 'then print every reader and card change as it happens (Ctrl-C stops)' },
+  count: { type: 'string', arg: 'N', help: 'with --watch: stop after N changes' },
+} as const satisfies CliOptionTable;
+
 const HELP = `Usage: yika readers [--watch [--count N]] [--json]
-  --watch      then print every reader and card change as it happens (Ctrl-C stops)
-  --count N    with --watch: stop after N changes
+${optionHelp(OPTIONS)}
 
 ${COMMON_HELP}`;
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) return print(HELP), 0;
-  const c = parseCommon(args);
   return guard(async () => {
-    let watch = false;
-    let count: number | undefined;
-    for (let i = 0; i < c.rest.length; i++) {
-      if (c.rest[i] === '--watch' || c.rest[i] === '-w') watch = true;
-      else if (c.rest[i] === '--count') count = parseCount(c.rest[++i], '--count');
-      else throw new UsageError(`unknown option "${c.rest[i]}"\n\n${HELP}`);
-    }
+    const { c, values } = parseCommand(OPTIONS, args);
+    const count = parseCount(values.count, '--count');
     const api = client(c);
-    if (watch) {
+    if (values.watch) {
       // Subscribe first and print the table once connected; changes that arrive meanwhile wait, so
       // none is lost between the table and the first line.
       let pending: YikaEvent[] | undefined = [];
@@ -45,7 +44,7 @@ export async function run(args: string[]): Promise<number> {
     if (c.json) return printJson({ readers }), 0;
     printReaders(readers);
     return 0;
-  }, c.json);
+  }, args.includes('--json'));
 }
 
 function printReaders(readers: Awaited<ReturnType<ReturnType<typeof client>['readers']>>): void {

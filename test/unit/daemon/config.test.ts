@@ -121,8 +121,12 @@ describe('daemon configuration', () => {
   });
 
   it('rejects bad flags and environment values', () => {
-    expect(errorOf(() => parseDaemonFlags(['--listen']))).toMatchObject({ path: '--listen', problem: 'needs a value' });
-    expect(errorOf(() => parseDaemonFlags(['--bogus']))).toMatchObject({ path: '--bogus' });
+    // Flags go through the shared parser (common/cli-options.ts): its codes, the flag named.
+    expect(() => parseDaemonFlags(['--listen'])).toThrow(expect.objectContaining({ code: 'CLI_MISSING_VALUE', option: '--listen', message: '--listen needs a value' }));
+    expect(() => parseDaemonFlags(['--bogus'])).toThrow(expect.objectContaining({ code: 'CLI_UNKNOWN_OPTION', option: '--bogus' }));
+    expect(() => parseDaemonFlags(['--seed', 'x'])).toThrow(expect.objectContaining({ code: 'CLI_BAD_VALUE', option: '--seed' }));
+    expect(() => parseDaemonFlags(['--secure', 'maybe'])).toThrow(expect.objectContaining({ code: 'CLI_BAD_VALUE', option: '--secure' }));
+    expect(parseDaemonFlags(['--serial=/dev/a', '--serial', '/dev/b', '--no-pcsc', '--no-serial-discovery', '--seed=3'])).toEqual({ serial: ['/dev/a', '/dev/b'], pcsc: false, serialDiscovery: false, seed: 3 });
     expect(errorOf(() => loadConfig(parseDaemonFlags(['--listen', 'localhost']), {}))).toMatchObject({ path: '--listen' });
     expect(errorOf(() => loadConfig(parseDaemonFlags([]), { YIKA_LISTEN: 'x:y' }))).toMatchObject({ path: 'YIKA_LISTEN' });
     expect(errorOf(() => loadConfig(parseDaemonFlags([]), { YIKA_SIM: 'maybe' }))).toMatchObject({ path: 'YIKA_SIM' });
