@@ -90,7 +90,7 @@ export function parseDaemonFlags(argv: string[]): DaemonFlags & { serialDiscover
 }
 
 /** Reads and parses a JSON or YAML file into a plain value (YAML is a superset of JSON). */
-export function readConfigFile(file: string): unknown {
+function readConfigFile(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
