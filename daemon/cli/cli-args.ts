@@ -138,9 +138,3 @@ export async function guard(fn: () => Promise<number>, json = false): Promise<nu
     return reportError(e, json);
   }
 }
-
-export function parseSlot(text: string): number {
-  const n = /^0x/i.test(text) ? parseInt(text.slice(2), 16) : /^sam(\d)$/i.test(text) ? 0x10 + Number(text.slice(3)) : Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 255) throw new UsageError(`bad slot "${text}" (1, 0x11, sam1 …)`);
-  return n;
-}

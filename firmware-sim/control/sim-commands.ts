@@ -4,6 +4,7 @@
 import { checkFault, type FaultSpec } from '../faults/fault-injector.ts';
 import type { ScanEnding } from '../qr-scanner/qr-scanner.ts';
 import { SAMPLE_KINDS, type SampleKind } from '../qr-scanner/sample-codes.ts';
+import { parseSlotId } from '../../protocol/slot-id.ts';
 import { SimError } from './sim-errors.ts';
 
 export const CARD_KINDS = ['health', 'sam', 'blank', 'mute', '6d00', 'transit'] as const;
@@ -71,7 +72,7 @@ export const COMMAND_HELP = `commands (stdin, control channel POST /line, scenar
   expect apdu=HEX slot=1 sw=9000 [data=HEXPREFIX] | expect qr=VALID [kind=payment] [scheme=wechat]
                                                              fail the scenario unless it holds
   status | time | help
-slots: 1 contact, 2 contactless, 0x11–0x14 (17–20) SAM`;
+slots: 1 contact, 2 contactless, 0x11–0x14 (17–20, sam1–sam4) SAM`;
 
 function bad(message: string): never {
   throw new SimError('SIM_BAD_COMMAND', message);
@@ -79,9 +80,10 @@ function bad(message: string): never {
 
 const SLOTS = new Set([0x01, 0x02, 0x11, 0x12, 0x13, 0x14]);
 
-export function parseSlot(value: unknown): number {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(value) ? Number(value) : Number.NaN;
-  if (!SLOTS.has(n)) bad('slot must be 1, 2 or 0x11–0x14 (17–20)');
+/** A slot of this reader, from JSON (a number) or text (protocol/slot-id.ts: 17, 0x11 or sam1). */
+function parseSlot(value: unknown): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? parseSlotId(value) : undefined;
+  if (n === undefined || !SLOTS.has(n)) bad('slot must be 1, 2 or 0x11–0x14 (17–20, sam1–sam4)');
   return n;
 }
 

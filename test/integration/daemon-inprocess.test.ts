@@ -169,7 +169,8 @@ describe('daemon with the in-process simulator', { timeout: 90_000 }, () => {
     expect(t0.status).toBe(200);
     expect(t0.body.responses.map((r: any) => r.sw)).toEqual(['610C']);
     expect(t0.body.stoppedAt).toBe(0);
-    const fci = await send('POST', '/v1/readers/sim-1/slots/0x11/apdu', { apdu: '00C000000C' });
+    // One slot grammar (protocol/slot-id.ts): sam1 is 0x11 in the path too.
+    const fci = await send('POST', '/v1/readers/sim-1/slots/sam1/apdu', { apdu: '00C000000C' });
     expect(fci.body.sw).toBe('9000');
     expect(fci.body.data).toMatch(/^6F0A8408/);
     const badHex = await send('POST', '/v1/readers/sim-1/slots/1/apdu', { apdu: '00A4' });
@@ -178,6 +179,7 @@ describe('daemon with the in-process simulator', { timeout: 90_000 }, () => {
     const badSlot = await send('POST', '/v1/readers/sim-1/slots/9/apdu', { apdu: '00A4000002EF05' });
     expect(badSlot.status).toBe(404);
     expect(badSlot.body.error.code).toBe('SLOT_NOT_FOUND');
+    expect((await send('POST', '/v1/readers/sim-1/slots/256/apdu', { apdu: '00A4000002EF05' })).status).toBe(400);
   });
 
   it('never interleaves the APDUs of 50 concurrent clients (trace shows 50 identical contiguous reads)', async () => {

@@ -6,6 +6,7 @@ import type { BatchCommand } from '../../../apdu/card-channel.ts';
 import { transmitBatch } from '../../../apdu/batch.ts';
 import type { ReaderRegistry } from '../../readers/reader-registry.ts';
 import { ReaderError } from '../../readers/reader-errors.ts';
+import { parseSlotId, SLOT_ID_FORMS, SLOT_ID_PATTERN } from '../../../protocol/slot-id.ts';
 import { isYikaError } from '../../../common/yika-error.ts';
 import { restrictedReason } from '../apdu-policy.ts';
 import { apiError } from '../api-errors.ts';
@@ -77,7 +78,7 @@ const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 
 const SLOT_PARAMS = {
   type: 'object',
   required: ['id', 'slot'],
-  properties: { id: { type: 'string', maxLength: 64 }, slot: { type: 'string', pattern: '^(?:0x[0-9A-Fa-f]{1,2}|\\d{1,3})$', description: 'decimal (17) or hex (0x11)' } },
+  properties: { id: { type: 'string', maxLength: 64 }, slot: { type: 'string', pattern: SLOT_ID_PATTERN, description: SLOT_ID_FORMS } },
 } as const;
 
 const APDU_RESULT = {
@@ -98,8 +99,11 @@ const TRACE_SETTINGS = {
 
 // ---- helpers ------------------------------------------------------------------------------------
 
-export function parseSlot(text: string): number {
-  return text.toLowerCase().startsWith('0x') ? parseInt(text.slice(2), 16) : parseInt(text, 10);
+/** A slot of a path or query (its schema checked SLOT_ID_PATTERN already). */
+function parseSlot(text: string): number {
+  const slot = parseSlotId(text);
+  if (slot === undefined) throw new ReaderError('SLOT_NOT_FOUND', `no slot "${text.slice(0, 8)}": write it ${SLOT_ID_FORMS}`);
+  return slot;
 }
 
 export function parseApduHex(text: string, where: string): Uint8Array {
@@ -409,7 +413,7 @@ export function readerRoutes(registry: ReaderRegistry): RouteModule {
             properties: {
               format: { enum: ['json', 'text', 'replay'] },
               timing: { type: 'boolean' },
-              slot: { type: 'string', pattern: '^(?:0x[0-9A-Fa-f]{1,2}|\\d{1,3})$' },
+              slot: { type: 'string', pattern: SLOT_ID_PATTERN },
             },
           },
           response: {

@@ -1,9 +1,10 @@
 // yika apdu: raw APDUs to a slot (several = one batch under one lock), for diagnostics.
-import { optionHelp, type CliOptionTable } from '../../../common/cli-options.ts';
-import { COMMON_HELP, UsageError, chooseReader, client, guard, parseCommand, parseSlot, print, printJson, table } from '../cli-args.ts';
+import { CliUsageError, optionHelp, shownArg, type CliOptionTable } from '../../../common/cli-options.ts';
+import { parseSlotId, SLOT_ID_FORMS } from '../../../protocol/slot-id.ts';
+import { COMMON_HELP, UsageError, chooseReader, client, guard, parseCommand, print, printJson, table } from '../cli-args.ts';
 
 const OPTIONS = {
-  slot: { type: 'string', arg: 'SLOT', help: 'the slot: 1 contact, 2 contactless, 0x11 or sam1 … (default 1)' },
+  slot: { type: 'string', arg: 'SLOT', help: `the slot (default 1): ${SLOT_ID_FORMS}` },
   power: { type: 'boolean', help: 'power the card on first (cold reset)' },
 } as const satisfies CliOptionTable;
 
@@ -17,7 +18,8 @@ export async function run(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) return print(HELP), 0;
   return guard(async () => {
     const { c, values, positionals } = parseCommand(OPTIONS, args, { positionals: true });
-    const slot = values.slot === undefined ? 1 : parseSlot(values.slot);
+    const slot = values.slot === undefined ? 1 : parseSlotId(values.slot);
+    if (slot === undefined) throw new CliUsageError('CLI_BAD_VALUE', `--slot: expected ${SLOT_ID_FORMS}, got ${JSON.stringify(shownArg(values.slot!))}`, '--slot');
     const power = values.power === true;
     const apdus: string[] = [];
     for (const a of positionals) {
