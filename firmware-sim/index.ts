@@ -23,7 +23,7 @@ import { SimulatedReader, DEFAULT_MAX_FRAME, type ReaderOptions } from './reader
 import type { SimCard } from './sim-card.ts';
 import type { ModelledTime, TimingOverrides } from './timing/timing-model.ts';
 import { DeviceEndpoint } from './transports/device-endpoint.ts';
-import { inProcessTransport, ptyTransport, tcpTransport, type HostTransport, type PtyTransportOptions, type TcpTransport } from './transports/host-transports.ts';
+import { inProcessTransport, ptyTransport, tcpTransport, type HostTransport, type InProcessTransport, type PtyTransportOptions, type TcpTransport } from './transports/host-transports.ts';
 import { startVpcdClient, type VpcdClient, type VpcdClientOptions } from './transports/vpcd-client.ts';
 
 export { SimulatedReader, CONTACT_SLOT, CONTACTLESS_SLOT, SAM_SLOTS, DEFAULT_SLOTS, MAX_APDU, DEFAULT_MAX_FRAME } from './reader/simulated-reader.ts';
@@ -126,7 +126,21 @@ function secureConfig(option: SimulatorOptions['secure'], serial: string): Devic
   return option;
 }
 
-export function createSimulator(options: SimulatorOptions = {}): Simulator {
+/** What createSimulator builds once; the helpers below work on it. */
+interface SimParts {
+  seed: number;
+  profile: HealthCardProfile;
+  serial: string;
+  defaults: CardDefaults;
+  reader: SimulatedReader;
+  faults: FaultInjector;
+  scanner: QrScanner;
+  endpoint: DeviceEndpoint;
+  inProcess: InProcessTransport;
+  transports: Set<{ description: string; unplug(): Promise<void>; replug(): Promise<void>; close(): Promise<void> }>;
+}
+
+function buildParts(options: SimulatorOptions): SimParts {
   const seed = options.seed ?? DEFAULT_SEED;
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) throw new SimError('SIM_BAD_OPTION', 'seed must be an integer from 0 to 4294967295');
   if (options.samPin !== undefined && !/^\d{4,12}$/.test(options.samPin)) throw new SimError('SIM_BAD_OPTION', 'samPin must be 4–12 digits');
@@ -157,115 +171,78 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const scanner = new QrScanner((event) => reader.emit(event), { ending: options.scannerEnding });
   const endpoint = new DeviceEndpoint(reader, faults, { secure, maxFrame: DEFAULT_MAX_FRAME, onInternalError: options.onInternalError });
   const inProcess = inProcessTransport(endpoint);
-  const transports = new Set<{ description: string; unplug(): Promise<void>; replug(): Promise<void>; close(): Promise<void> }>([inProcess]);
+  return { seed, profile, serial, defaults, reader, faults, scanner, endpoint, inProcess, transports: new Set([inProcess]) };
+}
 
-  const toCard = (card: SimCard | CardSpec | HealthCardProfile): SimCard => {
-    if (isSimCard(card)) return card;
-    if (isCardSpec(card)) return cardFromSpec(checkCardSpec(card), defaults);
-    return cardFromSpec({ kind: 'health', profile: card as unknown as Record<string, unknown> }, defaults);
-  };
+function insertInto(parts: SimParts, slot: number, card: SimCard | CardSpec | HealthCardProfile): SimCard {
+  let c: SimCard;
+  if (isSimCard(card)) c = card;
+  else if (isCardSpec(card)) c = cardFromSpec(checkCardSpec(card), parts.defaults);
+  else c = cardFromSpec({ kind: 'health', profile: card as unknown as Record<string, unknown> }, parts.defaults);
+  parts.reader.insertCard(slot, c);
+  return c;
+}
 
-  const insertCard = (slot: number, card: SimCard | CardSpec | HealthCardProfile): SimCard => {
-    const c = toCard(card);
-    reader.insertCard(slot, c);
-    return c;
-  };
-
-  // Default slot contents, then the caller's overrides.
+/** Default slot contents (the profile's health card in 0x01, a SAM in 0x11), then the caller's overrides. */
+function insertInitialCards(parts: SimParts, cards: SimulatorOptions['cards']): void {
   const initial = new Map<number, SimCard | CardSpec | null>([
-    [0x01, cardFromSpec({ kind: 'health', profile: profile as unknown as Record<string, unknown> }, defaults)],
+    [0x01, cardFromSpec({ kind: 'health', profile: parts.profile as unknown as Record<string, unknown> }, parts.defaults)],
     [0x11, { kind: 'sam' }],
   ]);
-  for (const [slot, card] of Object.entries(options.cards ?? {})) initial.set(Number(slot), card ?? null);
-  for (const [slot, card] of initial) if (card) insertCard(slot, card);
+  for (const [slot, card] of Object.entries(cards ?? {})) initial.set(Number(slot), card ?? null);
+  for (const [slot, card] of initial) if (card) insertInto(parts, slot, card);
+}
 
-  let closed = false;
-  let inProcessUsed = false;
-  const simulator: Simulator = {
-    reader,
-    faults,
-    scanner,
-    controller: undefined as unknown as SimController,
-    endpoint,
-    seed,
-    profile,
-    connectInProcess: () => {
-      inProcessUsed = true;
-      return inProcess.connect();
-    },
-    onReplug: (listener) => inProcess.onReplug(listener),
-    async servePty(ptyOptions) {
-      const t = await ptyTransport(endpoint, ptyOptions);
-      transports.add(t);
-      return t;
-    },
-    async serveTcp(host, port) {
-      const t = await tcpTransport(endpoint, host, port);
-      transports.add(t);
-      return t;
-    },
-    serveVpcd(vpcdOptions = {}) {
-      const client = startVpcdClient({ ...vpcdOptions, reader });
-      transports.add({ description: `vpcd ${vpcdOptions.host ?? '127.0.0.1'}:${vpcdOptions.port ?? 35963} slot 0x${(vpcdOptions.slot ?? 1).toString(16).padStart(2, '0')}`, unplug: () => client.unplug(), replug: () => client.replug(), close: () => client.close() });
-      reader.addCounterSource(() => client.counters());
-      return client;
-    },
-    insertCard,
-    removeCard: (slot) => reader.removeCard(slot),
-    scan: (text, scanOptions) => scanner.scan(text, scanOptions),
-    injectFault: (spec) => faults.inject(spec),
-    setSpeed: (speed) => {
-      try {
-        reader.clock.speed = speed;
-      } catch (e) {
-        throw new SimError('SIM_BAD_OPTION', (e as Error).message);
-      }
-    },
-    modelledTimeUs: () => reader.modelledTimeUs(),
-    modelledTime: () => reader.modelledTime(),
-    async status() {
-      const slots = await reader.slotStatus();
-      const info = await reader.deviceInfo();
-      const slotInfo = reader.slotInfo();
-      return {
-        serial,
-        speed: reader.clock.speed,
-        slots: slots.map((s) => ({
-          slot: s.slot,
-          kind: slotInfo.find((h) => h.id === s.slot)?.kind ?? 'unknown',
-          card: s.card,
-          ...(reader.cardIn(s.slot) ? { label: reader.cardIn(s.slot)!.label } : {}),
-        })),
-        hostAttached: endpoint.attached,
-        transports: [...transports].filter((t) => t !== inProcess || inProcessUsed).map((t) => t.description),
-        modelledUs: Math.round(reader.modelledTimeUs()),
-        faults: [...faults.log],
-        counters: info.counters,
-      };
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      simulator.controller.close();
-      scanner.stop();
-      faults.dispose();
-      for (const t of transports) await t.close().catch(() => undefined);
-      endpoint.close();
-      for (const slot of reader.slotIds()) {
-        const card = reader.cardIn(slot);
-        if (card) {
-          try {
-            card.powerOff();
-          } catch {
-            // closing anyway
-          }
-        }
-      }
-    },
+function serveVpcdOn(parts: SimParts, vpcdOptions: Omit<VpcdClientOptions, 'reader'>): VpcdClient {
+  const client = startVpcdClient({ ...vpcdOptions, reader: parts.reader });
+  parts.transports.add({ description: `vpcd ${vpcdOptions.host ?? '127.0.0.1'}:${vpcdOptions.port ?? 35963} slot 0x${(vpcdOptions.slot ?? 1).toString(16).padStart(2, '0')}`, unplug: () => client.unplug(), replug: () => client.replug(), close: () => client.close() });
+  parts.reader.addCounterSource(() => client.counters());
+  return client;
+}
+
+async function statusOf(parts: SimParts, inProcessUsed: boolean): Promise<SimulatorStatus> {
+  const { reader } = parts;
+  const slots = await reader.slotStatus();
+  const info = await reader.deviceInfo();
+  const slotInfo = reader.slotInfo();
+  return {
+    serial: parts.serial,
+    speed: reader.clock.speed,
+    slots: slots.map((s) => ({
+      slot: s.slot,
+      kind: slotInfo.find((h) => h.id === s.slot)?.kind ?? 'unknown',
+      card: s.card,
+      ...(reader.cardIn(s.slot) ? { label: reader.cardIn(s.slot)!.label } : {}),
+    })),
+    hostAttached: parts.endpoint.attached,
+    transports: [...parts.transports].filter((t) => t !== parts.inProcess || inProcessUsed).map((t) => t.description),
+    modelledUs: Math.round(reader.modelledTimeUs()),
+    faults: [...parts.faults.log],
+    counters: info.counters,
   };
+}
 
-  (simulator as { controller: SimController }).controller = new SimController({
-    insertCard: async (slot, spec) => void insertCard(slot, spec),
+async function closeParts(parts: SimParts): Promise<void> {
+  parts.scanner.stop();
+  parts.faults.dispose();
+  for (const t of parts.transports) await t.close().catch(() => undefined);
+  parts.endpoint.close();
+  for (const slot of parts.reader.slotIds()) {
+    const card = parts.reader.cardIn(slot);
+    if (card) {
+      try {
+        card.powerOff();
+      } catch {
+        // closing anyway
+      }
+    }
+  }
+}
+
+function controllerOf(parts: SimParts, simulator: Simulator): SimController {
+  const { reader, scanner, faults } = parts;
+  return new SimController({
+    insertCard: async (slot, spec) => void insertInto(parts, slot, spec),
     removeCard: (slot) => reader.removeCard(slot),
     scan: (text, o) => scanner.scan(text, o),
     injectFault: (spec) => faults.inject(spec),
@@ -279,8 +256,11 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       return reader.transmit(slot, apdu);
     },
   });
+}
 
-  faults.attach({
+function attachFaults(parts: SimParts): void {
+  const { reader, endpoint, transports } = parts;
+  parts.faults.attach({
     reader,
     resetReader: async () => {
       await reader.deviceReset();
@@ -295,9 +275,65 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       for (const t of transports) await t.replug();
     },
     insertSamWithPin: (slot, pin) => {
-      insertCard(slot, { kind: 'sam', pin });
+      insertInto(parts, slot, { kind: 'sam', pin });
     },
   });
+}
 
+export function createSimulator(options: SimulatorOptions = {}): Simulator {
+  const parts = buildParts(options);
+  const { reader, faults, scanner, endpoint, inProcess } = parts;
+  insertInitialCards(parts, options.cards);
+
+  let closed = false;
+  let inProcessUsed = false;
+  const simulator: Simulator = {
+    reader,
+    faults,
+    scanner,
+    controller: undefined as unknown as SimController,
+    endpoint,
+    seed: parts.seed,
+    profile: parts.profile,
+    connectInProcess: () => {
+      inProcessUsed = true;
+      return inProcess.connect();
+    },
+    onReplug: (listener) => inProcess.onReplug(listener),
+    async servePty(ptyOptions) {
+      const t = await ptyTransport(endpoint, ptyOptions);
+      parts.transports.add(t);
+      return t;
+    },
+    async serveTcp(host, port) {
+      const t = await tcpTransport(endpoint, host, port);
+      parts.transports.add(t);
+      return t;
+    },
+    serveVpcd: (vpcdOptions = {}) => serveVpcdOn(parts, vpcdOptions),
+    insertCard: (slot, card) => insertInto(parts, slot, card),
+    removeCard: (slot) => reader.removeCard(slot),
+    scan: (text, scanOptions) => scanner.scan(text, scanOptions),
+    injectFault: (spec) => faults.inject(spec),
+    setSpeed: (speed) => {
+      try {
+        reader.clock.speed = speed;
+      } catch (e) {
+        throw new SimError('SIM_BAD_OPTION', (e as Error).message);
+      }
+    },
+    modelledTimeUs: () => reader.modelledTimeUs(),
+    modelledTime: () => reader.modelledTime(),
+    status: () => statusOf(parts, inProcessUsed),
+    async close() {
+      if (closed) return;
+      closed = true;
+      simulator.controller.close();
+      await closeParts(parts);
+    },
+  };
+
+  (simulator as { controller: SimController }).controller = controllerOf(parts, simulator);
+  attachFaults(parts);
   return simulator;
 }

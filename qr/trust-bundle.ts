@@ -137,6 +137,51 @@ function isTime(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
+/** One entry of the bundle's key list, checked field by field. */
+function parseTrustKey(k: Record<string, unknown>, i: number): TrustKey {
+  if (!k || typeof k !== 'object') throw invalid(`key ${i} is not a map`);
+  if (!isBytes(k.kid, 8) || !isBytes(k.pub, 65)) throw invalid(`key ${i}: kid must be 8 bytes and pub 65 bytes`);
+  if (typeof k.issuer !== 'string' || typeof k.typMask !== 'number' || !isTime(k.signFrom) || !isTime(k.signUntil) || !isTime(k.verifyUntil)) {
+    throw invalid(`key ${i}: issuer, typMask or windows missing`);
+  }
+  if (!KEY_STATUSES.includes(k.status as KeyStatus)) throw invalid(`key ${i}: unknown status`);
+  let publicKey: Sm2PublicKey;
+  try {
+    publicKey = Sm2PublicKey.fromBytes(k.pub);
+  } catch (e) {
+    // A key that is not on the curve makes the whole bundle suspect: keep the previous bundle.
+    throw invalid(`key ${i} (kid ${Buffer.from(k.kid).toString('hex')}) is not a valid SM2 public key`, e);
+  }
+  return {
+    kid: Uint8Array.from(k.kid),
+    kidHex: Buffer.from(k.kid).toString('hex'),
+    pub: Uint8Array.from(k.pub),
+    publicKey,
+    issuer: k.issuer,
+    typMask: k.typMask,
+    signFrom: k.signFrom,
+    signUntil: k.signUntil,
+    verifyUntil: k.verifyUntil,
+    status: k.status as KeyStatus,
+  };
+}
+
+function parseRevocation(rev: { cards?: unknown; before?: unknown } | undefined): RevocationList {
+  try {
+    const cards = rev?.cards === undefined ? new Uint8Array(0) : rev.cards;
+    if (!isBytes(cards)) throw new RangeError('revocation.cards is not bytes');
+    const beforeRaw = rev?.before === undefined ? [] : rev.before;
+    if (!Array.isArray(beforeRaw)) throw new RangeError('revocation.before is not an array');
+    const before = beforeRaw.map((e: unknown) => {
+      if (!Array.isArray(e) || !isBytes(e[0], 16) || !isTime(e[1])) throw new RangeError('revocation.before entry malformed');
+      return { hash: Uint8Array.from(e[0]), before: e[1] };
+    });
+    return new RevocationList(Uint8Array.from(cards), before);
+  } catch (e) {
+    throw invalid(`revocation list: ${(e as Error).message}`, e);
+  }
+}
+
 /** Verifies the anchor signature, then parses and validates the body. Throws QR_TRUST_BUNDLE_INVALID. */
 export function parseTrustBundle(fileBytes: Uint8Array, anchors: readonly Sm2PublicKey[]): TrustBundle {
   if (fileBytes.length > MAX_BUNDLE_BYTES) throw invalid('trust bundle larger than 64 MiB');
@@ -164,33 +209,7 @@ export function parseTrustBundle(fileBytes: Uint8Array, anchors: readonly Sm2Pub
   if (!isTime(b.seq) || !isTime(b.issuedAt) || !isTime(b.nextUpdate)) throw invalid('seq, issuedAt or nextUpdate missing');
   if (!Array.isArray(b.keys) || b.keys.length > MAX_KEYS) throw invalid('keys missing or too many');
 
-  const keys: TrustKey[] = b.keys.map((k: Record<string, unknown>, i: number) => {
-    if (!k || typeof k !== 'object') throw invalid(`key ${i} is not a map`);
-    if (!isBytes(k.kid, 8) || !isBytes(k.pub, 65)) throw invalid(`key ${i}: kid must be 8 bytes and pub 65 bytes`);
-    if (typeof k.issuer !== 'string' || typeof k.typMask !== 'number' || !isTime(k.signFrom) || !isTime(k.signUntil) || !isTime(k.verifyUntil)) {
-      throw invalid(`key ${i}: issuer, typMask or windows missing`);
-    }
-    if (!KEY_STATUSES.includes(k.status as KeyStatus)) throw invalid(`key ${i}: unknown status`);
-    let publicKey: Sm2PublicKey;
-    try {
-      publicKey = Sm2PublicKey.fromBytes(k.pub);
-    } catch (e) {
-      // A key that is not on the curve makes the whole bundle suspect: keep the previous bundle.
-      throw invalid(`key ${i} (kid ${Buffer.from(k.kid).toString('hex')}) is not a valid SM2 public key`, e);
-    }
-    return {
-      kid: Uint8Array.from(k.kid),
-      kidHex: Buffer.from(k.kid).toString('hex'),
-      pub: Uint8Array.from(k.pub),
-      publicKey,
-      issuer: k.issuer,
-      typMask: k.typMask,
-      signFrom: k.signFrom,
-      signUntil: k.signUntil,
-      verifyUntil: k.verifyUntil,
-      status: k.status as KeyStatus,
-    };
-  });
+  const keys: TrustKey[] = b.keys.map((k: Record<string, unknown>, i: number) => parseTrustKey(k, i));
   const keysByKid = new Map<string, TrustKey[]>();
   for (const k of keys) {
     const list = keysByKid.get(k.kidHex);
@@ -198,21 +217,7 @@ export function parseTrustBundle(fileBytes: Uint8Array, anchors: readonly Sm2Pub
     else keysByKid.set(k.kidHex, [k]);
   }
 
-  const rev = b.revocation as { cards?: unknown; before?: unknown } | undefined;
-  let revocation: RevocationList;
-  try {
-    const cards = rev?.cards === undefined ? new Uint8Array(0) : rev.cards;
-    if (!isBytes(cards)) throw new RangeError('revocation.cards is not bytes');
-    const beforeRaw = rev?.before === undefined ? [] : rev.before;
-    if (!Array.isArray(beforeRaw)) throw new RangeError('revocation.before is not an array');
-    const before = beforeRaw.map((e: unknown) => {
-      if (!Array.isArray(e) || !isBytes(e[0], 16) || !isTime(e[1])) throw new RangeError('revocation.before entry malformed');
-      return { hash: Uint8Array.from(e[0]), before: e[1] };
-    });
-    revocation = new RevocationList(Uint8Array.from(cards), before);
-  } catch (e) {
-    throw invalid(`revocation list: ${(e as Error).message}`, e);
-  }
+  const revocation = parseRevocation(b.revocation as { cards?: unknown; before?: unknown } | undefined);
 
   return {
     ver: b.ver,

@@ -229,6 +229,157 @@ function selectEf(ef: ElementaryFile): BatchCommand {
   return { apdu: command(0x00, 0xa4, 0x00, 0x00, [ef.fid >> 8, ef.fid & 0xff]) };
 }
 
+/** TLV items 1–57, one step per file in file-map order, each record written with secure UPDATE RECORD. */
+function itemSteps(items: Record<number, string | null>): Step[] {
+  const byFile = new Map<FileId, Array<{ item: DataItem; tlv: Uint8Array; record: number }>>();
+  for (const [key, value] of Object.entries(items)) {
+    const n = Number(key);
+    let item: DataItem;
+    try { item = dataItem(n); } catch { throw new HealthCardError('UNKNOWN_ITEM', `no data item ${key}`, { itemNo: n }); }
+    if (item.tag === undefined) throw new HealthCardError('UNKNOWN_ITEM', `item ${n} is not a TLV item (1–57); use the record/visit fields`, { itemNo: n });
+    const ef = elementaryFile(item.file as FileId);
+    const record = ef.recordItems!.indexOf(item.tag) + 1;
+    const list = byFile.get(ef.id) ?? [];
+    list.push({ item, tlv: buildSimpleTlv(item.tag, prepareValue(item, value)), record });
+    byFile.set(ef.id, list);
+  }
+  const steps: Step[] = [];
+  for (const ef of ELEMENTARY_FILES) {
+    const list = byFile.get(ef.id);
+    if (!list) continue;
+    list.sort((a, b) => a.record - b.record);
+    const records = list.map((l) => ({ ...l, unit: { kind: 'item', file: ef.id, items: [l.item.itemNo] } satisfies WriteUnit }));
+    steps.push({
+      df: ef.df, file: ef.id, key: ef.updateKey, units: records.map((r) => r.unit),
+      run: async (session, writer, report) => {
+        await session.run(ef.id, [selectEf(ef)], 'CARD_WRITE_FAILED');
+        for (const l of records) await secureUpdateRecord(session, writer, report, ef, l);
+      },
+    });
+  }
+  return steps;
+}
+
+async function secureUpdateRecord(
+  session: CardSession, writer: HealthCardWriter, report: UnitReport, ef: ElementaryFile,
+  l: { tlv: Uint8Array; record: number; unit: WriteUnit },
+): Promise<void> {
+  const update = await writer.authorizer().secureUpdateRecordCommand(session.channel, {
+    record: l.record, tlv: l.tlv, stk: KEYS[DEDICATED_FILES[ef.df].smKey].sam, card8: session.requireCard8(), city8: session.requireCity8(),
+  });
+  // The one command that changes the card: sent here, so its fate is known exactly.
+  let response: Uint8Array;
+  try {
+    response = await session.channel.transmit(update, { sensitive: 'command' });
+  } catch (e) {
+    if (!neverSent(e)) report.uncertain(l.unit, 'no-answer');
+    throw e;
+  }
+  const sw = statusWord(response);
+  if (sw !== 0x9000) {
+    if (memoryChanged(sw)) report.uncertain(l.unit, 'card-memory-changed');
+    throw new HealthCardError('CARD_WRITE_FAILED', `secure UPDATE RECORD ${l.record} answered ${swHex(sw)}`, { file: ef.id, record: l.record, sw: swHex(sw) });
+  }
+  report.written(l.unit);
+}
+
+/** The photo (EF07 of DDF1) or, for null, its removal. */
+function photoStep(photo: Uint8Array | null): Step {
+  const ef = elementaryFile('DDF1/EF07');
+  if (photo && (photo.length === 0 || photo.length + 2 > PHOTO_FILE_SIZE)) {
+    throw new ItemValueError('ITEM_VALUE_TOO_LONG', `photo of ${photo.length} bytes, 1–${PHOTO_FILE_SIZE - 2} allowed`, { length: photo.length, max: PHOTO_FILE_SIZE - 2 });
+  }
+  if (photo && !isJpeg(photo)) throw new ItemValueError('PHOTO_NOT_JPEG', 'the photo is not a JPEG file (it must start with FF D8 FF and end with FF D9)', { length: photo.length });
+  const unit: WriteUnit = { kind: 'photo', file: ef.id, items: [] };
+  // Journaled by the length prefix: FF FF (no photo) first, then the body, then the length. A write
+  // cut short reads back as the old photo (nothing reached the card), no photo, or the new photo.
+  const commands = photo
+    ? [
+      selectEf(ef),
+      ...updateBinaryCommands(NO_PHOTO),
+      ...updateBinaryCommands(photo, 2),
+      ...updateBinaryCommands(Uint8Array.of(photo.length >> 8, photo.length & 0xff)),
+    ]
+    : [selectEf(ef), ...updateBinaryCommands(NO_PHOTO)];
+  return {
+    df: 'DDF1', file: ef.id, key: ef.updateKey, units: [unit],
+    run: (s, _w, report) => runUnits(s, ef.id, commands, report, [{ unit, from: 1, to: commands.length }]),
+  };
+}
+
+/** Allergy (EF07) or immunisation (EF08) records appended to the cyclic file of DF02. */
+function cyclicSteps(id: 'DF02/EF07' | 'DF02/EF08', records: ItemValues[] | undefined): Step[] {
+  if (!records || records.length === 0) return [];
+  const ef = elementaryFile(id);
+  if (records.length > ef.recordCount!) throw new HealthCardError('ITEM_VALUE_TOO_LONG', `${id} holds ${ef.recordCount} records`, { file: id });
+  const items = itemsOfFile(id).map((d) => d.itemNo);
+  const kind = id === 'DF02/EF07' ? 'allergy' : 'immunisation';
+  const units: WriteUnit[] = records.map((_, index) => ({ kind, file: id, items, index }));
+  // Each append becomes record 1: append the oldest first so the first given ends up newest.
+  const raws = records.map((r) => layoutBytes(id, ef.recordSize!, r)).reverse();
+  const commands = [selectEf(ef), ...raws.map((raw) => ({ apdu: command(0x00, 0xdc, 0x00, 0x03, raw) }))];
+  // Command 1 + j appends request record (n - 1 - j).
+  const ranges = units.map((unit, index) => {
+    const at = 1 + (records.length - 1 - index);
+    return { unit, from: at, to: at + 1 };
+  }).reverse();
+  return [{ df: 'DF02', file: id, key: ef.updateKey, units, run: (s, _w, report) => runUnits(s, id, commands, report, ranges) }];
+}
+
+/** Inpatient (index EF05, visits EE01–03) or outpatient (index EF06, visits ED01–05) writes and erases. */
+function visitSteps(indexId: 'DF03/EF05' | 'DF03/EF06', group: ItemFile, writes: VisitWrite[] | undefined, erases: number[] | undefined): Step[] {
+  const ids = visitFilesOf(indexId);
+  const index = elementaryFile(indexId);
+  const inpatient = indexId === 'DF03/EF05';
+  const slotOk = (slot: number): void => {
+    if (!Number.isInteger(slot) || slot < 1 || slot > ids.length) throw new HealthCardError('UNKNOWN_ITEM', `no visit slot ${slot} in ${group}`, { file: indexId });
+  };
+  // One request touches a slot once: a write and an erase (or two writes) of the same slot would
+  // leave the outcome to the order of the steps, which the caller cannot see.
+  const seen = new Set<number>();
+  for (const slot of [...(writes ?? []).map((w) => w.slot), ...(erases ?? [])]) {
+    if (seen.has(slot)) throw new HealthCardError('ITEM_VALUE_INVALID', `visit slot ${slot} of ${group} appears twice in one write request`, { file: indexId, slot });
+    seen.add(slot);
+  }
+  const steps: Step[] = [];
+  for (const w of writes ?? []) {
+    slotOk(w.slot);
+    steps.push(visitWriteStep(index, elementaryFile(ids[w.slot - 1]), group, w, inpatient));
+  }
+  for (const slot of erases ?? []) {
+    slotOk(slot);
+    const unit: WriteUnit = { kind: inpatient ? 'eraseInpatient' : 'eraseOutpatient', file: indexId, items: [], slot };
+    const commands = [selectEf(index), { apdu: Uint8Array.of(0x84, 0x0c, slot, 0x04, 0x00) }];
+    steps.push({
+      df: 'DF03', file: indexId, key: index.updateKey, units: [unit],
+      run: (s, _w, report) => runUnits(s, indexId, commands, report, [{ unit, from: 1, to: 2 }]),
+    });
+  }
+  return steps;
+}
+
+function visitWriteStep(index: ElementaryFile, ef: ElementaryFile, group: ItemFile, w: VisitWrite, inpatient: boolean): Step {
+  const dataLength = itemsOfFile(group).reduce((s, d) => s + d.length, 0);
+  const data = new Uint8Array(ef.size!).fill(0xff);
+  data.set(layoutBytes(group, dataLength, w.values));
+  if (w.signature !== undefined) data.set(encodeB(w.signature, VISIT_TAIL.signatureLength), dataLength);
+  if (w.certificate !== undefined) data.set(encodeB(w.certificate, VISIT_TAIL.certificateLength), dataLength + VISIT_TAIL.signatureLength);
+  const unit: WriteUnit = { kind: inpatient ? 'inpatient' : 'outpatient', file: ef.id, items: itemsOfFile(group).map((d) => d.itemNo), slot: w.slot };
+  // Journaled by the index flag: clear it (the slot reads "no record"), write the data, set it
+  // valid last. Cut short, the slot reads old-and-valid (nothing reached the card), invalid, or
+  // new-and-valid: never mixed data marked valid.
+  const commands = [
+    selectEf(index), { apdu: Uint8Array.of(0x84, 0x0c, w.slot, 0x04, 0x00) },
+    selectEf(ef), ...updateBinaryCommands(data),
+    selectEf(index), { apdu: command(0x84, 0xd2, w.slot, 0x04, [0x00]) },
+  ];
+  const fileAt = (i: number): FileId => (i >= 2 && i < commands.length - 2 ? ef.id : index.id);
+  return {
+    df: 'DF03', file: ef.id, key: ef.updateKey, units: [unit],
+    run: (s, _w, report) => runUnits(s, fileAt, commands, report, [{ unit, from: 1, to: commands.length }]),
+  };
+}
+
 export class HealthCardWriter {
   private readonly session: CardSession;
 
@@ -238,143 +389,14 @@ export class HealthCardWriter {
 
   /** Validates and encodes a whole request without touching the card (throws the first problem). */
   plan(request: HealthCardWrite): Step[] {
-    const steps: Step[] = [];
-    // TLV items, grouped per file in file-map order.
-    const items = request.items ?? {};
-    const byFile = new Map<FileId, Array<{ item: DataItem; tlv: Uint8Array; record: number }>>();
-    for (const [key, value] of Object.entries(items)) {
-      const n = Number(key);
-      let item: DataItem;
-      try { item = dataItem(n); } catch { throw new HealthCardError('UNKNOWN_ITEM', `no data item ${key}`, { itemNo: n }); }
-      if (item.tag === undefined) throw new HealthCardError('UNKNOWN_ITEM', `item ${n} is not a TLV item (1–57); use the record/visit fields`, { itemNo: n });
-      const ef = elementaryFile(item.file as FileId);
-      const record = ef.recordItems!.indexOf(item.tag) + 1;
-      const list = byFile.get(ef.id) ?? [];
-      list.push({ item, tlv: buildSimpleTlv(item.tag, prepareValue(item, value)), record });
-      byFile.set(ef.id, list);
-    }
-    for (const ef of ELEMENTARY_FILES) {
-      const list = byFile.get(ef.id);
-      if (!list) continue;
-      list.sort((a, b) => a.record - b.record);
-      const records = list.map((l) => ({ ...l, unit: { kind: 'item', file: ef.id, items: [l.item.itemNo] } satisfies WriteUnit }));
-      steps.push({
-        df: ef.df, file: ef.id, key: ef.updateKey, units: records.map((r) => r.unit),
-        run: async (session, writer, report) => {
-          await session.run(ef.id, [selectEf(ef)], 'CARD_WRITE_FAILED');
-          for (const l of records) {
-            const update = await writer.authorizer().secureUpdateRecordCommand(session.channel, {
-              record: l.record, tlv: l.tlv, stk: KEYS[DEDICATED_FILES[ef.df].smKey].sam, card8: session.requireCard8(), city8: session.requireCity8(),
-            });
-            // The one command that changes the card: sent here, so its fate is known exactly.
-            let response: Uint8Array;
-            try {
-              response = await session.channel.transmit(update, { sensitive: 'command' });
-            } catch (e) {
-              if (!neverSent(e)) report.uncertain(l.unit, 'no-answer');
-              throw e;
-            }
-            const sw = statusWord(response);
-            if (sw !== 0x9000) {
-              if (memoryChanged(sw)) report.uncertain(l.unit, 'card-memory-changed');
-              throw new HealthCardError('CARD_WRITE_FAILED', `secure UPDATE RECORD ${l.record} answered ${swHex(sw)}`, { file: ef.id, record: l.record, sw: swHex(sw) });
-            }
-            report.written(l.unit);
-          }
-        },
-      });
-    }
-    if (request.photo !== undefined) {
-      const ef = elementaryFile('DDF1/EF07');
-      const photo = request.photo;
-      if (photo && (photo.length === 0 || photo.length + 2 > PHOTO_FILE_SIZE)) {
-        throw new ItemValueError('ITEM_VALUE_TOO_LONG', `photo of ${photo.length} bytes, 1–${PHOTO_FILE_SIZE - 2} allowed`, { length: photo.length, max: PHOTO_FILE_SIZE - 2 });
-      }
-      if (photo && !isJpeg(photo)) throw new ItemValueError('PHOTO_NOT_JPEG', 'the photo is not a JPEG file (it must start with FF D8 FF and end with FF D9)', { length: photo.length });
-      const unit: WriteUnit = { kind: 'photo', file: ef.id, items: [] };
-      // Journaled by the length prefix: FF FF (no photo) first, then the body, then the length. A write
-      // cut short reads back as the old photo (nothing reached the card), no photo, or the new photo.
-      const commands = photo
-        ? [
-          selectEf(ef),
-          ...updateBinaryCommands(NO_PHOTO),
-          ...updateBinaryCommands(photo, 2),
-          ...updateBinaryCommands(Uint8Array.of(photo.length >> 8, photo.length & 0xff)),
-        ]
-        : [selectEf(ef), ...updateBinaryCommands(NO_PHOTO)];
-      steps.push({
-        df: 'DDF1', file: ef.id, key: ef.updateKey, units: [unit],
-        run: (s, _w, report) => runUnits(s, ef.id, commands, report, [{ unit, from: 1, to: commands.length }]),
-      });
-    }
-    const cyclic = (id: 'DF02/EF07' | 'DF02/EF08', records: ItemValues[] | undefined): void => {
-      if (!records || records.length === 0) return;
-      const ef = elementaryFile(id);
-      if (records.length > ef.recordCount!) throw new HealthCardError('ITEM_VALUE_TOO_LONG', `${id} holds ${ef.recordCount} records`, { file: id });
-      const items = itemsOfFile(id).map((d) => d.itemNo);
-      const kind = id === 'DF02/EF07' ? 'allergy' : 'immunisation';
-      const units: WriteUnit[] = records.map((_, index) => ({ kind, file: id, items, index }));
-      // Each append becomes record 1: append the oldest first so the first given ends up newest.
-      const raws = records.map((r) => layoutBytes(id, ef.recordSize!, r)).reverse();
-      const commands = [selectEf(ef), ...raws.map((raw) => ({ apdu: command(0x00, 0xdc, 0x00, 0x03, raw) }))];
-      // Command 1 + j appends request record (n - 1 - j).
-      const ranges = units.map((unit, index) => {
-        const at = 1 + (records.length - 1 - index);
-        return { unit, from: at, to: at + 1 };
-      }).reverse();
-      steps.push({ df: 'DF02', file: id, key: ef.updateKey, units, run: (s, _w, report) => runUnits(s, id, commands, report, ranges) });
-    };
-    cyclic('DF02/EF07', request.addAllergies);
-    cyclic('DF02/EF08', request.addImmunisations);
-    const visits = (indexId: 'DF03/EF05' | 'DF03/EF06', group: ItemFile, writes: VisitWrite[] | undefined, erases: number[] | undefined): void => {
-      const ids = visitFilesOf(indexId);
-      const index = elementaryFile(indexId);
-      const inpatient = indexId === 'DF03/EF05';
-      const slotOk = (slot: number): void => {
-        if (!Number.isInteger(slot) || slot < 1 || slot > ids.length) throw new HealthCardError('UNKNOWN_ITEM', `no visit slot ${slot} in ${group}`, { file: indexId });
-      };
-      // One request touches a slot once: a write and an erase (or two writes) of the same slot would
-      // leave the outcome to the order of the steps, which the caller cannot see.
-      const seen = new Set<number>();
-      for (const slot of [...(writes ?? []).map((w) => w.slot), ...(erases ?? [])]) {
-        if (seen.has(slot)) throw new HealthCardError('ITEM_VALUE_INVALID', `visit slot ${slot} of ${group} appears twice in one write request`, { file: indexId, slot });
-        seen.add(slot);
-      }
-      for (const w of writes ?? []) {
-        slotOk(w.slot);
-        const ef = elementaryFile(ids[w.slot - 1]);
-        const dataLength = itemsOfFile(group).reduce((s, d) => s + d.length, 0);
-        const data = new Uint8Array(ef.size!).fill(0xff);
-        data.set(layoutBytes(group, dataLength, w.values));
-        if (w.signature !== undefined) data.set(encodeB(w.signature, VISIT_TAIL.signatureLength), dataLength);
-        if (w.certificate !== undefined) data.set(encodeB(w.certificate, VISIT_TAIL.certificateLength), dataLength + VISIT_TAIL.signatureLength);
-        const unit: WriteUnit = { kind: inpatient ? 'inpatient' : 'outpatient', file: ef.id, items: itemsOfFile(group).map((d) => d.itemNo), slot: w.slot };
-        // Journaled by the index flag: clear it (the slot reads "no record"), write the data, set it
-        // valid last. Cut short, the slot reads old-and-valid (nothing reached the card), invalid, or
-        // new-and-valid: never mixed data marked valid.
-        const commands = [
-          selectEf(index), { apdu: Uint8Array.of(0x84, 0x0c, w.slot, 0x04, 0x00) },
-          selectEf(ef), ...updateBinaryCommands(data),
-          selectEf(index), { apdu: command(0x84, 0xd2, w.slot, 0x04, [0x00]) },
-        ];
-        const fileAt = (i: number): FileId => (i >= 2 && i < commands.length - 2 ? ef.id : indexId);
-        steps.push({
-          df: 'DF03', file: ef.id, key: ef.updateKey, units: [unit],
-          run: (s, _w, report) => runUnits(s, fileAt, commands, report, [{ unit, from: 1, to: commands.length }]),
-        });
-      }
-      for (const slot of erases ?? []) {
-        slotOk(slot);
-        const unit: WriteUnit = { kind: inpatient ? 'eraseInpatient' : 'eraseOutpatient', file: indexId, items: [], slot };
-        const commands = [selectEf(index), { apdu: Uint8Array.of(0x84, 0x0c, slot, 0x04, 0x00) }];
-        steps.push({
-          df: 'DF03', file: indexId, key: index.updateKey, units: [unit],
-          run: (s, _w, report) => runUnits(s, indexId, commands, report, [{ unit, from: 1, to: 2 }]),
-        });
-      }
-    };
-    visits('DF03/EF05', 'DF03/EE', request.inpatient, request.eraseInpatient);
-    visits('DF03/EF06', 'DF03/ED', request.outpatient, request.eraseOutpatient);
+    const steps: Step[] = [
+      ...itemSteps(request.items ?? {}),
+      ...(request.photo !== undefined ? [photoStep(request.photo)] : []),
+      ...cyclicSteps('DF02/EF07', request.addAllergies),
+      ...cyclicSteps('DF02/EF08', request.addImmunisations),
+      ...visitSteps('DF03/EF05', 'DF03/EE', request.inpatient, request.eraseInpatient),
+      ...visitSteps('DF03/EF06', 'DF03/ED', request.outpatient, request.eraseOutpatient),
+    ];
     const order: DfName[] = ['DDF1', 'DF01', 'DF02', 'DF03'];
     return steps.sort((a, b) => order.indexOf(a.df) - order.indexOf(b.df));
   }

@@ -51,71 +51,95 @@ function errorBody(e: unknown): { ok: false; error: { code: string; message: str
   return { ok: false, error: { code: err.code ?? 'INTERNAL', message: err.message ?? 'error' } };
 }
 
+/** A detached scenario run, polled with GET /scenario/:id. */
+interface ScenarioRun {
+  name?: string;
+  state: 'running' | 'passed' | 'failed';
+  log: ScenarioLogEntry[];
+  outcome?: ScenarioOutcome;
+  error?: { code: string; message: string };
+}
+
+type Answer = [status: number, body: unknown];
+
+const UNKNOWN_ENDPOINT: Answer = [404, { ok: false, error: { code: 'SIM_BAD_COMMAND', message: 'unknown endpoint; see SIMULATOR.md' } }];
+
+function scenarioRunAnswer(runs: Map<string, ScenarioRun>, id: string): Answer {
+  const run = runs.get(id);
+  if (!run) return [404, { ok: false, error: { code: 'SIM_BAD_COMMAND', message: 'no scenario run with this id (the last 32 are kept)' } }];
+  const o = run.outcome;
+  return [200, { id, name: run.name, state: run.state, ok: run.state === 'passed', ran: o?.ran ?? run.log.length, errors: o?.errors ?? [], log: run.log, ...(run.error ? { error: run.error } : {}) }];
+}
+
+async function commandAnswer(controller: SimController, body: string): Promise<Answer> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return [400, errorBody(new SimError('SIM_BAD_COMMAND', 'the body is not JSON'))];
+  }
+  const r = await controller.run(checkCommand(parsed));
+  return [r.ok ? 200 : 409, r];
+}
+
+async function linesAnswer(controller: SimController, body: string): Promise<Answer> {
+  const results = [];
+  for (const line of body.split(/\r?\n/)) {
+    let command;
+    try {
+      command = parseCommandLine(line);
+    } catch (e) {
+      results.push(errorBody(e));
+      continue;
+    }
+    if (command) results.push(await controller.run(command));
+  }
+  return [results.every((r) => r.ok) ? 200 : 400, results];
+}
+
+async function scenarioAnswer(controller: SimController, runs: Map<string, ScenarioRun>, body: string, query: URLSearchParams): Promise<Answer> {
+  const scenario = parseScenario(body);
+  if (query.get('detach') === '1' || query.get('detach') === 'true') {
+    const id = randomBytes(6).toString('hex');
+    const run: ScenarioRun = { name: scenario.name, state: 'running', log: [] };
+    runs.set(id, run);
+    if (runs.size > 32) runs.delete(runs.keys().next().value as string);
+    void runScenario(controller, scenario, { continueOnError: true, onLog: (e) => run.log.length < 10_000 && run.log.push(e) }).then(
+      (outcome) => {
+        run.outcome = outcome;
+        run.state = outcome.ok ? 'passed' : 'failed';
+      },
+      (e: { code?: string; message?: string }) => {
+        run.state = 'failed';
+        run.error = { code: e.code ?? 'INTERNAL', message: e.message ?? 'error' };
+      },
+    );
+    return [202, { id, state: 'running', poll: `/scenario/${id}` }];
+  }
+  const outcome = await runScenario(controller, scenario, { continueOnError: true });
+  return [outcome.ok ? 200 : 409, outcome];
+}
+
+async function answer(controller: SimController, runs: Map<string, ScenarioRun>, req: IncomingMessage): Promise<Answer> {
+  const [path, queryString = ''] = (req.url ?? '/').split('?');
+  if (req.method === 'GET' && path.startsWith('/scenario/')) return scenarioRunAnswer(runs, path.slice('/scenario/'.length));
+  if (req.method === 'GET' && path === '/status') return [200, { ok: true, result: await controller.execute({ cmd: 'status' }) }];
+  if (req.method === 'GET' && path === '/time') return [200, { ok: true, result: await controller.execute({ cmd: 'time' }) }];
+  if (req.method !== 'POST') return UNKNOWN_ENDPOINT;
+  const body = await readBody(req);
+  if (path === '/command') return commandAnswer(controller, body);
+  if (path === '/line') return linesAnswer(controller, body);
+  if (path === '/scenario') return scenarioAnswer(controller, runs, body, new URLSearchParams(queryString));
+  return UNKNOWN_ENDPOINT;
+}
+
 export async function startControlServer(controller: SimController, options: { port?: number; host?: string } = {}): Promise<ControlServer> {
   const host = options.host ?? '127.0.0.1';
-  /** Detached scenario runs (the last 32), polled with GET /scenario/:id. */
-  const runs = new Map<string, { name?: string; state: 'running' | 'passed' | 'failed'; log: ScenarioLogEntry[]; outcome?: ScenarioOutcome; error?: { code: string; message: string } }>();
+  /** Detached scenario runs (the last 32). */
+  const runs = new Map<string, ScenarioRun>();
   const server: Server = createServer(async (req, res) => {
     try {
-      const [path, queryString = ''] = (req.url ?? '/').split('?');
-      const query = new URLSearchParams(queryString);
-      if (req.method === 'GET' && path.startsWith('/scenario/')) {
-        const run = runs.get(path.slice('/scenario/'.length));
-        if (!run) return send(res, 404, { ok: false, error: { code: 'SIM_BAD_COMMAND', message: 'no scenario run with this id (the last 32 are kept)' } });
-        const o = run.outcome;
-        return send(res, 200, { id: path.slice('/scenario/'.length), name: run.name, state: run.state, ok: run.state === 'passed', ran: o?.ran ?? run.log.length, errors: o?.errors ?? [], log: run.log, ...(run.error ? { error: run.error } : {}) });
-      }
-      if (req.method === 'GET' && path === '/status') return send(res, 200, { ok: true, result: await controller.execute({ cmd: 'status' }) });
-      if (req.method === 'GET' && path === '/time') return send(res, 200, { ok: true, result: await controller.execute({ cmd: 'time' }) });
-      if (req.method !== 'POST') return send(res, 404, { ok: false, error: { code: 'SIM_BAD_COMMAND', message: 'unknown endpoint; see SIMULATOR.md' } });
-      const body = await readBody(req);
-      if (path === '/command') {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(body);
-        } catch {
-          return send(res, 400, errorBody(new SimError('SIM_BAD_COMMAND', 'the body is not JSON')));
-        }
-        const r = await controller.run(checkCommand(parsed));
-        return send(res, r.ok ? 200 : 409, r);
-      }
-      if (path === '/line') {
-        const results = [];
-        for (const line of body.split(/\r?\n/)) {
-          let command;
-          try {
-            command = parseCommandLine(line);
-          } catch (e) {
-            results.push(errorBody(e));
-            continue;
-          }
-          if (command) results.push(await controller.run(command));
-        }
-        return send(res, results.every((r) => r.ok) ? 200 : 400, results);
-      }
-      if (path === '/scenario') {
-        const scenario = parseScenario(body);
-        if (query.get('detach') === '1' || query.get('detach') === 'true') {
-          const id = randomBytes(6).toString('hex');
-          const run: Parameters<typeof runs.set>[1] = { name: scenario.name, state: 'running', log: [] };
-          runs.set(id, run);
-          if (runs.size > 32) runs.delete(runs.keys().next().value as string);
-          void runScenario(controller, scenario, { continueOnError: true, onLog: (e) => run.log.length < 10_000 && run.log.push(e) }).then(
-            (outcome) => {
-              run.outcome = outcome;
-              run.state = outcome.ok ? 'passed' : 'failed';
-            },
-            (e: { code?: string; message?: string }) => {
-              run.state = 'failed';
-              run.error = { code: e.code ?? 'INTERNAL', message: e.message ?? 'error' };
-            },
-          );
-          return send(res, 202, { id, state: 'running', poll: `/scenario/${id}` });
-        }
-        const outcome = await runScenario(controller, scenario, { continueOnError: true });
-        return send(res, outcome.ok ? 200 : 409, outcome);
-      }
-      return send(res, 404, { ok: false, error: { code: 'SIM_BAD_COMMAND', message: 'unknown endpoint; see SIMULATOR.md' } });
+      send(res, ...(await answer(controller, runs, req)));
     } catch (e) {
       send(res, e instanceof SimError ? 400 : 500, errorBody(e));
     }
