@@ -4,10 +4,12 @@ import type { Sm2PrivateKey } from '../../crypto/index.ts';
 import { HostSession, type HostSessionOptions } from '../../protocol/host-session.ts';
 import type { ByteLink } from '../../protocol/link.ts';
 import type { TrustedCa } from '../../protocol/secure/device-certificate.ts';
-import { CHECKS, CheckFailed, CheckSkipped, CheckUnexercised, frameTap, type CheckContext, type PayloadTap } from './conformance-checks.ts';
+import { CheckFailed, CheckSkipped, CheckUnexercised, type CheckContext } from './checks/check-kit.ts';
+import { CHECKS } from './conformance-checks.ts';
 import { summarize, type CheckResult, type ConformanceReport } from './conformance-report.ts';
 import { LinkLease } from './link-lease.ts';
 import { RawClient } from './raw-client.ts';
+import { frameTap, type PayloadTap } from './session-tap.ts';
 
 export interface ConformanceOptions {
   /** Vendor CA keys to authenticate the device's certificate (needed for the secure-channel checks). */

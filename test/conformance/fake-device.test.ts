@@ -29,6 +29,9 @@ class ChallengeReader extends FakeReader {
   }
 }
 
+/** The device's side of a required secure channel (its TEST-ONLY identity): the set-up of most runs below. */
+const CHANNEL_REQUIRED = { identity: testDeviceIdentity('FAKE-0001'), require: true };
+
 const failures = (r: Awaited<ReturnType<typeof against>>) => r.results.filter((x) => x.status === 'fail').map((x) => `${x.id}: ${x.detail}`);
 
 describe('conformance suite against the fake device', () => {
@@ -50,7 +53,7 @@ describe('conformance suite against the fake device', () => {
   });
 
   it('passes every check, secure ones included, on a device that requires the secure channel', async () => {
-    const report = await against(new FakeReader(), { secure: { identity: testDeviceIdentity('FAKE-0001'), require: true } });
+    const report = await against(new FakeReader(), { secure: CHANNEL_REQUIRED });
     expect(failures(report)).toEqual([]);
     expect(report.results.find((r) => r.id === 'secure.required')?.status).toBe('pass');
     expect(report.results.find((r) => r.id === 'secure.tampered-record')?.status).toBe('pass');
@@ -59,25 +62,23 @@ describe('conformance suite against the fake device', () => {
   });
 
   it('exercises pending notices with diagHold on a device whose card is fast, and catches a silent one', async () => {
-    const secure = { identity: testDeviceIdentity('FAKE-0001'), require: true };
-    const good = await against(new FakeReader(), { diagnostics: true, secure });
+    const good = await against(new FakeReader(), { diagnostics: true, secure: CHANNEL_REQUIRED });
     expect(good.results.find((r) => r.id === 'ops.pending-notice')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/diagHold.*a repeat while held → a notice at once/) });
-    const silent = await against(new FakeReader(), { diagnostics: true, secure, pendingNoticeMs: 0 });
+    const silent = await against(new FakeReader(), { diagnostics: true, secure: CHANNEL_REQUIRED, pendingNoticeMs: 0 });
     expect(failures(silent)).toEqual([expect.stringMatching(/^ops\.pending-notice: 0 pending notices during a 1000 ms diagHold/)]);
   });
 
   it('catches devices that break the 1.2 rules: hello id kept in the window (D1), plaintext inside answered (D8), an oversize batch run first (D3)', async () => {
-    const secure = { identity: testDeviceIdentity('FAKE-0001'), require: true };
-    const d1 = await against(new FakeReader(), { secure, quirks: ['hello-id-in-window'] });
+    const d1 = await against(new FakeReader(), { secure: CHANNEL_REQUIRED, quirks: ['hello-id-in-window'] });
     expect(failures(d1)).toContainEqual(expect.stringMatching(/^hello\.ids-restart: hello with id 500, then ping with id 1: no answer/));
-    const d8 = await against(new FakeReader(), { secure, quirks: ['answer-plaintext-inside'] });
+    const d8 = await against(new FakeReader(), { secure: CHANNEL_REQUIRED, quirks: ['answer-plaintext-inside'] });
     expect(failures(d8)).toEqual([expect.stringMatching(/^secure\.plaintext-inside: the plaintext request got an answer of its own \(NOT_READY\)/)]);
-    const d3 = await against(new FakeReader(), { secure, quirks: ['batch-then-too-large'] });
+    const d3 = await against(new FakeReader(), { secure: CHANNEL_REQUIRED, quirks: ['batch-then-too-large'] });
     expect(failures(d3)).toEqual([expect.stringMatching(/^ops\.answer-fits: executed/)]);
   });
 
   it('skips plaintext operations with a hint when a required channel cannot be opened', async () => {
-    const report = await against(new FakeReader(), { secure: { identity: testDeviceIdentity('FAKE-0001'), require: true } }, false);
+    const report = await against(new FakeReader(), { secure: CHANNEL_REQUIRED }, false);
     expect(failures(report)).toEqual([]);
     expect(report.results.find((r) => r.id === 'ops.transmit')?.detail).toMatch(/vendor CA/);
   });
@@ -124,7 +125,7 @@ describe('conformance suite against the fake device', () => {
   });
 
   it('passes the loss checks on a device whose card has GET CHALLENGE and takes its time, also inside the secure channel', async () => {
-    for (const options of [{}, { secure: { identity: testDeviceIdentity('FAKE-0001'), require: true } }]) {
+    for (const options of [{}, { secure: CHANNEL_REQUIRED }]) {
       const report = await against(new ChallengeReader(), options);
       const loss = report.results.filter((r) => r.id === 'ops.repeat-once' || r.id === 'ops.pending-notice');
       expect(loss.map((r) => `${r.id} ${r.status}`)).toEqual(['ops.repeat-once pass', 'ops.pending-notice pass']);

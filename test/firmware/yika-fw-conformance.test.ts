@@ -2,33 +2,14 @@
 // `yika-fw --pty … --demo-card --secure required` on one end, `yika conformance --port … --test-ca
 // --json` (the CLI, real serialport) on the other. Every check must pass: none failed, none not
 // applicable, none unexercised (the demo card is T=0 with GET CHALLENGE; diagHold drives the slow paths).
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CHECKS } from '../../daemon/conformance/conformance-checks.ts';
+import { runConformanceCli } from '../support/conformance-cli.ts';
 import { socatAvailable, startSocatPair, type SocatPair } from '../support/socat.ts';
 import { firmwareToolchainMissing, makeFirmware, startYikaFw, YIKA_FW, YIKA_FW_ASAN, type FirmwareProcess } from '../support/firmware.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const missing = firmwareToolchainMissing() ?? (socatAvailable() ? undefined : 'socat is not installed');
 if (missing) console.warn(`SKIPPED test/firmware/yika-fw-conformance.test.ts: ${missing} (apt-get install gcc make libssl-dev libpcsclite-dev socat)`);
-
-function runCli(args: string[], timeoutMs = 150_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'daemon/cli/yika.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`yika conformance timed out: ${stderr.slice(-1000)}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe.skipIf(missing !== undefined)('yika-fw (C core, Linux port) passes the conformance suite over a PTY', () => {
   let pair: SocatPair | undefined;
@@ -48,20 +29,13 @@ describe.skipIf(missing !== undefined)('yika-fw (C core, Linux port) passes the 
     pair = await startSocatPair();
     fw = await startYikaFw(['--pty', pair.a, '--demo-card', '--secure', 'required'], 20_000, binary);
     // The sanitized build runs several times slower: its waits get twice the room (--time-scale 2).
-    const result = await runCli(['conformance', '--port', pair.b, '--test-ca', '--json', ...(binary === YIKA_FW_ASAN ? ['--time-scale', '2'] : [])]);
-    let report: { ok: boolean; unexercised: string[]; results: Array<{ id: string; status: string; detail?: string }>; device: { serial: string; model: string; secureChannel: string } };
-    try {
-      report = JSON.parse(result.stdout);
-    } catch {
-      throw new Error(`no JSON report (exit ${result.code}): ${result.stderr.slice(-1500)}\n${fw.output().slice(-1000)}`);
-    }
-    const notPassed = report.results.filter((r) => r.status !== 'pass').map((r) => `${r.id} ${r.status}: ${r.detail}`);
+    const { code, report, notPassed } = await runConformanceCli(['--port', pair.b, '--test-ca', ...(binary === YIKA_FW_ASAN ? ['--time-scale', '2'] : [])], 150_000, () => fw!.output());
     expect(notPassed).toEqual([]);
     expect(report.unexercised).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(report.results.length).toBeGreaterThanOrEqual(47);
+    expect(report.results.map((r) => r.id)).toEqual(CHECKS.map((c) => c.id)); // all of them, in order
     expect(report.device).toMatchObject({ serial: 'YKFW-0001', model: 'YIKA-FW-LINUX', secureChannel: 'required' });
-    expect(result.code).toBe(0);
+    expect(code).toBe(0);
     await fw.stop();
     // A sanitizer report (it would also have cut the run short) fails the test with its text.
     expect(fw.output()).not.toMatch(/AddressSanitizer|LeakSanitizer|runtime error/);
