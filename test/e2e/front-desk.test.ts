@@ -13,6 +13,7 @@ import { createApp, type YikaApp } from '../../daemon/app.ts';
 import { defaultConfig, type DeskConfig } from '../../daemon/config/config-schema.ts';
 import { createLogger } from '../../daemon/logging/logger.ts';
 import { createSimulator, type Simulator } from '../../firmware-sim/index.ts';
+import { until } from '../support/until.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
@@ -28,6 +29,10 @@ interface Desk {
   userDataDir: string;
   consoleErrors: string[];
   foreignRequests: string[];
+  /** Path and query of every request the page made to the daemon, in order; 'websocket' for each socket it opened. */
+  requests: string[];
+  /** The daemon's event position when the page was opened. */
+  eventsAtLoad: number;
 }
 
 /** The daemon with the in-process simulator (no card in), and the page open in a fresh Chromium. */
@@ -59,6 +64,8 @@ async function openDesk(desk?: Partial<DeskConfig>): Promise<Desk> {
   const page = context.pages()[0] ?? (await context.newPage());
   const consoleErrors: string[] = [];
   const foreignRequests: string[] = [];
+  const requests: string[] = [];
+  page.on('websocket', () => requests.push('websocket'));
   // API refusals the page handles (e.g. the read that the pulled card broke) are logged by
   // Chromium as "Failed to load resource"; anything else is a real page error.
   page.on('console', (m) => {
@@ -67,11 +74,13 @@ async function openDesk(desk?: Partial<DeskConfig>): Promise<Desk> {
   page.on('request', (r) => {
     const u = r.url();
     if (!u.startsWith(url) && !u.startsWith(url.replace('http:', 'ws:')) && !u.startsWith('data:')) foreignRequests.push(u);
+    else if (u.startsWith(url)) requests.push(u.slice(url.length));
   });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  const eventsAtLoad = app.events.position;
   await page.goto(url);
   await page.locator('[data-testid=connection][data-state=live]').waitFor({ timeout: 15_000 });
-  return { sim, app, url, context, page, userDataDir, consoleErrors, foreignRequests };
+  return { sim, app, url, context, page, userDataDir, consoleErrors, foreignRequests, requests, eventsAtLoad };
 }
 
 async function closeDesk(d: Desk | undefined): Promise<void> {
@@ -80,6 +89,19 @@ async function closeDesk(d: Desk | undefined): Promise<void> {
   await d.app.close().catch(() => undefined);
   await d.sim.close().catch(() => undefined);
   rmSync(d.userDataDir, { recursive: true, force: true });
+}
+
+/**
+ * How many times the page asked for /v1/readers from request number `from` on, counted once a marker
+ * request made after everything else shows up (request events arrive in the order they were made),
+ * and how many events the daemon published meanwhile (each may ask for the list again).
+ */
+async function readersFetched(d: Desk, from: number, eventsBefore: number): Promise<{ fetched: number; events: number }> {
+  const marker = `/favicon.svg?marker=${from}`;
+  await d.page.evaluate((m) => fetch(m).then((r) => r.text()), marker);
+  await until('the marker request', () => d.requests.includes(marker), 15_000);
+  const window = d.requests.slice(from, d.requests.indexOf(marker));
+  return { fetched: window.filter((r) => r === '/v1/readers').length, events: d.app.events.position - eventsBefore };
 }
 
 function holderName(sim: Simulator): string {
@@ -117,6 +139,23 @@ describe.skipIf(!hasChromium)('front-desk page in Chromium', () => {
     expect(await reader.first().textContent()).toContain(sole.name);
     expect(await page.isHidden('[data-testid=no-readers]')).toBe(true);
     expect(await page.textContent('[data-testid=card-status]')).toContain('请插入健康卡');
+    // The list is asked for once, after the event stream said hello (no event can fall in between).
+    const { fetched, events } = await readersFetched(desk!, 0, desk!.eventsAtLoad);
+    if (events === 0) expect(fetched).toBe(1);
+    else expect(fetched).toBeLessThanOrEqual(1 + events);
+  });
+
+  it('asks for the readers list once when the event stream reconnects', async () => {
+    const from = desk!.requests.length;
+    const eventsBefore = app.events.position;
+    // The daemon drops the page's socket (as a proxy or a network blip would); the page resumes.
+    for (const client of app.server.websocketServer.clients) client.terminate();
+    await until('the page opened a new socket', () => desk!.requests.indexOf('websocket', from) >= 0, 15_000);
+    await expect.poll(() => page.getAttribute('[data-testid=connection]', 'data-state'), { timeout: 15_000 }).toBe('live');
+    const { fetched, events } = await readersFetched(desk!, from, eventsBefore);
+    if (events === 0) expect(fetched).toBe(1);
+    else expect(fetched).toBeLessThanOrEqual(1 + events);
+    expect(fetched).toBeGreaterThanOrEqual(1);
   });
 
   it('shows the cardholder when the simulator inserts a card, with the ID masked until revealed', async () => {
