@@ -53,10 +53,21 @@ if (card.status !== 200 || !JSON.stringify(body).includes("DDF1/EF05")) {
 const page = await fetch(`${url}/`);
 const html = await page.text();
 if (page.status !== 200 || !/<html/i.test(html)) { console.error(`page: HTTP ${page.status}`); process.exit(1); }
-const script = await fetch(`${url}/app.js`);
-if (script.status !== 200) { console.error(`page script: HTTP ${script.status}`); process.exit(1); }
+// The page ES modules: app.js and everything it imports, each served as JavaScript.
+const seen = new Set();
+const todo = ["/app.js"];
+while (todo.length) {
+  const path = todo.pop();
+  if (seen.has(path)) continue;
+  seen.add(path);
+  const script = await fetch(`${url}${path}`);
+  const js = await script.text();
+  if (script.status !== 200 || !/javascript/.test(script.headers.get("content-type") ?? "")) { console.error(`page module ${path}: HTTP ${script.status}`); process.exit(1); }
+  for (const m of js.matchAll(/from "\.\/([\w-]+\.js)"/g)) todo.push(`/${m[1]}`);
+}
+if (seen.size < 5) { console.error(`the page loads only ${[...seen].join(" ")}`); process.exit(1); }
 ' "$url" || { cat "$WORK/daemon.log" >&2; fail "$label: the daemon did not serve the card read or the page"; }
-  step "$label: ready at $url, GET /v1/readers/sim-1/healthcard and / answered"
+  step "$label: ready at $url, GET /v1/readers/sim-1/healthcard, / and the page's modules answered"
   kill "$DAEMON_PID"
   wait "$DAEMON_PID" 2>/dev/null || true
   DAEMON_PID=
@@ -69,6 +80,7 @@ TGZ="$WORK/$TGZ"
 LIST=$(tar -tzf "$TGZ")
 grep -q '^package/dist/daemon/main.js$' <<<"$LIST" || fail "the tarball has no compiled daemon (dist/daemon/main.js)"
 grep -q '^package/dist/daemon/web/public/index.html$' <<<"$LIST" || fail "the tarball has no front-desk page"
+grep -q '^package/dist/daemon/web/public/app.js$' <<<"$LIST" || fail "the tarball has no compiled front-desk page module (dist/daemon/web/public/app.js)"
 if grep -E '\.test\.(ts|js)$|^package/test/|^package/bench/|\.ts$' <<<"$LIST" | grep -v '\.d\.ts$' | head -5 | grep -q .; then
   fail "the tarball carries tests, benches or TypeScript sources: $(grep -E '\.test\.|^package/test/|^package/bench/|\.ts$' <<<"$LIST" | head -3 | tr '\n' ' ')"
 fi

@@ -14,7 +14,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The page's modules by URL path (/app.js …); load() gives the JavaScript. */
-export interface PageModules {
+interface PageModules {
   paths: string[];
   load(path: string): Promise<string | Buffer>;
 }
@@ -68,7 +68,8 @@ function cachedCompile(sourceDir: string): Map<string, string> {
 
 /**
  * Compiles every page/*.ts, one file at a time (the page's tsconfig has isolatedModules, so this is
- * what tsc would emit; type errors are `npm run typecheck`'s job). Also used by scripts/build.mjs.
+ * what tsc would emit; type errors are `npm run typecheck`'s job).
+ * @public also used by scripts/build.mjs, which imports it from dist/ by URL (a dead-code check cannot see that)
  */
 export function compilePageModules(sourceDir: string): Map<string, string> {
   const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');

@@ -10,9 +10,9 @@ import { dateText, extractHolder, type Holder, maskId, photoUrl, sexText } from 
 import { currentLang, t } from './i18n.ts';
 import { errorText } from './messages.ts';
 
-export type ClearReason = 'offline' | 'disconnected' | 'idle';
+type ClearReason = 'offline' | 'disconnected' | 'idle';
 
-export type CardState =
+type CardState =
   | { status: 'idle' }
   | { status: 'removed' }
   | { status: 'reading'; readerId: string; slot: number; removed: boolean }

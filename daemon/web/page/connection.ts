@@ -3,7 +3,7 @@
 import { byId } from './dom.ts';
 import { t } from './i18n.ts';
 
-export type ConnState = 'connecting' | 'live' | 'down';
+type ConnState = 'connecting' | 'live' | 'down';
 
 export function setConn(s: ConnState): void {
   byId('conn-dot').className = `dot ${s === 'live' ? 'live' : s === 'down' ? 'down' : ''}`;

@@ -2,7 +2,7 @@
 // <meta name="yika-desk"> when it serves the page (the CSP allows no inline script). Anything missing
 // or malformed keeps the default.
 
-export interface DeskSettings {
+interface DeskSettings {
   idleClearSeconds: number;
   qrResultSeconds: number;
   offlineGraceSeconds: number;

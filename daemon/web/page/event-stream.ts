@@ -5,7 +5,7 @@
 // attempt never got its hello).
 import type { StreamHeartbeat, StreamHello, YikaEvent } from './api-shapes.ts';
 
-export interface StreamHandlers {
+interface StreamHandlers {
   live(gap: boolean): void;
   event(ev: YikaEvent): void;
   down(wasLive: boolean): void;

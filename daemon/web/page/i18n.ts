@@ -2,7 +2,7 @@
 // vars) fills {name} placeholders; setLang() also rewrites every [data-i18n] element of index.html.
 import { en, type TextKey, zh } from './texts.ts';
 
-export type Lang = 'zh' | 'en';
+type Lang = 'zh' | 'en';
 
 let lang: Lang = 'zh';
 try {
@@ -37,10 +37,10 @@ export function setLang(l: Lang): void {
     // not remembered
   }
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
-  for (const node of document.querySelectorAll('[data-i18n]')) {
+  document.querySelectorAll('[data-i18n]').forEach((node) => {
     const key = node.getAttribute('data-i18n') ?? '';
     node.textContent = isTextKey(key) ? t(key) : key;
-  }
+  });
 }
 
 /** "3 分钟" / "3 min": how old the QR trust list is. */
