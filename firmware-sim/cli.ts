@@ -8,7 +8,7 @@ import { attachLineInput } from './control/line-input.ts';
 import { loadScenario, runScenario } from './control/scenario.ts';
 import { startControlServer, type ControlServer } from './control/control-server.ts';
 import { SimError } from './control/sim-errors.ts';
-import { VPCD_DEFAULT_PORT } from './transports/vpcd-client.ts';
+import { VPCD_DEFAULT_PORT } from './transports/vpcd-codec.ts';
 
 const TRANSPORT_OPTIONS = {
   pty: { type: 'string', arg: 'PATH', help: 'serve the reader protocol on PATH, one end of a socat PTY pair' },

@@ -34,7 +34,8 @@ export { sampleScanText, SAMPLE_KINDS, type SampleKind } from './qr-scanner/samp
 export { timingConfig, DEFAULT_TIMING, DEFAULT_PROCESSING_US, type TimingConfig, type TimingOverrides, type ModelledTime, type HostLink } from './timing/timing-model.ts';
 export { SimController, parseCommandLine, parseScenario, loadScenario, runScenario, startControlServer, COMMAND_HELP, CARD_KINDS, type SimCommand, type CardSpec, type CardKind, type Scenario, type ControlServer } from './control/index.ts';
 export { SimError, SimErrorCode } from './control/sim-errors.ts';
-export { VPCD_DEFAULT_PORT, type VpcdClient } from './transports/vpcd-client.ts';
+export { type VpcdClient } from './transports/vpcd-client.ts';
+export { VPCD_DEFAULT_PORT } from './transports/vpcd-codec.ts';
 export type { HostTransport, TcpTransport, PtyTransportOptions } from './transports/host-transports.ts';
 
 export const DEFAULT_SEED = 1;

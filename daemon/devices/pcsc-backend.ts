@@ -179,6 +179,8 @@ class PcscGroup {
                 }
                 return reject(e);
               }
+              // No status word: the reader got nothing from the card (vpcd answers so when its card hangs up).
+              if (data.length < 2) return reject(new DeviceError('CARD_MUTE', 'The card gave no answer', { slot }));
               resolve(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
             });
           });

@@ -1,47 +1,10 @@
-// The simulated card as a PC/SC card: a client of vsmartcard's vpcd driver inside pcscd.
-// Wire: every message is a 2-byte big-endian length + payload. A 1-byte payload from vpcd is a
-// control code (0 power off, 1 power on, 2 reset, 4 get ATR); anything longer is a command APDU.
-// We answer only "get ATR" (with the ATR) and APDUs (with the response): vpcd never reads an
-// answer to 0, 1 or 2. An open TCP connection means "card inserted"; closing it means "removed", so
-// the connection follows the reader slot: card.removed closes it, card.inserted connects again.
+// The simulated card as a PC/SC card: a client of vsmartcard's vpcd driver inside pcscd, speaking the
+// protocol of ./vpcd-codec.ts. An open TCP connection means "card inserted"; closing it means
+// "removed", so the connection follows the reader slot: card.removed closes it, card.inserted connects
+// again (and so does a connection vpcd dropped while the card is still in the slot).
 import { connect, type Socket } from 'node:net';
 import type { SimulatedReader } from '../reader/simulated-reader.ts';
-
-export const VPCD_DEFAULT_PORT = 35963;
-
-export const VPCD_POWER_OFF = 0;
-export const VPCD_POWER_ON = 1;
-export const VPCD_RESET = 2;
-export const VPCD_GET_ATR = 4;
-
-/** Encodes one vpcd message. */
-export function encodeVpcdMessage(payload: Uint8Array): Uint8Array {
-  if (payload.length > 0xffff) throw new RangeError('a vpcd message carries at most 65535 bytes');
-  const out = new Uint8Array(2 + payload.length);
-  out[0] = payload.length >> 8;
-  out[1] = payload.length & 0xff;
-  out.set(payload, 2);
-  return out;
-}
-
-/** Reassembles vpcd messages from a byte stream split at arbitrary points. */
-export class VpcdMessageReader {
-  #buffer: Buffer = Buffer.alloc(0);
-
-  push(chunk: Uint8Array): Uint8Array[] {
-    this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, chunk]) : Buffer.from(chunk);
-    const out: Uint8Array[] = [];
-    while (this.#buffer.length >= 2) {
-      const n = this.#buffer.readUInt16BE(0);
-      if (this.#buffer.length < 2 + n) break;
-      out.push(Uint8Array.prototype.slice.call(this.#buffer, 2, 2 + n));
-      this.#buffer = this.#buffer.subarray(2 + n);
-    }
-    return out;
-  }
-}
-
-export type VpcdAnswer = Uint8Array | undefined;
+import { VPCD_DEFAULT_PORT, VPCD_HANG_UP, VpcdMessageReader, answerVpcdMessage, encodeVpcdMessage, type VpcdCard } from './vpcd-codec.ts';
 
 /**
  * vpcd tells the card nothing about the protocol pcscd negotiated, and pcsc-lite picks T=1 whenever
@@ -54,52 +17,36 @@ async function powerUp(reader: SimulatedReader, slot: number, warm = false): Pro
   return result.atr;
 }
 
-/**
- * What the card does with one vpcd message; undefined = send nothing. Pure over the reader, so the
- * unit tests run it without a socket. A failed APDU (card removed, mute) answers an empty message,
- * which vpcd reports to pcscd as a communication error.
- */
-export async function handleVpcdMessage(reader: SimulatedReader, slot: number, message: Uint8Array): Promise<VpcdAnswer> {
-  if (message.length === 1) {
-    switch (message[0]) {
-      case VPCD_POWER_OFF:
-        await reader.powerOff(slot).catch(() => undefined);
-        return undefined;
-      case VPCD_POWER_ON:
-        await powerUp(reader, slot).catch(() => undefined);
-        return undefined;
-      case VPCD_RESET: {
+/** A reader slot as vpcd's card: a failed power-up or APDU (no card, mute) is "no answer" (the codec hangs up). */
+function slotAsVpcdCard(reader: SimulatedReader, slot: number): VpcdCard {
+  return {
+    powerOff: () => reader.powerOff(slot).catch(() => undefined),
+    powerOn: () => powerUp(reader, slot).then(() => undefined, () => undefined),
+    async reset() {
+      const [status] = await reader.slotStatus(slot);
+      await powerUp(reader, slot, status.card === 'powered').catch(() => undefined);
+    },
+    async atr() {
+      const [status] = await reader.slotStatus(slot);
+      return status.atr ?? (await powerUp(reader, slot).catch(() => undefined));
+    },
+    async apdu(command) {
+      try {
         const [status] = await reader.slotStatus(slot);
-        await powerUp(reader, slot, status.card === 'powered').catch(() => undefined);
-        return undefined;
+        if (status.card === 'present') await powerUp(reader, slot);
+        return await reader.transmit(slot, command);
+      } catch (e) {
+        // A malformed APDU (bad Lc reaches the card OS, which answers 6700 itself): wrong length, like a card.
+        const code = (e as { code?: string }).code;
+        return code === 'BAD_REQUEST' || code === 'APDU_TOO_LONG' ? Uint8Array.of(0x67, 0x00) : undefined;
       }
-      case VPCD_GET_ATR: {
-        const [status] = await reader.slotStatus(slot);
-        if (status.atr) return status.atr;
-        try {
-          return await powerUp(reader, slot);
-        } catch {
-          return new Uint8Array(0);
-        }
-      }
-      default:
-        return undefined;
-    }
-  }
-  // PC/SC has no message layer that could refuse a malformed APDU: like a card, answer 6700 (wrong
-  // length). An empty answer would make vpcd report a communication error and wedge the virtual
-  // reader for every PC/SC client until the card is removed. (Bad Lc reaches the card OS, which
-  // answers 6700 itself.)
-  if (message.length < 4) return Uint8Array.of(0x67, 0x00);
-  try {
-    const [status] = await reader.slotStatus(slot);
-    if (status.card === 'present') await powerUp(reader, slot);
-    return await reader.transmit(slot, message);
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'BAD_REQUEST' || code === 'APDU_TOO_LONG') return Uint8Array.of(0x67, 0x00);
-    return new Uint8Array(0);
-  }
+    },
+  };
+}
+
+/** What the card in `slot` answers to one vpcd message (pure over the reader: unit tests run it without a socket). */
+export function handleVpcdMessage(reader: SimulatedReader, slot: number, message: Uint8Array): ReturnType<typeof answerVpcdMessage> {
+  return answerVpcdMessage(slotAsVpcdCard(reader, slot), message);
 }
 
 export interface VpcdClientOptions {
@@ -163,7 +110,10 @@ export function startVpcdClient(options: VpcdClientOptions): VpcdClient {
         if (message.length > 1) counts['vpcd.apdus']++;
         chain = chain.then(async () => {
           const answer = await handleVpcdMessage(reader, slot, message);
-          if (answer && !s.destroyed) s.write(encodeVpcdMessage(answer));
+          if (s.destroyed || answer === undefined) return;
+          // No answer: hang up; 'close' connects again while the card is still in the slot.
+          if (answer === VPCD_HANG_UP) s.destroy();
+          else s.write(encodeVpcdMessage(answer));
         });
       }
     });

@@ -13,6 +13,14 @@ import { until } from '../support/until.ts';
 const reason = pcscUnavailableReason() ?? (loadPcsclite().factory ? undefined : 'the pcsclite addon is not built');
 if (reason) console.warn(`SKIPPED pcsc-backend tests: ${reason}`);
 
+/** An echo card that can fall silent (a mute card from then on). */
+class FallsSilentCard extends EchoCard {
+  silent = false;
+  get mute(): boolean {
+    return this.silent;
+  }
+}
+
 const vpcdPort = (a: { host: string; port: number }): [number, string] => [a.port, a.host];
 
 describe.skipIf(!!reason)('PC/SC backend through pcscd + vpcd', () => {
@@ -62,6 +70,24 @@ describe.skipIf(!!reason)('PC/SC backend through pcscd + vpcd', () => {
     await until('card.removed', () => seen.find((e) => e.type === 'card.removed' && e.readerId === 'pcsc-1' && e.slot === 1));
     expect(reader.toJSON().slots[0].card).toBe('absent');
     await expect(reader.session('after', (s) => s.channel(1).transmit(Uint8Array.from([0, 0xb0, 0, 0, 0])))).rejects.toMatchObject({ code: 'NO_CARD' });
+  });
+
+  it('a card that stops answering: the APDU fails with CARD_MUTE at once (no hang), then the slot is empty', async () => {
+    const reader = registry.get('pcsc-1');
+    const card = new FallsSilentCard();
+    const vpcd = await connectVpcdCard(card, ...vpcdPort(await pcscd.vpcdAddress(35963)));
+    try {
+      await until('card present', () => reader.toJSON().slots[0].card === 'present');
+      await reader.session('test', async (s) => {
+        await s.ensurePowered(1);
+        expect(Buffer.from(await s.channel(1).transmit(Uint8Array.from([0x00, 0xb0, 0x00, 0x00, 0x00]))).toString('hex')).toBe('00b000009000');
+        card.silent = true;
+        await expect(s.channel(1).transmit(Uint8Array.from([0x00, 0xb0, 0x00, 0x00, 0x00]))).rejects.toMatchObject({ code: 'CARD_MUTE' });
+      });
+      await until('slot empty', () => reader.toJSON().slots[0].card === 'absent');
+    } finally {
+      await vpcd.remove();
+    }
   });
 
   it('survives a pcscd restart: offline while it is down, back under the same id after', async () => {

@@ -13,6 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import type { SimCard } from '../../firmware-sim/sim-card.ts';
+import { VPCD_HANG_UP, VpcdMessageReader, answerVpcdMessage, encodeVpcdMessage, type VpcdCard } from '../../firmware-sim/transports/vpcd-codec.ts';
 
 export const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
 const LOCK = '/tmp/yika-test-pcscd.lock';
@@ -320,10 +321,22 @@ export interface VpcdCardHandle {
   readonly connected: boolean;
 }
 
+/** A SimCard in this process as vpcd's card (T=1, as pcsc-lite picks it); a mute card answers nothing. */
+function simCardForVpcd(card: SimCard): VpcdCard {
+  let atr: Uint8Array | undefined = card.mute ? undefined : card.powerOn();
+  return {
+    powerOff: async () => card.powerOff(),
+    powerOn: async () => void (atr = card.mute ? undefined : card.powerOn()),
+    reset: async () => void (atr = card.mute ? undefined : card.reset()),
+    atr: async () => atr,
+    apdu: async (command) => (card.mute ? undefined : card.process(command, 1).response),
+  };
+}
+
 /**
- * Inserts `card` into vpcd's virtual reader by connecting to its TCP port (vpcd is the server).
- * vpcd messages: 2-byte big-endian length + payload; a 1-byte payload is a control code (0 off,
- * 1 on, 2 reset, 4 get ATR). Answer only 4 (the ATR) and APDUs; never 0, 1 or 2.
+ * Inserts `card` into vpcd's virtual reader by connecting to its TCP port (vpcd is the server), with
+ * the simulator's vpcd codec (firmware-sim/transports/vpcd-codec.ts: what is answered, and why a mute
+ * card hangs up). Hung up, it stays out (unlike the simulator's client, which connects again).
  */
 export async function connectVpcdCard(card: SimCard, port = 35963, host = '127.0.0.1', timeoutMs = 10_000): Promise<VpcdCardHandle> {
   const deadline = Date.now() + timeoutMs;
@@ -341,28 +354,18 @@ export async function connectVpcdCard(card: SimCard, port = 35963, host = '127.0
   }
   const s = socket;
   s.setNoDelay(true);
-  let atr: Uint8Array = card.powerOn();
-  let buf: Buffer = Buffer.alloc(0);
-  const send = (payload: Uint8Array) => {
-    const head = Buffer.alloc(2);
-    head.writeUInt16BE(payload.length);
-    s.write(Buffer.concat([head, Buffer.from(payload)]));
-  };
+  const vpcdCard = simCardForVpcd(card);
+  const messages = new VpcdMessageReader();
+  // vpcd sends one message and waits for its answer; the chain keeps answers in order anyway.
+  let chain: Promise<void> = Promise.resolve();
   s.on('data', (chunk: Buffer) => {
-    buf = Buffer.concat([buf, chunk]);
-    while (buf.length >= 2) {
-      const n = buf.readUInt16BE(0);
-      if (buf.length < 2 + n) break;
-      const msg = buf.subarray(2, 2 + n);
-      buf = buf.subarray(2 + n);
-      if (n === 1) {
-        const code = msg[0];
-        if (code === 0) card.powerOff();
-        else if (code === 1 || code === 2) atr = code === 1 ? card.powerOn() : card.reset();
-        else if (code === 4) send(atr);
-      } else if (n > 1) {
-        send(card.mute ? new Uint8Array([0x6f, 0x00]) : card.process(Uint8Array.from(msg), 1).response);
-      }
+    for (const message of messages.push(chunk)) {
+      chain = chain.then(async () => {
+        const answer = await answerVpcdMessage(vpcdCard, message);
+        if (s.destroyed || answer === undefined) return;
+        if (answer === VPCD_HANG_UP) s.destroy(); // no answer (a mute card): for vpcd the card is gone
+        else s.write(encodeVpcdMessage(answer));
+      });
     }
   });
   s.on('error', () => {});
