@@ -28,7 +28,7 @@ const DEVICE_ERROR_KINDS: Record<DeviceErrorName, ErrorKind> = {
 };
 
 /** Chinese text of each device error (the catalogue's zh; BAD_REQUEST/INTERNAL as the API's). */
-export const DEVICE_ERROR_ZH: Record<DeviceErrorName, string> = {
+const DEVICE_ERROR_ZH: Record<DeviceErrorName, string> = {
   BAD_REQUEST: '请求格式错误或参数不符合要求。',
   UNKNOWN_OPERATION: '读卡器不支持此操作。',
   UNSUPPORTED_VERSION: '读卡器与本服务没有共同的协议版本，该设备不兼容。',
@@ -65,10 +65,6 @@ export function deviceErrorName(wire: number): DeviceErrorName | undefined {
   return NAME_BY_WIRE.get(wire);
 }
 
-export function deviceErrorWire(name: DeviceErrorName): number {
-  return DEVICE_ERRORS[name].wire;
-}
-
 export function isDeviceErrorName(code: unknown): code is DeviceErrorName {
   return typeof code === 'string' && Object.prototype.hasOwnProperty.call(DEVICE_ERRORS, code);
 }
@@ -89,8 +85,4 @@ export class DeviceError extends YikaError {
     if (!name) return new DeviceError('INTERNAL', message ?? 'The device returned an unknown error code', { ...details, wire });
     return new DeviceError(name, message || DEVICE_ERRORS[name].meaning, details);
   }
-}
-
-export function isDeviceError(e: unknown): e is DeviceError {
-  return e instanceof DeviceError;
 }

@@ -77,7 +77,7 @@ export const DIAGNOSTIC_OPERATIONS = ['diagHold'] as const;
 export type DiagnosticOperationName = (typeof DIAGNOSTIC_OPERATIONS)[number];
 export type WireOperation = OperationName | SecureOperationName | DiagnosticOperationName;
 /** Longest diagHold (ms). */
-export const MAX_DIAG_HOLD_MS = 10_000;
+const MAX_DIAG_HOLD_MS = 10_000;
 
 /** Secure-channel handshake, flow 1 (host → device). */
 export interface ScOpenRequest {
@@ -491,7 +491,7 @@ const CODECS: { [K in WireOperation]: OpCodec<K> } = {
 
 const OPERATION_SET = new Set<string>([...OPERATIONS, ...SECURE_OPERATIONS, ...DIAGNOSTIC_OPERATIONS]);
 
-export function isWireOperation(op: unknown): op is WireOperation {
+function isWireOperation(op: unknown): op is WireOperation {
   return typeof op === 'string' && OPERATION_SET.has(op);
 }
 
@@ -618,7 +618,7 @@ function decodeEventFields(m: WireMap): DeviceEvent {
   }
 }
 
-export function truncateUtf8(text: string, maxBytes: number): string {
+function truncateUtf8(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
   let cut = text.slice(0, maxBytes);
   while (Buffer.byteLength(cut, 'utf8') > maxBytes) cut = cut.slice(0, -1);

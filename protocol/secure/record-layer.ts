@@ -15,11 +15,11 @@ import type { RecordProtector } from '../frame-channel.ts';
 import { RECORD_MARKER } from '../frame-channel.ts';
 import { ProtocolError } from '../protocol-errors.ts';
 
-export const RECORD_HEADER_LENGTH = 9;
-export const RECORD_TAG_LENGTH = 16;
+const RECORD_HEADER_LENGTH = 9;
+const RECORD_TAG_LENGTH = 16;
 export const RECORD_OVERHEAD = RECORD_HEADER_LENGTH + RECORD_TAG_LENGTH;
 /** Records per direction between two key ratchets. */
-export const REKEY_INTERVAL = 65_536;
+const REKEY_INTERVAL = 65_536;
 /** Largest accepted jump of seq (frames lost in between). */
 export const MAX_SEQ_GAP = 1024;
 const REKEY_LABEL = utf8('yika-sc1 rekey');
@@ -39,7 +39,7 @@ export interface DirectionKeys {
   mac: Uint8Array;
 }
 
-export function ratchet(keys: DirectionKeys): DirectionKeys {
+function ratchet(keys: DirectionKeys): DirectionKeys {
   const k = sm3Kdf(concatBytes(keys.enc, keys.mac, REKEY_LABEL), 32);
   return { enc: k.subarray(0, 16), mac: k.subarray(16, 32) };
 }
