@@ -3,20 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { crc32, crc32Portable } from '../../../protocol/crc32.ts';
 import { FrameDecoder, FrameEncoder, maxEncodedLength, MIN_MAX_FRAME } from '../../../protocol/framing.ts';
 import { ProtocolError } from '../../../protocol/protocol-errors.ts';
+import { rng } from '../../reliability/kit/rng.ts';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function randomBytes(rand: () => number, n: number, zeroBias = 0): Uint8Array {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = rand() < zeroBias ? 0 : Math.floor(rand() * 256);
@@ -30,7 +21,7 @@ describe('crc32 (CRC-32/ISO-HDLC)', () => {
     expect(f(Buffer.from('xx123456789yy'), 2, 11)).toBe(0xcbf43926);
   });
   it('portable agrees with zlib for every length 0..300 and for a continued CRC', () => {
-    const rand = seeded(1);
+    const rand = rng(1).next;
     for (let n = 0; n <= 300; n++) {
       const b = randomBytes(rand, n);
       expect(crc32Portable(b)).toBe(zlibCrc32(b));
@@ -100,7 +91,7 @@ function referenceFrame(payload: Uint8Array): Uint8Array {
 
 describe('FrameEncoder against the byte-by-byte reference', () => {
   it('is byte-identical for random payloads of every zero density, across 254-byte block limits', () => {
-    const rand = seeded(7);
+    const rand = rng(7).next;
     const enc = new FrameEncoder();
     for (const bias of [0, 0.002, 0.01, 0.05, 0.3, 0.9, 1]) {
       for (const n of [1, 2, 15, 16, 17, 250, 253, 254, 255, 256, 507, 508, 509, 600, 1024, 4099]) {
@@ -122,7 +113,7 @@ describe('FrameEncoder against the byte-by-byte reference', () => {
 describe('FrameDecoder', () => {
   const enc = new FrameEncoder();
   it('round-trips payloads of every length up to 600 with many zeros and every chunking', () => {
-    const rand = seeded(2);
+    const rand = rng(2).next;
     const dec = new FrameDecoder(600);
     for (let n = 1; n <= 600; n++) {
       const p = randomBytes(rand, n, 0.3);

@@ -12,24 +12,14 @@ import { DeviceSession } from '../../../protocol/device-session.ts';
 import { createLinkPair } from '../../../protocol/link.ts';
 import { FakeReader } from './fake-reader.ts';
 import { until } from '../../support/until.ts';
+import { rng } from '../../reliability/kit/rng.ts';
 
 const N = Number(process.env.YIKA_FUZZ_N ?? 20_000);
 const SEED = Number(process.env.YIKA_FUZZ_SEED ?? 0x5eed);
 const LONG = N > 100_000;
 const share = (fraction: number) => Math.max(1, Math.floor(N * fraction));
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = prng(SEED);
-const int = (n: number) => Math.floor(rand() * n);
+const { next: rand, int } = rng(SEED);
 function bytes(n: number, zeroBias = 0.02): Uint8Array {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = rand() < zeroBias ? 0 : int(256);
