@@ -4,6 +4,7 @@
 
 import type { BatchCommand, BatchResult, CardChannel, TransmitOptions } from './card-channel.ts';
 import { ChannelError } from './apdu-errors.ts';
+import { hexUpper } from '../common/hex.ts';
 import { YikaError } from '../common/yika-error.ts';
 import { runBatchSequentially } from './batch.ts';
 
@@ -34,8 +35,6 @@ function parseHexPattern(text: string, line: number): Array<number | null> {
   }
   return out;
 }
-
-const hex = (b: ArrayLike<number>): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('').toUpperCase();
 
 export class ReplayChannel implements CardChannel {
   private readonly exchanges: Exchange[] = [];
@@ -96,7 +95,7 @@ export class ReplayChannel implements CardChannel {
     const matches = next.command.length === command.length && next.command.every((b, i) => b === null || b === command[i]);
     if (!matches) {
       // Name the headers only: the data may be cardholder data.
-      throw new ChannelError('REPLAY_MISMATCH', `exchange ${this.position + 1} (trace line ${next.line}): expected ${hex(next.command.slice(0, 4).map((b) => b ?? 0))}…, got ${hex(command.subarray(0, 4))}…`, {
+      throw new ChannelError('REPLAY_MISMATCH', `exchange ${this.position + 1} (trace line ${next.line}): expected ${hexUpper(Uint8Array.from(next.command.slice(0, 4), (b) => b ?? 0))}…, got ${hexUpper(command.subarray(0, 4))}…`, {
         exchange: this.position + 1, line: next.line, expectedLength: next.command.length, sentLength: command.length,
       });
     }

@@ -4,6 +4,7 @@
 // answers (and the GET RESPONSE that fetches them), secure-messaging data (CLA bits 0x0C), and whatever
 // the caller flags with TransmitOptions.sensitive.
 
+import { hexUpper } from '../common/hex.ts';
 import type { BatchCommand, CardChannel, TransmitOptions } from './card-channel.ts';
 import { parseCommand } from './command-apdu.ts';
 
@@ -11,8 +12,6 @@ export interface TraceOptions {
   /** Line prefix: "A" gives `A>>` / `A<<` (default); use another letter per channel, e.g. "S" for the SAM. */
   prefix?: string;
 }
-
-const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('').toUpperCase();
 
 interface MaskPlan {
   command: boolean;
@@ -29,7 +28,7 @@ function planFor(cla: number, ins: number, options: TransmitOptions | undefined,
 
 /** The command line body: header, Lc and Le kept, data bytes masked when secret. */
 export function formatCommand(bytes: Uint8Array, maskData: boolean): string {
-  if (!maskData) return hex(bytes);
+  if (!maskData) return hexUpper(bytes);
   let dataStart: number;
   let dataLength: number;
   try {
@@ -38,14 +37,14 @@ export function formatCommand(bytes: Uint8Array, maskData: boolean): string {
     dataStart = c.extended ? 7 : 5;
   } catch {
     // Not a parsable APDU: keep the header, mask everything else.
-    return hex(bytes.subarray(0, 4)) + '**'.repeat(Math.max(0, bytes.length - 4));
+    return hexUpper(bytes.subarray(0, 4)) + '**'.repeat(Math.max(0, bytes.length - 4));
   }
-  return hex(bytes.subarray(0, dataStart)) + '**'.repeat(dataLength) + hex(bytes.subarray(dataStart + dataLength));
+  return hexUpper(bytes.subarray(0, dataStart)) + '**'.repeat(dataLength) + hexUpper(bytes.subarray(dataStart + dataLength));
 }
 
 export function formatResponse(bytes: Uint8Array, maskData: boolean): string {
-  if (!maskData || bytes.length < 2) return hex(bytes);
-  return '**'.repeat(bytes.length - 2) + hex(bytes.subarray(bytes.length - 2));
+  if (!maskData || bytes.length < 2) return hexUpper(bytes);
+  return '**'.repeat(bytes.length - 2) + hexUpper(bytes.subarray(bytes.length - 2));
 }
 
 export function withTrace(inner: CardChannel, sink: (line: string) => void, config: TraceOptions = {}): CardChannel {

@@ -1,4 +1,5 @@
 // Conversions between bytes, hex and BigInt used by the SM2 arithmetic and the key codecs.
+import { parseHex } from '../common/hex.ts';
 import { CryptoArgumentError, CryptoEncodingError } from './crypto-errors.ts';
 
 
@@ -15,10 +16,7 @@ export function toHex(bytes: Uint8Array): string {
 export function fromHex(hex: string): Uint8Array {
   if (typeof hex !== 'string') throw new CryptoEncodingError('hex input must be a string', { type: typeof hex });
   const clean = hex.replace(/\s+/g, '').replace(/^0x/i, '');
-  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) {
-    throw new CryptoEncodingError('invalid hex string', { length: clean.length });
-  }
-  return new Uint8Array(Buffer.from(clean, 'hex'));
+  return parseHex(clean, () => new CryptoEncodingError('invalid hex string', { length: clean.length }));
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {

@@ -8,6 +8,7 @@
 //
 // By default slot 0x01 holds a health card generated from the seed and slot 0x11 a SAM with PIN
 // 123456 that serves the card's province.
+import { slotIdText } from '../protocol/slot-id.ts';
 import type { ByteLink } from '../protocol/link.ts';
 import type { DeviceSecureConfig } from '../protocol/secure/device-handshake.ts';
 import { testDeviceIdentity } from '../protocol/secure/test-ca.ts';
@@ -196,7 +197,7 @@ function insertInitialCards(parts: SimParts, cards: SimulatorOptions['cards']): 
 
 function serveVpcdOn(parts: SimParts, vpcdOptions: Omit<VpcdClientOptions, 'reader'>): VpcdClient {
   const client = startVpcdClient({ ...vpcdOptions, reader: parts.reader });
-  parts.transports.add({ description: `vpcd ${vpcdOptions.host ?? '127.0.0.1'}:${vpcdOptions.port ?? 35963} slot 0x${(vpcdOptions.slot ?? 1).toString(16).padStart(2, '0')}`, unplug: () => client.unplug(), replug: () => client.replug(), close: () => client.close() });
+  parts.transports.add({ description: `vpcd ${vpcdOptions.host ?? '127.0.0.1'}:${vpcdOptions.port ?? 35963} slot ${slotIdText(vpcdOptions.slot ?? 1)}`, unplug: () => client.unplug(), replug: () => client.replug(), close: () => client.close() });
   parts.reader.addCounterSource(() => client.counters());
   return client;
 }

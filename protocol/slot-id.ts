@@ -17,3 +17,8 @@ export function parseSlotId(text: string): number | undefined {
   const lower = text.toLowerCase();
   return lower.startsWith('0x') ? parseInt(lower.slice(2), 16) : lower.startsWith('sam') ? 0x10 + Number(lower.slice(3)) : Number(lower);
 }
+
+/** A slot id as the messages write it: 0x01, 0x11 (parseSlotId reads it back). */
+export function slotIdText(slot: number): string {
+  return `0x${slot.toString(16).padStart(2, '0')}`;
+}

@@ -2,6 +2,7 @@
 // hospital API uses: an → text (GB 18030 one- and two-byte codes = GBK, right-padded 00; gb18030-text.ts), cn → digits (packed BCD, right-padded F),
 // b → uppercase hex. A field whose bytes are all FF was never written and decodes to null.
 
+import { hexUpper, parseHex } from '../../common/hex.ts';
 import { HealthCardError, ItemValueError } from './health-card-errors.ts';
 import type { ItemFormat } from './data-items.ts';
 import { decodeCardText, encodeCardText, label, where } from './gb18030-text.ts';
@@ -34,22 +35,7 @@ export function decodeCn(bytes: Uint8Array, itemNo?: number): string | null {
 
 function decodeB(bytes: Uint8Array): string | null {
   if (isUnwritten(bytes)) return null;
-  return toHex(bytes);
-}
-
-export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s.toUpperCase();
-}
-
-export function fromHex(hex: string, itemNo?: number): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9A-Fa-f]*$/.test(hex)) {
-    throw new ItemValueError('ITEM_VALUE_BAD_HEX', `${label(itemNo)}: not an even-length hex string`, where(itemNo));
-  }
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  return hexUpper(bytes);
 }
 
 function encodeAn(value: string, length: number, itemNo?: number): Uint8Array {
@@ -79,7 +65,7 @@ function encodeCn(value: string, length: number, itemNo?: number): Uint8Array {
 }
 
 export function encodeB(value: string, length: number, itemNo?: number): Uint8Array {
-  const bytes = fromHex(value, itemNo);
+  const bytes = parseHex(value, () => new ItemValueError('ITEM_VALUE_BAD_HEX', `${label(itemNo)}: not an even-length hex string`, where(itemNo)));
   if (bytes.length > length) {
     throw new ItemValueError('ITEM_VALUE_TOO_LONG', `${label(itemNo)}: ${bytes.length} bytes, at most ${length}`, { ...where(itemNo), length: bytes.length, max: length });
   }

@@ -6,7 +6,8 @@ import type { BatchCommand, CardChannel } from '../card-channel.ts';
 import { command } from '../command-apdu.ts';
 import { parseResponse } from '../response-apdu.ts';
 import { parseSimpleTlv, type SimpleTlv } from '../tlv.ts';
-import { decodeValue, toHex } from './codecs.ts';
+import { hexUpper } from '../../common/hex.ts';
+import { decodeValue } from './codecs.ts';
 import {
   dataItem, itemFileOf, itemsOfFile, VISIT_TAIL, type CardProfile, type DataItem, type ItemFile, type ItemValues,
 } from './data-items.ts';
@@ -142,7 +143,7 @@ export class HealthCardReader {
     // Keep DDF1/EF05 in the result only when asked for.
     if (!wanted.has('DDF1/EF05')) delete result['DDF1/EF05'];
     return {
-      card: { card8: this.session.card8 ? toHex(this.session.card8) : null, cityCode: this.session.cityCode ?? null },
+      card: { card8: this.session.card8 ? hexUpper(this.session.card8) : null, cityCode: this.session.cityCode ?? null },
       files: result,
       stats: this.session.finishStats(),
     };
@@ -285,7 +286,7 @@ export class HealthCardReader {
       const cert = bytes.subarray(tail.certificateOffset, tail.certificateOffset + VISIT_TAIL.certificateLength);
       result[ef.id] = {
         kind: 'visit', file: ef.id, nameZh: ef.nameZh, record: visitIndexOf(ef.id)!.record, valid: true,
-        signature: isAllFf(sig) ? null : toHex(sig), certificate: isAllFf(cert) ? null : toHex(cert),
+        signature: isAllFf(sig) ? null : hexUpper(sig), certificate: isAllFf(cert) ? null : hexUpper(cert),
         ...decodeLayout(group, bytes.subarray(0, tail.signatureOffset)),
       };
     }

@@ -14,7 +14,8 @@ import { command } from '../command-apdu.ts';
 import { withIsoTransmission } from '../iso-transmit.ts';
 import { parseResponse, swHex } from '../response-apdu.ts';
 import { triesLeft } from '../status-words.ts';
-import { decodeCn, toHex } from './codecs.ts';
+import { hexUpper } from '../../common/hex.ts';
+import { decodeCn } from './codecs.ts';
 import { HealthCardError } from './health-card-errors.ts';
 
 /** The host's 8-byte constant P of EXTERNAL AUTHENTICATE: "YIKAHOST". */
@@ -77,7 +78,7 @@ export function city8Of(cityCode: string): Uint8Array {
 export function pinToBcd(pin: string): Uint8Array {
   if (!/^\d{4,12}$/.test(pin)) throw new HealthCardError('ITEM_VALUE_INVALID', 'SAM PIN must be 4–12 digits');
   const padded = pin.length % 2 ? `${pin}F` : pin;
-  return Uint8Array.from(padded.match(/../g)!, (pair) => parseInt(pair, 16));
+  return Uint8Array.from(Buffer.from(padded, 'hex'));
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {
@@ -153,7 +154,7 @@ export class SamAuthorizer {
       version: e15[10], keyCardType: e15[11], commandSetVersion: e15[12],
       terminalId: decodeCn(e16) ?? '',
       keyIndex: e1a[0],
-      issuerId: toHex(e1a.subarray(1, 9)),
+      issuerId: hexUpper(e1a.subarray(1, 9)),
       receiverId,
       province: receiverId.slice(0, 2),
       startDate: decodeCn(e1a.subarray(17, 21)),

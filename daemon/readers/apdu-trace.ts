@@ -4,6 +4,7 @@
 // secure-messaging payloads); with maskData (the default) response data and write data are masked too,
 // so that cardholder data never sits in the trace unless a technician asks for it.
 import type { TransmitOptions } from '../../apdu/card-channel.ts';
+import { hexUpper } from '../../common/hex.ts';
 
 export interface TraceEntry {
   seq: number;
@@ -24,7 +25,6 @@ export interface TraceSettings {
 }
 
 /** Upper-case hex of b[from, to), read in place (no copy of the bytes). */
-const HEX = (b: Uint8Array, from = 0, to = b.length): string => Buffer.from(b.buffer, b.byteOffset + from, Math.max(0, to - from)).toString('hex').toUpperCase();
 const MASK = (n: number): string => '**'.repeat(Math.max(0, n));
 
 /** Where the command data of a short or extended APDU starts and how long it is. */
@@ -118,7 +118,7 @@ export class ApduTrace {
     const secret = isSecretCommand(apdu) || options?.sensitive === 'command' || options?.sensitive === 'both';
     const { start: ds, length: dl } = commandDataSpan(apdu);
     const maskCommandData = secret || (this.settings.maskData && WRITE_INS.has(apdu[1]));
-    const hex = maskCommandData && dl > 0 ? HEX(apdu, 0, ds) + MASK(dl) + HEX(apdu, ds + dl) : HEX(apdu);
+    const hex = maskCommandData && dl > 0 ? hexUpper(apdu.subarray(0, ds)) + MASK(dl) + hexUpper(apdu.subarray(ds + dl)) : hexUpper(apdu);
     this.push(slot, 'command', hex, undefined, note);
     const getResponse = apdu.length >= 2 && apdu[1] === 0xc0;
     const maskResponse =
@@ -136,7 +136,7 @@ export class ApduTrace {
         return;
       }
       const n = response.length;
-      const hex = maskResponse && n > 2 ? MASK(n - 2) + HEX(response, n - 2) : HEX(response);
+      const hex = maskResponse && n > 2 ? MASK(n - 2) + hexUpper(response.subarray(n - 2)) : hexUpper(response);
       this.push(slot, 'response', hex, ms, undefined);
     };
   }

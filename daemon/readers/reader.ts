@@ -2,6 +2,7 @@
 // states, its secure-channel state and health, one named FIFO session lock, an APDU trace, and a
 // CardChannel per slot for apdu/. A Reader outlives its device: when the device goes away the reader
 // stays listed as offline under the same id, and comes back when the backend reconnects.
+import { hexUpper } from '../../common/hex.ts';
 import type { BatchCommand, BatchResult, CardChannel, TransmitOptions } from '../../apdu/card-channel.ts';
 import type { CardRate, CardState, PowerOnResult, ProtocolParams, SlotKind, SlotStatus } from '../../protocol/operations.ts';
 import { plaintextDowngrade, type DeviceCardEvent, type DeviceKind, type ReaderDevice } from '../devices/reader-device.ts';
@@ -288,7 +289,7 @@ export class Reader {
     let result = await ops.powerOn(slot);
     result = await this.negotiate(slot, result);
     s.card = 'powered';
-    s.atr = Buffer.from(result.atr).toString('hex').toUpperCase();
+    s.atr = hexUpper(result.atr);
     s.protocol = result.protocol;
     s.rate = slotRate(result);
     s.powerEpoch++;
@@ -426,7 +427,7 @@ export class Reader {
     const s = this.slots.get(st.slot);
     if (!s) return;
     s.card = st.card;
-    s.atr = st.atr ? Buffer.from(st.atr).toString('hex').toUpperCase() : undefined;
+    s.atr = st.atr ? hexUpper(st.atr) : undefined;
     s.protocol = st.protocol;
     s.rate = st.card === 'powered' ? slotRate(st) : undefined;
   }

@@ -4,6 +4,7 @@
 // power-on: the SamAuthorizer is kept per reader and SAM slot until the SAM is powered again or
 // replaced), runs apdu/healthcard's reader or writer over the slot's CardChannel, and counts reads,
 // APDUs, link round trips and latencies.
+import { hexUpper } from '../../common/hex.ts';
 import { isYikaError } from '../../common/yika-error.ts';
 import type { CardChannel } from '../../apdu/card-channel.ts';
 import {
@@ -108,7 +109,7 @@ export class HealthCardService {
       againAfterPowerLoss(async () => {
         const { atr, channel, authorizer } = await this.open(s, slot, needsSam, options.batch);
         const read = await new HealthCardReader(channel, { atr, authorizer }).readFiles(files);
-        return { slot, atr: hex(atr), card: read.card, files: read.files };
+        return { slot, atr: hexUpper(atr), card: read.card, files: read.files };
       }),
     );
   }
@@ -272,8 +273,5 @@ function decodePhoto(base64: string): Uint8Array {
   return Uint8Array.from(Buffer.from(base64, 'base64'));
 }
 
-function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex').toUpperCase();
-}
 
 export type { ItemValues };

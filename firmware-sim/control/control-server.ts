@@ -7,6 +7,7 @@
 //   POST /scenario?detach=1   starts it                          → 202 {id, state: "running", poll}
 //   GET  /scenario/:id        a detached run                     → {id, state, ok, ran, errors, log}
 // Bad input answers 400 with a typed error; it never stops the simulator.
+import { hexUpper } from '../../common/hex.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { checkCommand, parseCommandLine } from './sim-commands.ts';
 import { randomBytes } from 'node:crypto';
@@ -41,7 +42,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex').toUpperCase() : v));
+  const text = JSON.stringify(body, (_k, v) => (v instanceof Uint8Array ? hexUpper(v) : v));
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(text);
 }

@@ -1,4 +1,5 @@
 // yika-sim's stdin for people: one command per line (`help` lists them); answers go to `output`.
+import { hexUpper } from '../../common/hex.ts';
 import { createInterface } from 'node:readline';
 import { parseCommandLine } from './sim-commands.ts';
 import type { SimController } from './sim-controller.ts';
@@ -19,7 +20,7 @@ export function attachLineInput(input: NodeJS.ReadableStream, output: NodeJS.Wri
       const r = await controller.run(command);
       if (!r.ok) output.write(`error ${r.error.code}: ${r.error.message}\n`);
       else if (typeof r.result === 'string') output.write(`${r.result}\n`);
-      else output.write(r.result === undefined ? 'ok\n' : `ok ${JSON.stringify(r.result, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex').toUpperCase() : v))}\n`);
+      else output.write(r.result === undefined ? 'ok\n' : `ok ${JSON.stringify(r.result, (_k, v) => (v instanceof Uint8Array ? hexUpper(v) : v))}\n`);
     });
   });
   return () => rl.close();

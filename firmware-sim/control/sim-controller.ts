@@ -1,5 +1,6 @@
 // Executes SimCommands against a running simulator. Scenario runner, control channel and stdin all
 // go through `SimController.execute`, so the three surfaces behave the same.
+import { hexUpper } from '../../common/hex.ts';
 import { withIsoTransmission } from '../../apdu/iso-transmit.ts';
 import type { FaultSpec } from '../faults/fault-injector.ts';
 import type { ScanOptions } from '../qr-scanner/qr-scanner.ts';
@@ -152,7 +153,7 @@ export class SimController {
       } catch (err) {
         throw new ExpectationFailed(`expected ${e.apdu} to answer ${e.sw}, but it failed: ${(err as { code?: string }).code ?? (err as Error).message}`);
       }
-      const hex = Buffer.from(response).toString('hex').toUpperCase();
+      const hex = hexUpper(response);
       const sw = hex.slice(-4);
       const data = hex.slice(0, -4);
       if (sw !== e.sw) throw new ExpectationFailed(`expected ${e.apdu} to answer ${e.sw}, but the card answered ${sw}`);

@@ -2,6 +2,7 @@
 // the card's city, birth date, sex-parity sequence, ISO 7064 MOD 11-2 check character), real GB/T 2260
 // city codes, phones, codes from the national tables, allergies, immunisations, a few visits with their
 // index flags and a small JPEG photo. The same seed gives the same profile on every machine.
+import { hexUpper } from '../../common/hex.ts';
 import { idCheckCharacter } from '../../apdu/healthcard/validation.ts';
 import { SeededRandom } from '../card-os/seeded-random.ts';
 import { GIVEN_FEMALE, GIVEN_MALE, SURNAMES } from './cardholder-names.ts';
@@ -74,9 +75,6 @@ const OCCUPATIONS = ['100', '200', '300', '400', '500', '600'];
 const PAYMENT = ['01', '02', '03', '05', '07'];
 const ALERTS = ['青霉素皮试阳性', '长期服用抗凝药', '对乳胶过敏'];
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex').toUpperCase();
-}
 
 function address(r: SeededRandom, city: City): string {
   const district = r.pick(city.districts);
@@ -101,7 +99,7 @@ export function generateProfile(seed: number | string, options: GenerateOptions 
 
   const items: ItemValues = {
     0x01: '1', 0x02: '0002', 0x03: `${city.name}卫生健康委员会`, 0x04: `${city.code}${pad(r.int(1e5), 5)}`,
-    0x05: hex(r.bytes(180)), 0x06: issueDate, 0x08: id, 0x09: pad(r.int(1000), 3), 0x0a: hex(card8.subarray(0, 5)),
+    0x05: hexUpper(r.bytes(180)), 0x06: issueDate, 0x08: id, 0x09: pad(r.int(1000), 3), 0x0a: hexUpper(card8.subarray(0, 5)),
     0x39: city.code,
     0x0b: randomName(r, male), 0x0c: male ? '01' : '02', 0x0d: r.chance(0.85) ? '01' : pad(r.between(2, 56), 2),
     0x0e: birthDate, 0x0f: id,
@@ -133,7 +131,7 @@ export function generateProfile(seed: number | string, options: GenerateOptions 
 
   return {
     seed,
-    card8: hex(card8),
+    card8: hexUpper(card8),
     items,
     photo: options.noPhoto ? null : Buffer.from(syntheticPhoto(r)).toString('base64'),
     allergies,

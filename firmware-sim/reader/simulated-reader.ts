@@ -1,6 +1,7 @@
 // The simulated desk reader: the device side of ReaderOperations. It owns the slots (a contact slot,
 // a contactless field, four SAM slots), moves cards in and out at any time, drives them through
 // power-up, PPS and APDU exchanges, and charges every exchange its modelled physical time.
+import { slotIdText } from '../../protocol/slot-id.ts';
 import type {
   BatchCommand,
   BatchResult,
@@ -307,7 +308,7 @@ export class SimulatedReader implements ReaderOperations {
         s.powered = false;
         s.muted = true;
         this.#count('cardMute');
-        throw deviceFailure('CARD_MUTE', `no ATR from the card in slot ${hex(slot)}`);
+        throw deviceFailure('CARD_MUTE', `no ATR from the card in slot ${slotIdText(slot)}`);
       }
       const atr = card.powerOn();
       const result = this.#afterReset(s, card, atr);
@@ -460,7 +461,7 @@ export class SimulatedReader implements ReaderOperations {
     for (const [op, t] of this.#modelledByOp) counters[`modelledUs.${op}`] = Math.round(totalUs(t));
     const notes = [...this.#slots.values()].map((s) => {
       const state = !s.card ? 'empty' : s.powered ? `powered T=${s.protocol} Fi=${s.fi} Di=${s.di}` : 'present';
-      return `slot ${hex(s.info.id)} ${s.info.kind}: ${s.card ? `${s.card.label}, ` : ''}${state}`;
+      return `slot ${slotIdText(s.info.id)} ${s.info.kind}: ${s.card ? `${s.card.label}, ` : ''}${state}`;
     });
     notes.push(`speed ${this.clock.speed}, clock ${this.timing.clockHz} Hz, host link ${this.timing.hostLink.kind === 'uart' ? `UART ${this.timing.hostLink.baud} Bd` : 'USB full speed'}`);
     return { uptimeMs: Date.now() - this.#startedAt, counters, notes };
@@ -493,24 +494,24 @@ export class SimulatedReader implements ReaderOperations {
 
   #slot(slot: number): Slot {
     const s = typeof slot === 'number' ? this.#slots.get(slot) : undefined;
-    if (!s) throw deviceFailure('BAD_SLOT', `no slot ${typeof slot === 'number' ? hex(slot) : '(not a number)'} on this reader`);
+    if (!s) throw deviceFailure('BAD_SLOT', `no slot ${typeof slot === 'number' ? slotIdText(slot) : '(not a number)'} on this reader`);
     return s;
   }
 
   #needCard(s: Slot): SimCard {
-    if (!s.card) throw deviceFailure('NO_CARD', `no card in slot ${hex(s.info.id)}`);
+    if (!s.card) throw deviceFailure('NO_CARD', `no card in slot ${slotIdText(s.info.id)}`);
     return s.card;
   }
 
   #needPowered(s: Slot): SimCard {
     const card = this.#needCard(s);
-    if (!s.powered) throw deviceFailure('CARD_NOT_POWERED', `the card in slot ${hex(s.info.id)} is not powered`);
+    if (!s.powered) throw deviceFailure('CARD_NOT_POWERED', `the card in slot ${slotIdText(s.info.id)} is not powered`);
     return card;
   }
 
   #removed(slot: number): Error {
     this.#count('cardRemovedInFlight');
-    return deviceFailure('CARD_REMOVED', `the card left slot ${hex(slot)} during the operation`);
+    return deviceFailure('CARD_REMOVED', `the card left slot ${slotIdText(slot)} during the operation`);
   }
 
   #afterReset(s: Slot, card: SimCard, atr: Uint8Array): PowerOnResult {
@@ -539,7 +540,7 @@ export class SimulatedReader implements ReaderOperations {
     await this.clock.wait(wait, s.presence.signal);
     if (!s.card) throw this.#removed(s.info.id);
     this.#count('cardMute');
-    throw deviceFailure('CARD_MUTE', `the card in slot ${hex(s.info.id)} did not answer within ${Math.round(wait / 1000)} ms`);
+    throw deviceFailure('CARD_MUTE', `the card in slot ${slotIdText(s.info.id)} did not answer within ${Math.round(wait / 1000)} ms`);
   }
 
   /** One command/response on the card interface, with faults; adds its card-side time to `time`. */
@@ -562,7 +563,7 @@ export class SimulatedReader implements ReaderOperations {
       answer = card.process(apdu, s.protocol);
     } catch {
       this.#count('cardFailures');
-      throw deviceFailure('INTERNAL', `the simulated card in slot ${hex(slot)} failed`);
+      throw deviceFailure('INTERNAL', `the simulated card in slot ${slotIdText(slot)} failed`);
     }
     const response = answer.response;
     const step = {
@@ -632,8 +633,4 @@ export class SimulatedReader implements ReaderOperations {
 function checkApdu(apdu: unknown): asserts apdu is Uint8Array {
   if (!(apdu instanceof Uint8Array) || apdu.length < 4) throw deviceFailure('BAD_REQUEST', 'an APDU is at least 4 bytes');
   if (apdu.length > MAX_APDU) throw deviceFailure('APDU_TOO_LONG', `an APDU is at most ${MAX_APDU} bytes`);
-}
-
-function hex(n: number): string {
-  return `0x${n.toString(16).padStart(2, '0')}`;
 }

@@ -7,6 +7,7 @@ import { transmitBatch } from '../../../apdu/batch.ts';
 import type { ReaderRegistry } from '../../readers/reader-registry.ts';
 import { ReaderError } from '../../readers/reader-errors.ts';
 import { parseSlotId, SLOT_ID_FORMS, SLOT_ID_PATTERN } from '../../../protocol/slot-id.ts';
+import { hexUpper, parseHex } from '../../../common/hex.ts';
 import { isYikaError } from '../../../common/yika-error.ts';
 import { restrictedReason } from '../apdu-policy.ts';
 import { apiError } from '../api-errors.ts';
@@ -107,11 +108,10 @@ function parseSlot(text: string): number {
 }
 
 export function parseApduHex(text: string, where: string): Uint8Array {
-  const clean = text.replace(/\s+/g, '');
-  if (!/^(?:[0-9A-Fa-f]{2})+$/.test(clean) || clean.length < 8) {
-    throw new ReaderError('APDU_INVALID', `${where}: expected an APDU in hex of at least 4 bytes`, { field: where });
-  }
-  return Uint8Array.from(Buffer.from(clean, 'hex'));
+  const bad = () => new ReaderError('APDU_INVALID', `${where}: expected an APDU in hex of at least 4 bytes`, { field: where });
+  const apdu = parseHex(text.replace(/\s+/g, ''), bad);
+  if (apdu.length < 4) throw bad();
+  return apdu;
 }
 
 /** The raw-APDU policy (apdu-policy.ts): refuses before anything is sent, the whole batch if one command is refused. */
@@ -130,7 +130,7 @@ function checkApduPolicy(req: FastifyRequest, reader: Reader, slot: number, apdu
 }
 
 function apduResult(response: Uint8Array): { response: string; sw: string; data: string } {
-  const hex = Buffer.from(response).toString('hex').toUpperCase();
+  const hex = hexUpper(response);
   return { response: hex, sw: hex.slice(-4), data: hex.slice(0, -4) };
 }
 

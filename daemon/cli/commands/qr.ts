@@ -11,7 +11,8 @@ import { buildTrustBundle, keyIdOf, type KeyStatus, type TrustKeySpec } from '..
 import { TrustStore } from '../../../qr/trust-store.ts';
 import { Verifier, type QrVerifyResult } from '../../../qr/verifier.ts';
 import type { CodeType } from '../../../qr/ehc1-body.ts';
-import { parseCliOptions, type CliOptionTable } from '../../../common/cli-options.ts';
+import { CliUsageError, parseCliOptions, type CliOptionTable } from '../../../common/cli-options.ts';
+import { parseHex } from '../../../common/hex.ts';
 import { COMMON_HELP, UsageError, client, guard, parseCommand, print, printJson } from '../cli-args.ts';
 
 const HELP = `Usage: yika qr <subcommand> [options]
@@ -83,9 +84,10 @@ function required(value: string | undefined, flag: string): string {
 }
 
 function hexBytes(s: string, what: string, lengths: number[]): Uint8Array {
-  const clean = s.trim();
-  if (!/^(?:[0-9a-fA-F]{2})+$/.test(clean) || !lengths.includes(clean.length / 2)) throw new UsageError(`${what}: expected ${lengths.map((l) => l * 2).join(' or ')} hex digits`);
-  return Uint8Array.from(Buffer.from(clean, 'hex'));
+  const bad = () => new CliUsageError('CLI_BAD_VALUE', `${what}: expected ${lengths.map((l) => l * 2).join(' or ')} hex digits`, what);
+  const bytes = parseHex(s.trim(), bad);
+  if (!lengths.includes(bytes.length)) throw bad();
+  return bytes;
 }
 
 function readKeyFile(path: string): KeyFile {

@@ -8,7 +8,7 @@ const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 function bcd(digits: string, length: number): Uint8Array {
   const padded = digits.padEnd(length * 2, 'F').slice(0, length * 2);
-  return Uint8Array.from(padded.match(/../g)!.map((h) => parseInt(h, 16)));
+  return Uint8Array.from(Buffer.from(padded, 'hex'));
 }
 
 /** Deterministic synthetic bytes (stand-ins for certificates). */

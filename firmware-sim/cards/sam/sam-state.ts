@@ -39,7 +39,7 @@ export class SamState {
 export function pinToBcd(pin: string): Uint8Array {
   if (!/^\d{4,12}$/.test(pin)) throw new RangeError('a SAM PIN has 4 to 12 digits');
   const padded = pin.length % 2 ? `${pin}F` : pin;
-  return Uint8Array.from(padded.match(/../g)!.map((h) => parseInt(h, 16)));
+  return Uint8Array.from(Buffer.from(padded, 'hex'));
 }
 
 export function isBcdPin(bytes: Uint8Array): boolean {

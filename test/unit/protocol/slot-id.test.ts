@@ -1,12 +1,17 @@
 // The one slot grammar (protocol/slot-id.ts): known answers, what it refuses, and that the JSON
 // Schema pattern the API uses accepts exactly the texts parseSlotId reads as a slot id.
 import { describe, expect, it } from 'vitest';
-import { parseSlotId, SLOT_ID_PATTERN } from '../../../protocol/slot-id.ts';
+import { parseSlotId, SLOT_ID_PATTERN, slotIdText } from '../../../protocol/slot-id.ts';
 
 describe('parseSlotId', () => {
   it('reads decimal, hex and samN', () => {
     const cases: Array<[string, number]> = [['1', 0x01], ['2', 0x02], ['01', 1], ['17', 0x11], ['0', 0], ['255', 255], ['0x11', 0x11], ['0X1f', 0x1f], ['0xff', 255], ['0x1', 1], ['sam1', 0x11], ['SAM4', 0x14], ['sam9', 0x19]];
     for (const [text, slot] of cases) expect(parseSlotId(text), text).toBe(slot);
+  });
+
+  it('writes an id the way it reads it back', () => {
+    expect([0x01, 0x02, 0x11, 0xff].map(slotIdText)).toEqual(['0x01', '0x02', '0x11', '0xff']);
+    for (let slot = 0; slot <= 255; slot++) expect(parseSlotId(slotIdText(slot))).toBe(slot);
   });
 
   it('refuses everything else', () => {

@@ -4,7 +4,7 @@ import {
   ELEMENTARY_FILES, KEYS, fciOf, elementaryFile, INPATIENT_DATA_LENGTH, OUTPATIENT_DATA_LENGTH, INPATIENT_FILE_SIZE, OUTPATIENT_FILE_SIZE,
   ALLERGY_RECORD_SIZE, IMMUNISATION_RECORD_SIZE, visitIndexOf,
 } from '../../../../apdu/healthcard/file-map.ts';
-import { toHex } from '../../../../apdu/healthcard/codecs.ts';
+import { hexUpper as toHex } from '../../../../common/hex.ts';
 
 function assertTiles(file: Parameters<typeof itemsOfFile>[0], size: number): void {
   const items = itemsOfFile(file).sort((a, b) => a.offset! - b.offset!);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decodeValue, encodeValue, toHex, fromHex } from '../../../../apdu/healthcard/codecs.ts';
+import { decodeValue, encodeValue } from '../../../../apdu/healthcard/codecs.ts';
+import { hexUpper as toHex } from '../../../../common/hex.ts';
 import { isYikaError } from '../../../../common/yika-error.ts';
 
-const hex = (s: string): Uint8Array => fromHex(s.replace(/\s/g, ''));
+const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s/g, ''), 'hex'));
 function code(fn: () => unknown): string {
   try { fn(); } catch (e) { if (isYikaError(e)) return e.code; throw e; }
   return 'no error';
