@@ -85,6 +85,11 @@ for _ in $(seq 40); do
 done
 echo "$body" | grep -q '"itemNo":2,[^}]*"value":"0002"' || fail "reading the card: ${body:0:300}"
 step "card read through the installed daemon"
+# The front-desk page: index.html loads /app.js, an ES module that imports the page's other modules.
+get "$url/" | grep -q '<script type="module" src="/app.js">' || fail "the installed daemon does not serve the front-desk page"
+get "$url/app.js" | grep -q 'from "./readers.js"' || fail "the installed daemon does not serve the page's modules (/app.js)"
+get "$url/readers.js" | grep -q 'class ReaderList' || fail "the installed daemon does not serve /readers.js"
+step "front-desk page and its modules served"
 setpriv --reuid=yika --regid=yika --init-groups -- /usr/bin/yika readers --url "$url" | grep -q '^sim-1 ' || fail "yika readers"
 setpriv --reuid=yika --regid=yika --init-groups -- /usr/bin/yika doctor --config /etc/yika/yikad.yaml --url "$url" --json >"$work/doctor.json" || true
 /usr/lib/yika/node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).checks.find((k) => k.check === "config"); process.exit(c && c.status === "ok" ? 0 : 1)' "$work/doctor.json" || fail "yika doctor: the packaged yikad.yaml is not valid: $(head -c 400 "$work/doctor.json")"
