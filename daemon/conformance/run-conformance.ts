@@ -4,7 +4,7 @@ import type { Sm2PrivateKey } from '../../crypto/index.ts';
 import { HostSession, type HostSessionOptions } from '../../protocol/host-session.ts';
 import type { ByteLink } from '../../protocol/link.ts';
 import type { TrustedCa } from '../../protocol/secure/device-certificate.ts';
-import { CheckFailed, CheckSkipped, CheckUnexercised, type CheckContext } from './checks/check-kit.ts';
+import { CheckFailed, CheckSkipped, CheckUnexercised, type CheckContext, type ConformanceCheck } from './checks/check-kit.ts';
 import { CHECKS } from './conformance-checks.ts';
 import { summarize, type CheckResult, type ConformanceReport } from './conformance-report.ts';
 import { LinkLease } from './link-lease.ts';
@@ -28,11 +28,28 @@ export interface ConformanceOptions {
 
 export async function runConformance(link: ByteLink, options: ConformanceOptions = {}): Promise<ConformanceReport> {
   const started = new Date();
-  const scale = options.timeScale ?? 1;
   const hostKey = options.hostKey ?? (await import('../../crypto/index.ts')).Sm2PrivateKey.generate();
   const trust = options.trustedCas?.length ? { hostKey, trustedCas: options.trustedCas } : undefined;
-  let cleanups: Array<() => void | Promise<void>> = [];
+  const run = leasedContext(link, options.timeScale ?? 1, trust);
+  const results: CheckResult[] = [];
+  const selected = options.only?.length ? CHECKS.filter((c) => options.only!.some((p) => c.id.startsWith(p)) || c.id === 'hello.negotiate') : CHECKS;
+  for (const check of selected) {
+    const result = await runCheck(check, run.ctx, link);
+    await run.endCheck();
+    // Let stray answers of this check drain before the next one leases the link.
+    await new Promise((r) => setTimeout(r, 20));
+    results.push(result);
+    options.onResult?.(result);
+  }
 
+  const h = run.ctx.hello;
+  const device = h ? { vendor: h.vendor, model: h.model, serial: h.serial, firmware: h.firmware, secureChannel: h.secureChannel, maxFrame: h.maxFrame } : undefined;
+  return summarize(link.name, started, results, device, options.allowUnexercised ?? false);
+}
+
+/** The context the checks share: raw clients and host sessions on leases of the link, closed by endCheck(). */
+function leasedContext(link: ByteLink, scale: number, trust: HostSessionOptions['trust']): { ctx: CheckContext; endCheck(): Promise<void> } {
+  let cleanups: Array<() => void | Promise<void>> = [];
   const ctx: CheckContext = {
     scale,
     canSecure: trust !== undefined,
@@ -65,32 +82,25 @@ export async function runConformance(link: ByteLink, options: ConformanceOptions
       return session;
     },
   };
-
-  const results: CheckResult[] = [];
-  const selected = options.only?.length ? CHECKS.filter((c) => options.only!.some((p) => c.id.startsWith(p)) || c.id === 'hello.negotiate') : CHECKS;
-  for (const check of selected) {
-    const t = performance.now();
-    let result: CheckResult;
-    try {
-      if (link.closed) throw new CheckFailed('the link closed');
-      const detail = await check.run(ctx);
-      result = { id: check.id, title: check.title, level: check.level, status: 'pass', detail: detail || undefined, ms: performance.now() - t };
-    } catch (e) {
-      const status = e instanceof CheckSkipped ? 'skip' : e instanceof CheckUnexercised ? 'unexercised' : 'fail';
-      const detail = e instanceof CheckSkipped || e instanceof CheckUnexercised || e instanceof CheckFailed ? e.message : describe(e);
-      result = { id: check.id, title: check.title, level: check.level, status, detail, ms: performance.now() - t };
-    }
+  const endCheck = async () => {
     for (const c of cleanups) await c();
     cleanups = [];
-    // Let stray answers of this check drain before the next one leases the link.
-    await new Promise((r) => setTimeout(r, 20));
-    results.push(result);
-    options.onResult?.(result);
-  }
+  };
+  return { ctx, endCheck };
+}
 
-  const h = ctx.hello;
-  const device = h ? { vendor: h.vendor, model: h.model, serial: h.serial, firmware: h.firmware, secureChannel: h.secureChannel, maxFrame: h.maxFrame } : undefined;
-  return summarize(link.name, started, results, device, options.allowUnexercised ?? false);
+/** One check: its verdict, what it observed, and how long it took. */
+async function runCheck(check: ConformanceCheck, ctx: CheckContext, link: ByteLink): Promise<CheckResult> {
+  const t = performance.now();
+  try {
+    if (link.closed) throw new CheckFailed('the link closed');
+    const detail = await check.run(ctx);
+    return { id: check.id, title: check.title, level: check.level, status: 'pass', detail: detail || undefined, ms: performance.now() - t };
+  } catch (e) {
+    const status = e instanceof CheckSkipped ? 'skip' : e instanceof CheckUnexercised ? 'unexercised' : 'fail';
+    const detail = e instanceof CheckSkipped || e instanceof CheckUnexercised || e instanceof CheckFailed ? e.message : describe(e);
+    return { id: check.id, title: check.title, level: check.level, status, detail, ms: performance.now() - t };
+  }
 }
 
 function describe(e: unknown): string {
