@@ -158,35 +158,7 @@ export async function runCli(argv: string[], io: { stdout: NodeJS.WritableStream
 
   const ready: string[] = [];
   try {
-    if (options.pty) {
-      await sim.servePty({ path: options.pty, hostPath: options.hostPty });
-      ready.push(`pty=${options.pty}`);
-      if (options.hostPty) ready.push(`host-pty=${options.hostPty}`);
-    }
-    if (options.tcp) {
-      const t = await sim.serveTcp(options.tcp.host, options.tcp.port);
-      ready.push(`tcp=${options.tcp.host}:${t.port}`);
-    }
-    for (const [target, slot, name] of [[options.vpcd, 0x01, 'vpcd'], [options.vpcdSam, 0x11, 'vpcd-sam']] as const) {
-      if (!target) continue;
-      // Report state changes only: while vpcd is down the client retries every 500 ms.
-      let lastState = '';
-      sim.serveVpcd({
-        host: target.host,
-        port: target.port,
-        slot,
-        onState: (state, detail) => {
-          if (state === lastState) return;
-          lastState = state;
-          io.stderr.write(`yika-sim: ${name} ${state}${detail ? ` ${detail}` : ''}${state === 'connecting' ? ' (retrying until pcscd with vpcd listens)' : ''}\n`);
-        },
-      });
-      ready.push(`${name}=${target.host}:${target.port}`);
-    }
-    if (options.control !== undefined) {
-      control = await startControlServer(sim.controller, { port: options.control });
-      ready.push(`control=${control.url}`);
-    }
+    control = await serveTransports(sim, options, io.stderr, ready);
   } catch (e) {
     io.stderr.write(`yika-sim: ${(e as { code?: string }).code ?? 'SIM_TRANSPORT_FAILED'}: ${(e as Error).message}\n`);
     await shutdown();
@@ -204,24 +176,10 @@ export async function runCli(argv: string[], io: { stdout: NodeJS.WritableStream
   if (options.stdin) detachStdin = attachLineInput(io.stdin, io.stdout, sim.controller);
 
   if (options.scenario) {
-    const simulator = sim;
-    void (async () => {
-      try {
-        const scenario = await loadScenario(options.scenario!);
-        // One log line per step (what it did, how long; never a QR payload): QA reads where it failed.
-        const outcome = await runScenario(simulator.controller, scenario, {
-          onLog: (e) =>
-            io.stdout.write(
-              `yika-sim step ${e.step} ${e.cmd} ${e.ok ? 'ok' : 'FAILED'} ${e.ms}ms${e.ok ? (e.result !== undefined ? ' ' + JSON.stringify(e.result) : '') : ` ${e.error!.code}: ${e.error!.message}`}\n`,
-            ),
-        });
-        io.stdout.write(`yika-sim scenario done steps=${outcome.ran}\n`);
-        if (options.exitAfterScenario) finished(0);
-      } catch (e) {
-        io.stderr.write(`yika-sim: ${(e as { code?: string }).code ?? 'SIM_SCENARIO_INVALID'}: ${(e as Error).message}\n`);
-        finished(1);
-      }
-    })();
+    void playScenario(sim, options.scenario, io, (code) => {
+      // A failed scenario stops the simulator; a finished one only with --exit-after-scenario.
+      if (code !== 0 || options.exitAfterScenario) finished(code);
+    });
   }
 
   const code = await done;
@@ -229,6 +187,58 @@ export async function runCli(argv: string[], io: { stdout: NodeJS.WritableStream
   process.off('SIGTERM', onSignal);
   await shutdown();
   return code;
+}
+
+/** Starts every transport the options name (and the control channel); `ready` gets their addresses. */
+async function serveTransports(sim: Simulator, options: CliOptions, stderr: NodeJS.WritableStream, ready: string[]): Promise<ControlServer | undefined> {
+  if (options.pty) {
+    await sim.servePty({ path: options.pty, hostPath: options.hostPty });
+    ready.push(`pty=${options.pty}`);
+    if (options.hostPty) ready.push(`host-pty=${options.hostPty}`);
+  }
+  if (options.tcp) {
+    const t = await sim.serveTcp(options.tcp.host, options.tcp.port);
+    ready.push(`tcp=${options.tcp.host}:${t.port}`);
+  }
+  for (const [target, slot, name] of [[options.vpcd, 0x01, 'vpcd'], [options.vpcdSam, 0x11, 'vpcd-sam']] as const) {
+    if (!target) continue;
+    // Report state changes only: while vpcd is down the client retries every 500 ms.
+    let lastState = '';
+    sim.serveVpcd({
+      host: target.host,
+      port: target.port,
+      slot,
+      onState: (state, detail) => {
+        if (state === lastState) return;
+        lastState = state;
+        stderr.write(`yika-sim: ${name} ${state}${detail ? ` ${detail}` : ''}${state === 'connecting' ? ' (retrying until pcscd with vpcd listens)' : ''}\n`);
+      },
+    });
+    ready.push(`${name}=${target.host}:${target.port}`);
+  }
+  if (options.control === undefined) return undefined;
+  const control = await startControlServer(sim.controller, { port: options.control });
+  ready.push(`control=${control.url}`);
+  return control;
+}
+
+/** Runs the scenario file, one log line per step; `done(0)` when it finished, `done(1)` when it failed. */
+async function playScenario(sim: Simulator, file: string, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, done: (code: number) => void): Promise<void> {
+  try {
+    const scenario = await loadScenario(file);
+    // One log line per step (what it did, how long; never a QR payload): QA reads where it failed.
+    const outcome = await runScenario(sim.controller, scenario, {
+      onLog: (e) =>
+        io.stdout.write(
+          `yika-sim step ${e.step} ${e.cmd} ${e.ok ? 'ok' : 'FAILED'} ${e.ms}ms${e.ok ? (e.result !== undefined ? ' ' + JSON.stringify(e.result) : '') : ` ${e.error!.code}: ${e.error!.message}`}\n`,
+        ),
+    });
+    io.stdout.write(`yika-sim scenario done steps=${outcome.ran}\n`);
+    done(0);
+  } catch (e) {
+    io.stderr.write(`yika-sim: ${(e as { code?: string }).code ?? 'SIM_SCENARIO_INVALID'}: ${(e as Error).message}\n`);
+    done(1);
+  }
 }
 
 const invokedDirectly = (() => {

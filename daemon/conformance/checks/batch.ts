@@ -1,5 +1,6 @@
 // transmitBatch (PROTOCOL.md 6, optional: `batch: true` in hello): order and stop rules, the 61xx
 // stop of a T=0 card, maxBatch, and the worst-case answer that must fit maxFrame (1.2, D3).
+import { slotIdText } from '../../../protocol/slot-id.ts';
 import type { HostSession } from '../../../protocol/host-session.ts';
 import { LIMITS } from '../../../protocol/messages.ts';
 import type { DeviceHello, SlotStatus } from '../../../protocol/operations.ts';
@@ -67,7 +68,7 @@ async function t0Stop(ctx: CheckContext): Promise<string> {
   const s = await ctx.session();
   const t0 = await t0Slot(s, h, ctx.slots ?? []);
   if (t0 === undefined) throw new CheckUnexercised('no card on T=0 (put a SAM or a T=0 card in a slot)');
-  const label = `slot 0x${t0.toString(16).padStart(2, '0')}`;
+  const label = `slot ${slotIdText(t0)}`;
   try {
     // SELECT MF with data in and the FCI out: a case-4 command, answered 61xx on T=0.
     const probe = await s.transmit(t0, SELECT_MF);

@@ -1,6 +1,7 @@
 // What every area of the conformance suite shares: the shape of a check, the three ways a check ends
 // other than a pass, and the moves most checks make (a raw exchange after hello, a request that must
 // be refused with one error code, the card or feature a check needs before it can run).
+import { hexUpper } from '../../../common/hex.ts';
 import { DeviceError } from '../../../protocol/device-error.ts';
 import type { HostSession, HostSessionOptions } from '../../../protocol/host-session.ts';
 import type { DeviceToHostMessage, WireMap } from '../../../protocol/messages.ts';
@@ -169,12 +170,9 @@ export function needCard(ctx: CheckContext, hint = 'no card in any slot'): numbe
 // ---- formatting and timing ----
 
 export function hexSw(r: Uint8Array): string {
-  return r.length < 2 ? `${r.length}-byte answer` : Buffer.from(r.subarray(r.length - 2)).toString('hex').toUpperCase();
+  return r.length < 2 ? `${r.length}-byte answer` : hexUpper(r.subarray(r.length - 2));
 }
 
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex').toUpperCase();
-}
 
 /** The longest gap between t0, the given moments inside (t0, t1), and t1; and how many there were inside. */
 export function longestSilence(t0: number, t1: number, moments: number[]): { inside: number; longest: number } {

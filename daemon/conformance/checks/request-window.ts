@@ -1,5 +1,6 @@
 // The request window, loss and retransmission (PROTOCOL.md 9, 9.1): pipelined requests, a repeated
 // id answered again but not executed again, and pending notices while a request is held.
+import { hexUpper } from '../../../common/hex.ts';
 import type { HostSession } from '../../../protocol/host-session.ts';
 import type { DeviceToHostMessage } from '../../../protocol/messages.ts';
 import { PENDING_NOTICE_MS } from '../../../protocol/timing.ts';
@@ -8,7 +9,6 @@ import {
   CheckFailed,
   CheckUnexercised,
   GET_CHALLENGE,
-  hex,
   hexSw,
   longestSilence,
   needCard,
@@ -36,7 +36,7 @@ async function repeatRound(ctx: CheckContext, s: HostSession, slot: number, seen
   }
   const firstAnswer = seen.find((m) => m.kind === 'result' && m.fields.rapdu instanceof Uint8Array);
   const id = firstAnswer?.kind === 'result' ? firstAnswer.id : undefined;
-  const answers = () => seen.flatMap((m) => (m.kind === 'result' && m.id === id && m.fields.rapdu instanceof Uint8Array ? [hex(m.fields.rapdu)] : []));
+  const answers = () => seen.flatMap((m) => (m.kind === 'result' && m.id === id && m.fields.rapdu instanceof Uint8Array ? [hexUpper(m.fields.rapdu)] : []));
   const pending = () => seen.some((m) => m.kind === 'pending' && m.id === id);
   const done = () => answers().length >= 2 || (repeat === 'at-once' && pending());
   const deadline = performance.now() + 1000 * ctx.scale;
@@ -67,7 +67,7 @@ async function repeatOnce(ctx: CheckContext): Promise<string> {
     outcomes.push(round.outcome);
     challenges.push(round.challenge);
   }
-  const fresh = hex(await s.transmit(slot, GET_CHALLENGE));
+  const fresh = hexUpper(await s.transmit(slot, GET_CHALLENGE));
   await s.powerOff(slot);
   if (new Set([...challenges, fresh]).size < 3) throw new CheckUnexercised('the card gives the same challenge to new requests: a repeat cannot be told from a re-execution');
   return `${outcomes.join('; ')}; a new request gets a new challenge`;

@@ -1,6 +1,8 @@
 // Slots and cards (PROTOCOL.md 6, 6.1): slotStatus, powerOn/powerOff/resetCard, transmit, setParams
 // and the card rate, and the errors for a missing slot, an empty slot and an unpowered card.
 // ops.slot-status records the slot statuses in the context; the card checks pick their slot from it.
+import { slotIdText } from '../../../protocol/slot-id.ts';
+import { hexUpper } from '../../../common/hex.ts';
 import { offeredRate } from '../../../apdu/atr.ts';
 import { DeviceError } from '../../../protocol/device-error.ts';
 import type { HostSession } from '../../../protocol/host-session.ts';
@@ -10,7 +12,6 @@ import {
   CheckSkipped,
   CheckUnexercised,
   expectDeviceError,
-  hex,
   needCard,
   needPlaintextOps,
   SELECT_MF,
@@ -70,10 +71,10 @@ async function atrProtocol(ctx: CheckContext): Promise<string> {
   const offers = (atr: Uint8Array) => [...atrProtocols(atr)].join('/T=');
   try {
     const on = await s.powerOn(slot);
-    if (!atrProtocols(on.atr).has(on.protocol)) throw new CheckFailed(`ATR ${hex(on.atr)} offers T=${offers(on.atr)}, powerOn answered T=${on.protocol}`);
+    if (!atrProtocols(on.atr).has(on.protocol)) throw new CheckFailed(`ATR ${hexUpper(on.atr)} offers T=${offers(on.atr)}, powerOn answered T=${on.protocol}`);
     const reset = await s.resetCard(slot);
-    if (!atrProtocols(reset.atr).has(reset.protocol)) throw new CheckFailed(`ATR ${hex(reset.atr)} offers T=${offers(reset.atr)}, resetCard answered T=${reset.protocol}`);
-    return `ATR ${hex(on.atr)}: offers T=${offers(on.atr)}, T=${on.protocol} in use`;
+    if (!atrProtocols(reset.atr).has(reset.protocol)) throw new CheckFailed(`ATR ${hexUpper(reset.atr)} offers T=${offers(reset.atr)}, resetCard answered T=${reset.protocol}`);
+    return `ATR ${hexUpper(on.atr)}: offers T=${offers(on.atr)}, T=${on.protocol} in use`;
   } finally {
     await s.powerOff(slot).catch(() => undefined);
   }
@@ -149,7 +150,7 @@ export const SLOT_AND_CARD_CHECKS: ConformanceCheck[] = [
       const one = await s.slotStatus(h.slots[0].id);
       if (one.length !== 1 || one[0].slot !== h.slots[0].id) throw new CheckFailed('slotStatus(slot) did not answer that one slot');
       ctx.slots = all;
-      return all.map((x) => `0x${x.slot.toString(16).padStart(2, '0')}:${x.card}`).join(' ');
+      return all.map((x) => `${slotIdText(x.slot)}:${x.card}`).join(' ');
     },
   },
   {
