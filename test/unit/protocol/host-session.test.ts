@@ -192,8 +192,9 @@ describe('DeviceSession rules', () => {
     const inbox: ReturnType<typeof decodeDeviceMessage>[] = [];
     hostLink.onData((b) => dec.push(b).forEach((p) => inbox.push(decodeDeviceMessage(p))));
     const send = (bytes: Uint8Array) => hostLink.write(enc.encode(bytes));
-    const settle = () => new Promise((r) => setTimeout(r, 20));
-    return { send, inbox, settle, hostLink };
+    /** Waits until `count` answers (pending notices aside) have arrived. */
+    const answers = (count: number) => until(`${count} answers from the device`, () => inbox.filter((m) => m.kind !== 'pending').length >= count);
+    return { send, inbox, answers, hostLink };
   }
 
   it('answers NOT_READY before hello, UNKNOWN_OPERATION and BAD_REQUEST with the request id', async () => {
@@ -203,7 +204,7 @@ describe('DeviceSession rules', () => {
     t.send(pack({ id: 2, op: 'format' }));
     t.send(pack({ id: 3, op: 'powerOn', slot: 'one' }));
     t.send(pack([1, 2, 3]));
-    await t.settle();
+    await t.answers(4);
     expect(t.inbox).toEqual([
       expect.objectContaining({ kind: 'error', id: 1, name: 'NOT_READY' }),
       expect.objectContaining({ kind: 'error', id: 2, name: 'UNKNOWN_OPERATION' }),
@@ -221,12 +222,12 @@ describe('DeviceSession rules', () => {
     };
     const t = await raw((l) => new DeviceSession(l, reader, { maxInFlight: 2 }));
     t.send(encodeRequest(1, 'hello', [{ versions: [1], maxFrame: 4096 }]));
-    await t.settle();
+    await t.answers(1);
     t.send(encodeRequest(2, 'powerOn', [1]));
     t.send(encodeRequest(3, 'deviceInfo', []));
-    await t.settle();
+    await t.answers(3);
     for (let id = 10; id < 14; id++) t.send(encodeRequest(id, 'transmit', [1, SELECT_MF]));
-    await new Promise((r) => setTimeout(r, 150));
+    await t.answers(7); // two results, two BUSY
     const err = t.inbox.find((m) => m.kind === 'error' && m.id === 3);
     expect(err).toMatchObject({ name: 'INTERNAL' });
     expect(JSON.stringify(err)).not.toContain('secret');
@@ -238,11 +239,11 @@ describe('DeviceSession rules', () => {
   it('reports an oversize frame once for id 0 (FRAME_TOO_LARGE) and stays in sync', async () => {
     const t = await raw((l) => new DeviceSession(l, new FakeReader(), { maxFrame: 1024 }));
     t.send(encodeRequest(1, 'hello', [{ versions: [1], maxFrame: 4096 }]));
-    await t.settle();
+    await t.answers(1);
     const { pack } = await import('msgpackr');
     t.send(pack({ id: 2, op: 'ping', pad: Buffer.alloc(2000) }));
     t.send(encodeRequest(3, 'ping', []));
-    await t.settle();
+    await t.answers(3);
     expect(t.inbox.map((m) => ('id' in m ? [m.id, m.kind, m.kind === 'error' ? m.name : ''] : []))).toEqual([
       [1, 'result', ''],
       [0, 'error', 'FRAME_TOO_LARGE'],
