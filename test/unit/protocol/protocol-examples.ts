@@ -153,13 +153,13 @@ export function workedExamples(): string {
 }
 
 /** The error table (from DEVICE_ERRORS). */
-export function errorTable(): string {
+function errorTable(): string {
   const rows = (Object.keys(DEVICE_ERRORS) as DeviceErrorName[]).map((n) => `| ${DEVICE_ERRORS[n].wire} | \`${n}\` | ${DEVICE_ERRORS[n].meaning} | ${DEVICE_ERRORS[n].host} |`);
   return ['| wire | name | meaning | what the host does |', '|---:|---|---|---|', ...rows].join('\n');
 }
 
 /** Timeouts and limits (from timing.ts and LIMITS). */
-export function timingTable(): string {
+function timingTable(): string {
   const t = Object.entries(DEFAULT_TIMEOUTS_MS).map(([op, ms]) => `| \`${op}\` | ${ms} |`);
   const l = [
     ['request id', `1 … ${LIMITS.maxId} (0 is reserved for errors about unparseable requests)`],
@@ -201,7 +201,7 @@ export function timingTable(): string {
 }
 
 /** The conformance checks (from daemon/conformance). */
-export function checksTable(): string {
+function checksTable(): string {
   return ['| check | level | what it verifies |', '|---|---|---|', ...CHECKS.map((c) => `| \`${c.id}\` | ${c.level.toUpperCase()} | ${c.title} |`)].join('\n');
 }
 
@@ -222,7 +222,7 @@ export function renderBlock(name: keyof typeof BLOCKS): string {
 }
 
 /** Replaces every marked block of the document with freshly generated content. */
-export function regenerate(doc: string): string {
+function regenerate(doc: string): string {
   let out = doc;
   for (const name of Object.keys(BLOCKS) as Array<keyof typeof BLOCKS>) {
     const { begin, end } = blockMarkers(name);
