@@ -52,6 +52,19 @@ export const EVENTS_QUERY_SCHEMA = {
   },
 } as const;
 
+/** The first message of a stream: where the stream is, and whether the resume after `after` is complete. */
+export type StreamHello = {
+  type: 'stream.hello';
+  position: number;
+  oldest: number;
+  resume: { after: number; complete: boolean } | null;
+};
+
+function streamHello(bus: EventBus, after: number | undefined): StreamHello {
+  const oldest = bus.oldest;
+  return { type: 'stream.hello', position: bus.position, oldest, resume: after === undefined ? null : { after, complete: after >= oldest - 1 } };
+}
+
 /** WebSocket close codes we use. */
 export const CLOSE = { GOING_AWAY: 1001, TRY_AGAIN_LATER: 1013, POLICY: 1008 } as const;
 
@@ -145,9 +158,7 @@ export function registerEventStream(v1: FastifyInstance, bus: EventBus, metrics:
         write(`${id}event: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`);
       };
       write('retry: 2000\n\n');
-      const oldest = bus.oldest;
-      const complete = after === undefined || after >= oldest - 1;
-      send({ type: 'stream.hello', position: bus.position, oldest, resume: after === undefined ? null : { after, complete } });
+      send(streamHello(bus, after));
       const sub = bus.subscribe(
         (event, transient) => {
           metrics.inc('yika_sse_events_sent_total');
@@ -209,9 +220,7 @@ export function registerEventStream(v1: FastifyInstance, bus: EventBus, metrics:
 
       // hello goes first, then the replay, then live events: subscribe() replays synchronously
       // before it adds the listener, so nothing is lost or duplicated in between.
-      const oldest = bus.oldest;
-      const complete = after === undefined || after >= oldest - 1;
-      send({ type: 'stream.hello', position: bus.position, oldest, resume: after === undefined ? null : { after, complete } });
+      send(streamHello(bus, after));
       const sub = bus.subscribe(
         (event, transient) => {
           metrics.inc('yika_ws_events_sent_total');

@@ -2,8 +2,8 @@
 // CLI uses. No Node-only imports at the top: it runs in browsers with fetch and WebSocket; in
 // Node 20 (no global WebSocket) it loads `ws` on demand or takes a WebSocket class as an option.
 import type {
-  ApiErrorBody, ApduResult, ErrorCatalog, BatchResult, HealthCardRead, HealthCardWriteRequest, HealthCardWriteResult, HealthReport, InterruptedWrite, ItemsRead, ItemValues, QrStats, QrTrust, QrVerifyResult, Reader,
-  ReaderLease, ReaderSlot, StreamHello, YikaEvent, YikaEventType,
+  ApiErrorBody, ApduRequest, ApduResult, BatchCommandRequest, ErrorCatalog, BatchResult, HealthCardQueryParams, HealthCardRead, HealthCardWriteRequest, HealthCardWriteResult, HealthReport, InterruptedWrite,
+  ItemsQueryParams, ItemsRead, ItemValues, LeaseRequest, PowerRequest, QrStats, QrTrust, QrVerifyResult, Reader, ReaderLease, ReaderSlot, StreamHello, VerifyRequest, YikaEvent, YikaEventType,
 } from './api-types.ts';
 
 export type * from './api-types.ts';
@@ -103,17 +103,17 @@ export class YikaClient {
   reader(id: string): Promise<Reader> {
     return this.request('GET', `/v1/readers/${enc(id)}`);
   }
-  power(id: string, slot: number, action: 'on' | 'off' | 'reset', options: { lease?: string } = {}): Promise<ReaderSlot> {
+  power(id: string, slot: number, action: PowerRequest['action'], options: Omit<PowerRequest, 'action'> = {}): Promise<ReaderSlot> {
     return this.request('POST', `/v1/readers/${enc(id)}/slots/${slot}/power`, { action, ...options });
   }
   /** One raw APDU (hex) to the card in a slot (1 = user card, 0x11 = SAM1); with `lease`, under that lease. */
-  apdu(id: string, slot: number, apdu: string, options: { sensitive?: 'command' | 'response' | 'both'; lease?: string } = {}): Promise<ApduResult> {
+  apdu(id: string, slot: number, apdu: string, options: Omit<ApduRequest, 'apdu'> = {}): Promise<ApduResult> {
     return this.request('POST', `/v1/readers/${enc(id)}/slots/${slot}/apdu`, { apdu, ...options });
   }
 
   // ---- leases: the reader held across requests -----------------------------------------------------
   /** Waits for the reader (up to waitMs, else READER_BUSY) and holds it until release or idleMs without a request. */
-  acquireLease(id: string, options: { waitMs?: number; idleMs?: number } = {}): Promise<ReaderLease> {
+  acquireLease(id: string, options: LeaseRequest = {}): Promise<ReaderLease> {
     return this.request('POST', `/v1/readers/${enc(id)}/lease`, options);
   }
   renewLease(id: string, lease: string): Promise<ReaderLease> {
@@ -126,7 +126,7 @@ export class YikaClient {
    * Runs `fn` with the reader leased and releases it afterwards (also when fn throws):
    * `await yika.withLease('sim-1', (lease) => yika.apdu('sim-1', 1, SELECT, { lease }).then(() => yika.apdu('sim-1', 1, READ, { lease })))`.
    */
-  async withLease<T>(id: string, fn: (lease: string) => Promise<T>, options: { waitMs?: number; idleMs?: number } = {}): Promise<T> {
+  async withLease<T>(id: string, fn: (lease: string) => Promise<T>, options: LeaseRequest = {}): Promise<T> {
     const { lease } = await this.acquireLease(id, options);
     try {
       return await fn(lease);
@@ -139,21 +139,21 @@ export class YikaClient {
    * `responses.length` with the commands sent: `stoppedAt` or `interrupted` (the card left between
    * commands; the responses are what ran) says why it stopped early.
    */
-  apduBatch(id: string, slot: number, commands: Array<{ apdu: string; expect?: Array<{ sw: string; mask?: string }> }>, options: { lease?: string } = {}): Promise<BatchResult> {
+  apduBatch(id: string, slot: number, commands: BatchCommandRequest[], options: { lease?: string } = {}): Promise<BatchResult> {
     return this.request('POST', `/v1/readers/${enc(id)}/slots/${slot}/batch`, { commands, ...options });
   }
 
   // ---- health card -------------------------------------------------------------------------------
   /** The whole card decoded, or only some files (e.g. ['DDF1/EF05', 'DDF1/EF06', 'DDF1/EF07']). */
-  readHealthCard(id: string, options: { files?: string[]; slot?: number } = {}): Promise<HealthCardRead> {
+  readHealthCard(id: string, options: { files?: string[]; slot?: HealthCardQueryParams['slot'] } = {}): Promise<HealthCardRead> {
     const q = query({ files: options.files?.join(','), slot: options.slot });
     return this.request('GET', `/v1/readers/${enc(id)}/healthcard${q}`);
   }
   /** Items by number (1–384), like the vendor DLLs; format 'pipe' answers the values joined by | as one string. */
-  readItems(id: string, ids: number[], options?: { format?: 'json'; slot?: number; record?: number }): Promise<ItemsRead>;
+  readItems(id: string, ids: number[], options?: Omit<ItemsQueryParams, 'ids' | 'format' | 'charset'> & { format?: 'json' }): Promise<ItemsRead>;
   /** format 'pipe' gives the text (decoded here); `charset` matters to clients that read the bytes themselves (curl, an old HIS). */
-  readItems(id: string, ids: number[], options: { format: 'pipe'; charset?: 'utf-8' | 'gbk' | 'gb18030'; slot?: number; record?: number }): Promise<string>;
-  readItems(id: string, ids: number[], options: { format?: 'json' | 'pipe'; charset?: 'utf-8' | 'gbk' | 'gb18030'; slot?: number; record?: number } = {}): Promise<ItemsRead | string> {
+  readItems(id: string, ids: number[], options: Omit<ItemsQueryParams, 'ids' | 'format'> & { format: 'pipe' }): Promise<string>;
+  readItems(id: string, ids: number[], options: Omit<ItemsQueryParams, 'ids'> = {}): Promise<ItemsRead | string> {
     const q = query({ ids: ids.join(','), format: options.format, charset: options.charset, slot: options.slot, record: options.record });
     return this.request('GET', `/v1/readers/${enc(id)}/healthcard/items${q}`);
   }
@@ -178,7 +178,7 @@ export class YikaClient {
 
   // ---- QR ----------------------------------------------------------------------------------------
   /** Verifies a scanned text; every outcome (valid or not) resolves with { ok, code, message, … }. */
-  verifyQr(text: string, options: { terminal?: string } = {}): Promise<QrVerifyResult> {
+  verifyQr(text: string, options: Omit<VerifyRequest, 'text'> = {}): Promise<QrVerifyResult> {
     return this.request('POST', '/v1/qr/verify', { text, ...options });
   }
   /** The full result (with the card id) of a recent scanner read, by the scanId of its qr.scanned event. */

@@ -13,9 +13,8 @@ import {
   HealthCardError,
   isFileId,
   type FileId,
-  type ItemValues,
 } from '../../apdu/healthcard/index.ts';
-import { HealthCardReader, type FileRead, type ItemsRead as CardItemsRead } from '../../apdu/healthcard/health-card-reader.ts';
+import { HealthCardReader } from '../../apdu/healthcard/health-card-reader.ts';
 import { HealthCardWriter, type HealthCardWrite, type WriteResult } from '../../apdu/healthcard/health-card-writer.ts';
 import { SamAuthorizer } from '../../apdu/healthcard/sam-authorizer.ts';
 import { DeviceError } from '../../protocol/device-error.ts';
@@ -23,41 +22,8 @@ import { cardIdentityHash, summariseWrite, type WriteJournal } from '../journal/
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Reader, ReaderSession } from '../readers/reader.ts';
 import type { ReaderRegistry } from '../readers/reader-registry.ts';
-
-export interface HealthCardRead {
-  readerId: string;
-  slot: number;
-  atr: string;
-  readAt: string;
-  /** Time on the card and SAM (lock wait excluded). */
-  durationMs: number;
-  /** APDUs to card and SAM. */
-  apdus: number;
-  /** Link round trips (one per transmit, one per batch). */
-  roundTrips: number;
-  card: { card8: string | null; cityCode: string | null };
-  files: Partial<Record<FileId, FileRead>>;
-}
-
-export interface ItemsRead {
-  readerId: string;
-  items: CardItemsRead['items'];
-  /** Values joined by "|" in the requested order (unwritten → empty), as the vendor DLLs return them. */
-  pipe: string;
-}
-
-export interface HealthCardWriteResult {
-  readerId: string;
-  written: { files: FileId[]; items: number[] };
-  durationMs: number;
-  apdus: number;
-  roundTrips: number;
-}
-
-/** What the HTTP API accepts for a write (JSON: photo as base64). */
-export interface HealthCardWriteRequest extends Omit<HealthCardWrite, 'photo'> {
-  photo?: string | null;
-}
+// What it returns and accepts: the API's shapes (one definition, daemon/api/schemas/).
+import type { HealthCardRead, HealthCardWriteRequest, HealthCardWriteResult, ItemsRead } from '../api/schemas/health-card.ts';
 
 export interface HealthCardServiceOptions {
   registry: ReaderRegistry;
@@ -68,7 +34,7 @@ export interface HealthCardServiceOptions {
   journal?: WriteJournal;
 }
 
-export const USER_CARD_SLOT = 0x01;
+const USER_CARD_SLOT = 0x01;
 
 /** Errors under a CARD_READ_FAILED / CARD_WRITE_FAILED that say more to the user than the wrapper. */
 const SURFACED_CAUSES = new Set([
@@ -246,7 +212,7 @@ const FREE_ITEMS = new Set(elementaryFile('DDF1/EF05').recordItems);
  * All three sit in DDF1, so one SAM authorization serves the read. Everything else (EF08 validity and
  * phones, DF01–DF03 addresses, clinical data, visits: 19 more files, ~200 APDUs) on `files=all`.
  */
-export const DESK_FILES: readonly FileId[] = ['DDF1/EF05', 'DDF1/EF06', 'DDF1/EF07'];
+const DESK_FILES: readonly FileId[] = ['DDF1/EF05', 'DDF1/EF06', 'DDF1/EF07'];
 
 function resolveFiles(requested?: string[]): FileId[] {
   if (!requested || requested.length === 0) return [...DESK_FILES];
@@ -274,4 +240,3 @@ function decodePhoto(base64: string): Uint8Array {
 }
 
 
-export type { ItemValues };

@@ -8,10 +8,12 @@ import { QR_RESULT_CODES, QrError, type QrResultCode } from '../../qr/result-cod
 import { RedisSharedStore } from '../../qr/stores/redis-shared-store.ts';
 import type { SharedQrStore } from '../../qr/stores/shared-store.ts';
 import { TrustStore, type ExpiredPolicy, type TrustInfo } from '../../qr/trust-store.ts';
-import { Verifier, type QrVerifyResult, type ReplayStorePolicy, type StaticCheck } from '../../qr/verifier.ts';
+import { Verifier, type ReplayStorePolicy, type StaticCheck } from '../../qr/verifier.ts';
 import { VerifyPool } from '../../qr/verify-pool.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+// What it returns: the API's shapes (one definition, daemon/api/schemas/qr.ts).
+import type { QrStats, QrTrust, QrVerifyResult } from '../api/schemas/qr.ts';
 
 export interface QrServiceLogger {
   debug?(obj: object, msg: string): void;
@@ -53,15 +55,6 @@ export interface QrVerifyContext {
   terminal?: string;
   /** Reader whose scanner produced the text (set on scanner events). */
   readerId?: string;
-}
-
-export interface QrStats {
-  verifications: number;
-  results: Partial<Record<QrResultCode, number>>;
-  cache: { hits: number; misses: number; hitRate: number; entries: number; bytes: number; evictions: number };
-  shared: { configured: boolean; healthy: boolean | null };
-  pool: { size: number };
-  trust: { state: TrustInfo['state']; seq: number | null; ageSeconds: number | null };
 }
 
 /** A scan's full result (with the card id) kept briefly for the HIS, addressed by scanId. */
@@ -228,7 +221,7 @@ export class QrService {
     };
   }
 
-  trustInfo(): TrustInfo & { demo: boolean } {
+  trustInfo(): QrTrust {
     return { ...this.trust.info(), demo: this.demo };
   }
 
