@@ -38,7 +38,7 @@ function withTransient(event: DeliveredEvent, transient: Readonly<Record<string,
   return { ...event, result: { ...event.result, ...transient } };
 }
 
-export const EVENTS_QUERY_SCHEMA = {
+const EVENTS_QUERY_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -66,7 +66,7 @@ function streamHello(bus: EventBus, after: number | undefined): StreamHello {
 }
 
 /** WebSocket close codes we use. */
-export const CLOSE = { GOING_AWAY: 1001, TRY_AGAIN_LATER: 1013, POLICY: 1008 } as const;
+const CLOSE = { GOING_AWAY: 1001, TRY_AGAIN_LATER: 1013, POLICY: 1008 } as const;
 
 export function registerEventStream(v1: FastifyInstance, bus: EventBus, metrics: Metrics, options: EventStreamOptions): void {
   const maxBuffered = options.maxBufferedBytes ?? 1 << 20;

@@ -5,7 +5,7 @@ import { type Static, T } from './json-type.ts';
 const Value = () => T.Nullable(T.String(), { description: 'an: text; cn: digits without F padding; b: upper-case hex; null: unwritten' });
 
 /** One data item as the daemon decodes it. */
-export const HealthCardItemSchema = T.Object({
+const HealthCardItemSchema = T.Object({
   itemNo: T.Integer({ description: 'Data-item number 1–384 (TLV items: the tag)' }),
   field: T.String({ description: 'Stable English field name' }),
   nameZh: T.String({ description: 'Chinese name of the data item' }),
@@ -24,7 +24,7 @@ const FieldSetSchema = T.Object(FIELD_SET);
 export type HealthCardFieldSet = Static<typeof FieldSetSchema>;
 
 /** One decoded file; `kind` says which of the optional members are present. */
-export const HealthCardFileSchema = T.Object({
+const HealthCardFileSchema = T.Object({
   kind: T.Enum(['tlv', 'photo', 'records', 'index', 'visit']),
   file: T.String({ description: 'e.g. DDF1/EF05' }),
   nameZh: T.String(),

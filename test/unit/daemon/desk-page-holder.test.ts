@@ -6,7 +6,7 @@ import type { HealthCardRead } from '../../../daemon/client/api-types.ts';
 import { dateText, extractHolder, maskId, photoUrl, sexText } from '../../../daemon/web/page/holder.ts';
 
 function read(files: HealthCardRead['files']): HealthCardRead {
-  return { readerId: 'sim-1', slot: 1, atr: '3B', readAt: '2026-01-01T00:00:00Z', durationMs: 1, apdus: 1, roundTrips: 1, card: {}, files };
+  return { readerId: 'sim-1', slot: 1, atr: '3B', readAt: '2026-01-01T00:00:00Z', durationMs: 1, apdus: 1, roundTrips: 1, card: { card8: null, cityCode: null }, files };
 }
 
 const EF05: HealthCardRead['files'][string] = {
