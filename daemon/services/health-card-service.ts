@@ -238,5 +238,3 @@ function decodePhoto(base64: string): Uint8Array {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) throw new HealthCardError('ITEM_VALUE_INVALID', 'photo: expected base64', { field: 'photo' });
   return Uint8Array.from(Buffer.from(base64, 'base64'));
 }
-
-
