@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { dirname, join } from 'node:path';
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { parseCliOptions } from '../common/cli-options.ts';
 import type { BenchSection } from './bench-kit.ts';
 import { formatSection } from './report.ts';
 
@@ -42,7 +43,7 @@ function runSectionInChild(name: string): BenchSection[] {
 }
 
 async function main(): Promise<void> {
-  const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const only = parseCliOptions({}, process.argv.slice(2), { positionals: true }).positionals;
   const chosen = only.length ? SECTIONS.filter((s) => only.includes(s)) : [...SECTIONS];
   const results: BenchSection[] = [];
   const missing: string[] = [];

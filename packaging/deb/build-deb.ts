@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
+import { parseCliOptions, type CliOptionTable } from '../../common/cli-options.ts';
 import { udevRulesFile } from '../../daemon/devices/udev-rules.ts';
 import { controlFile, copyrightFile, DEB_COMMANDS, DEB_PATHS, debianVersion, DEPENDS, readmeDebian, wrapperScript } from './deb-files.ts';
 
@@ -39,18 +40,21 @@ function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}): string {
   return String(r.stdout ?? '');
 }
 
-function parseArgs(argv: string[]): { out: string; keep: boolean; compression: string } {
+const OPTIONS = {
+  out: { type: 'string' },
+  keep: { type: 'boolean' },
+  compression: { type: 'string', choices: ['xz', 'gzip', 'zstd'] },
+} as const satisfies CliOptionTable;
+
+function parseBuildArgs(argv: string[]): { out: string; keep: boolean; compression: string } {
   // zstd: seconds instead of minutes for the ≈ 100 MB runtime; dpkg reads it from Debian 12 and Ubuntu
   // 18.04 on. --compression xz for older dpkg (Debian 11).
-  const o = { out: join(repo, 'dist-deb'), keep: false, compression: 'zstd' };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--out' && argv[i + 1]) o.out = argv[++i];
-    else if (a === '--keep') o.keep = true;
-    else if (a === '--compression' && ['xz', 'gzip', 'zstd'].includes(argv[i + 1] ?? '')) o.compression = argv[++i];
-    else fail(`unknown option ${a} (--out DIR, --keep, --compression xz|gzip|zstd)`);
+  try {
+    const { values: v } = parseCliOptions(OPTIONS, argv);
+    return { out: v.out ?? join(repo, 'dist-deb'), keep: v.keep === true, compression: v.compression ?? 'zstd' };
+  } catch (e) {
+    return fail(`${(e as Error).message} (--out DIR, --keep, --compression xz|gzip|zstd)`);
   }
-  return o;
 }
 
 function checkNode(engines: string | undefined): void {
@@ -121,7 +125,7 @@ function duKiB(dir: string): number {
 }
 
 function main(): void {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parseBuildArgs(process.argv.slice(2));
   const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { name: string; version: string; description: string; engines?: { node?: string } };
   checkNode(pkg.engines?.node);
   const arch = run('dpkg', ['--print-architecture']).trim();

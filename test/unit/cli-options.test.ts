@@ -1,7 +1,7 @@
 // The shared command-line parser (common/cli-options.ts): known answers for each form a flag can take,
 // the help text from the same table, and a fuzz over random argv: a result or a CliUsageError with a
 // stable code and a one-line message naming the flag, never anything else.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CLI_ERRORS, CliUsageError, numberOption, optionHelp, parseCliOptions, type CliOptionTable } from '../../common/cli-options.ts';
 
 const TABLE = {
@@ -127,5 +127,49 @@ describe('parseCliOptions fuzz', () => {
     // The generator reaches both outcomes in good measure (a fuzz that only ever fails tests little).
     expect(ok).toBeGreaterThan(500);
     expect(ok).toBeLessThan(4_500);
+  });
+});
+
+describe('every CLI on the shared parser: a bad flag is one line on stderr and exit 2', () => {
+  async function captured(run: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+    try {
+      return { code: await run(), out, err };
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+    }
+  }
+
+  it('yika commands, yika conformance and yika-sim', async () => {
+    // Nothing here reaches a daemon or a device: the parse fails first (the URL would refuse anyway).
+    vi.stubEnv('YIKA_URL', 'http://127.0.0.1:9');
+    const cases: Array<[string, () => Promise<number>, RegExp]> = [];
+    for (const name of ['readers', 'read', 'items', 'write', 'apdu', 'trace', 'events', 'doctor']) {
+      const mod = (await import(`../../daemon/cli/commands/${name}.ts`)) as { run(a: string[]): Promise<number> };
+      cases.push([name, () => mod.run(['--frob']), name === 'doctor' ? /^yika doctor: unknown option --frob\n$/ : /^yika: CLI_UNKNOWN_OPTION: unknown option --frob\n$/]);
+    }
+    const readers = (await import('../../daemon/cli/commands/readers.ts')).run;
+    cases.push(['readers --count', () => readers(['--watch', '--count']), /^yika: CLI_MISSING_VALUE: --count needs a value\n$/]);
+    cases.push(['readers --count x', () => readers(['--count=x']), /^yika: CLI_BAD_VALUE: --count: expected a whole number, got "x"\n$/]);
+    const apdu = (await import('../../daemon/cli/commands/apdu.ts')).run;
+    cases.push(['apdu --slot', () => apdu(['--slot', '0x100', '00A4040000']), /^yika: CLI_BAD_VALUE: --slot: expected .*, got "0x100"\n$/]);
+    const qr = (await import('../../daemon/cli/commands/qr.ts')).run;
+    cases.push(['qr issue', () => qr(['issue', '--kee', 'k.json']), /^yika: CLI_UNKNOWN_OPTION: unknown option --kee\n$/]);
+    const conformance = (await import('../../daemon/cli/commands/conformance.ts')).run;
+    cases.push(['conformance', () => conformance(['--tcp']), /^yika conformance: --tcp needs a value \(yika conformance --help lists the options\)\n$/]);
+    const sim = (await import('../../firmware-sim/cli.ts')).runCli;
+    cases.push(['yika-sim', () => sim(['--pty', 'a', '--speed']), /^yika-sim: SIM_BAD_OPTION: --speed needs a value\n$/]);
+    try {
+      for (const [what, run, line] of cases) {
+        const r = await captured(run);
+        expect([r.code, r.err, r.out], what).toEqual([2, expect.stringMatching(line), '']);
+      }
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

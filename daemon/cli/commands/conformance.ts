@@ -91,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
     args = await parseConformanceArgs(argv);
   } catch (e) {
     if (e instanceof UsageError || e instanceof CliUsageError) {
-      process.stderr.write(`yika conformance: ${e.message}\n\n${HELP}\n`);
+      process.stderr.write(`yika conformance: ${e.message} (yika conformance --help lists the options)\n`);
       return 2;
     }
     throw e;
