@@ -17,9 +17,10 @@ import Fastify from 'fastify';
 import { createApp, type YikaApp } from '../daemon/app.ts';
 import { loadConfig, parseDaemonFlags } from '../daemon/config/load-config.ts';
 import { loadPcsclite } from '../daemon/devices/pcsc-backend.ts';
+import { launchPcscd, pcscUnavailableReason, type PcscdHandle } from '../daemon/devices/pcscd-launcher.ts';
+import type { PcscCardReader, PcscContext } from '../daemon/devices/pcsclite-types.ts';
 import { createLogger } from '../daemon/logging/logger.ts';
 import type { Reader } from '../daemon/readers/reader.ts';
-import { pcscUnavailableReason, startPcscd, type PcscdHandle } from '../test/support/pcscd.ts';
 import { median, type BenchRow, type BenchSection } from './bench-kit.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -44,41 +45,19 @@ async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs
 
 // ---- raw pcsclite (the anchor) ----
 
-interface RawReader {
-  name: string;
-  connected: boolean;
-  SCARD_SHARE_SHARED: number;
-  SCARD_PROTOCOL_T0: number;
-  SCARD_PROTOCOL_T1: number;
-  SCARD_STATE_PRESENT: number;
-  SCARD_LEAVE_CARD: number;
-  on(event: string, fn: (arg: any) => void): void;
-  removeAllListeners(): void;
-  connect(options: { share_mode: number; protocol: number }, cb: (err: unknown, protocol: number) => void): void;
-  disconnect(disposition: number, cb: (err: unknown) => void): void;
-  transmit(data: Buffer, resLen: number, protocol: number, cb: (err: unknown, data: Buffer) => void): void;
-  close(): void;
-}
-interface RawContext {
-  on(event: string, fn: (arg: any) => void): void;
-  removeAllListeners(): void;
-  close(): void;
-}
-
 class RawPcsc {
-  private reader: RawReader | undefined;
+  private reader: PcscCardReader | undefined;
   private protocol = 0;
-  private constructor(private readonly ctx: RawContext) {}
+  private constructor(private readonly ctx: PcscContext) {}
 
   /** A pcsclite context connected (shared) to the card of `readerName`. */
   static async open(readerName: string, timeoutMs = 30_000): Promise<RawPcsc> {
-    const factory = loadPcsclite().factory as unknown as () => RawContext;
-    const raw = new RawPcsc(factory());
+    const raw = new RawPcsc(loadPcsclite().factory!());
     raw.ctx.on('error', () => {});
     try {
-      const reader = await new Promise<RawReader>((resolve, reject) => {
+      const reader = await new Promise<PcscCardReader>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`pcsclite: no reader "${readerName}" within ${timeoutMs} ms`)), timeoutMs);
-        raw.ctx.on('reader', (r: RawReader) => {
+        raw.ctx.on('reader', (r: PcscCardReader) => {
           r.on('error', () => {});
           if (r.name !== readerName) return;
           r.on('status', (s: { state: number }) => {
@@ -138,7 +117,7 @@ interface PcscEnv {
 }
 
 async function startEnv(quickack: boolean): Promise<PcscEnv> {
-  const pcscd = await startPcscd({ quickack, lockTimeoutMs: 120_000 });
+  const pcscd = await launchPcscd({ quickack, lockTimeoutMs: 120_000 });
   let out = '';
   // The card must reach vpcd's loopback ports: it runs next to pcscd, in the same namespace.
   const sim = pcscd.spawnNear(process.execPath, ['--import', 'tsx', `${ROOT}firmware-sim/cli.ts`, '--vpcd', '35963', '--vpcd-sam', '35964', '--seed', '8', '--no-stdin']);

@@ -13,39 +13,10 @@ import { DeviceError } from '../../protocol/device-error.ts';
 import { LinkClosedError } from '../../protocol/protocol-errors.ts';
 import { Backoff } from './backoff.ts';
 import { pcscMapping, splitPcscName } from './device-table.ts';
+import type { PcscCardReader, PcscContext, PcscFactory } from './pcsclite-types.ts';
 import type { BackendStatus, DeviceBackend, DeviceCardEvent, DeviceSink, ReaderDevice } from './reader-device.ts';
 
 export const PCSC_FIX = 'apt-get install libpcsclite-dev pcscd && npm rebuild pcsclite';
-
-// Minimal typing of pcsclite 1.0.1 (its own .d.ts uses `export =`).
-interface PcscCardReader {
-  name: string;
-  state: number;
-  connected: boolean;
-  SCARD_SHARE_SHARED: number;
-  SCARD_PROTOCOL_T0: number;
-  SCARD_PROTOCOL_T1: number;
-  SCARD_STATE_PRESENT: number;
-  SCARD_STATE_MUTE: number;
-  SCARD_STATE_EMPTY: number;
-  SCARD_UNPOWER_CARD: number;
-  SCARD_RESET_CARD: number;
-  SCARD_LEAVE_CARD: number;
-  on(event: 'status', fn: (s: { state: number; atr?: Buffer }) => void): void;
-  on(event: 'end' | 'error', fn: (e?: unknown) => void): void;
-  removeAllListeners(): void;
-  connect(options: { share_mode: number; protocol: number }, cb: (err: unknown, protocol: number) => void): void;
-  disconnect(disposition: number, cb: (err: unknown) => void): void;
-  transmit(data: Buffer, resLen: number, protocol: number, cb: (err: unknown, data: Buffer) => void): void;
-  close(): void;
-}
-interface PcscContext {
-  on(event: 'reader', fn: (r: PcscCardReader) => void): void;
-  on(event: 'error', fn: (e: unknown) => void): void;
-  removeAllListeners(): void;
-  close(): void;
-}
-type PcscFactory = () => PcscContext;
 
 let loaded: { factory?: PcscFactory; error?: string } | undefined;
 

@@ -2,6 +2,8 @@
 // their open descriptors (/proc/PID/fd), udev rules, installed programs, pcscd and its readers.
 import { accessSync, constants, existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { PCSCD_SOCKET } from '../../devices/pcscd-launcher.ts';
+import type { PcscCardReader, PcscContext } from '../../devices/pcsclite-types.ts';
 import { UDEV_RULES_DIRS } from '../../devices/udev-rules.ts';
 import type { Identity, PcscFacts, PcscListing, PortFacts, ProcessScan, RulesFile, ServiceFacts } from './doctor-checks.ts';
 import { parseGroup, parsePasswd } from './doctor-checks.ts';
@@ -131,7 +133,7 @@ export function service(binaries: string[], processNames: RegExp, scan: ProcessS
 export function pcscFacts(): PcscFacts {
   let socket: PcscFacts['socket'];
   try {
-    const st = statSync('/run/pcscd/pcscd.comm');
+    const st = statSync(PCSCD_SOCKET);
     socket = { uid: st.uid, gid: st.gid, mode: st.mode };
   } catch {
     socket = undefined;
@@ -143,16 +145,6 @@ export function pcscFacts(): PcscFacts {
     // no drivers directory
   }
   return { pcscdInstalled: installed(['pcscd']), socket, drivers };
-}
-
-interface PcscReader {
-  name: string;
-  close(): void;
-}
-interface PcscContext {
-  on(event: 'reader', fn: (r: PcscReader) => void): void;
-  on(event: 'error', fn: (e: unknown) => void): void;
-  close(): void;
 }
 
 /**
@@ -169,7 +161,7 @@ export async function listPcscReaders(load: () => { factory?: () => unknown; err
   } catch (e) {
     return { error: `pcscd does not answer (${(e as Error).message.split('\n')[0]})`, fix: 'sudo systemctl start pcscd.socket' };
   }
-  const readers: PcscReader[] = [];
+  const readers: PcscCardReader[] = [];
   let error: string | undefined;
   await new Promise<void>((resolve) => {
     const end = Date.now() + maxMs;
