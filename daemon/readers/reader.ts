@@ -9,7 +9,7 @@ import { plaintextDowngrade, type DeviceCardEvent, type DeviceKind, type ReaderD
 import { offeredRate, parseAtr } from '../../apdu/atr.ts';
 import { ApduTrace, type TraceSettings } from './apdu-trace.ts';
 import { ReaderError } from './reader-errors.ts';
-import { ReaderLeases } from './reader-lease.ts';
+import { ReaderLeases, type LeaseInfo } from './reader-lease.ts';
 import { ReaderLock } from './reader-lock.ts';
 
 export type ReaderHealth = 'ok' | 'degraded' | 'offline';
@@ -235,6 +235,11 @@ export class Reader {
       },
       options.timeoutMs,
     );
+  }
+
+  /** Acquires a lease (reader-lease.ts); READER_OFFLINE once granted if the reader is offline, as for a session. */
+  acquireLease(options: { waitMs?: number; idleMs?: number }): Promise<LeaseInfo> {
+    return this.leases.acquire({ ...options, check: () => void this.ops() });
   }
 
   /**

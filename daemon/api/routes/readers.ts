@@ -203,11 +203,7 @@ function leaseRoutes(app: SchemaApp, registry: ReaderRegistry): void {
       },
     },
     async (req) => {
-      const reader = registry.get(req.params.id);
-      const check = (): void => {
-        if (!reader.currentDevice) throw new ReaderError('READER_OFFLINE', `Reader ${reader.id} is offline`, { readerId: reader.id });
-      };
-      return reader.leases.acquire({ waitMs: req.body?.waitMs, idleMs: req.body?.idleMs, check });
+      return registry.get(req.params.id).acquireLease({ waitMs: req.body?.waitMs, idleMs: req.body?.idleMs });
     },
   );
 
