@@ -63,6 +63,35 @@ interface SlotEntry {
   mute: boolean;
 }
 
+/** One APDU on a connected slot; a stale handle (card reset or unpowered by another program) is dropped. */
+function pcscTransmit(group: PcscGroup, s: SlotEntry, slot: number, apdu: Uint8Array): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    if (!s.present) return reject(new DeviceError('NO_CARD', 'No card in the slot', { slot }));
+    if (!s.reader.connected || s.protocol === undefined) return reject(new DeviceError('CARD_NOT_POWERED', 'Power the card on first', { slot }));
+    // No copies either way: the addon copies the command before queueing it, and every
+    // response arrives in a fresh buffer of its own (Nan::CopyBuffer), so a view is safe.
+    s.reader.transmit(Buffer.from(apdu.buffer, apdu.byteOffset, apdu.byteLength), 65_538, s.protocol, (err, data) => {
+      if (err) {
+        const e = pcscError(err, slot);
+        if (e instanceof DeviceError && e.details?.powerLost) {
+          // Our handle is stale: drop it (leave the card as it is) and tell the reader model the
+          // card needs a new power-on; the command was not executed by the card.
+          s.protocol = undefined;
+          s.reader.disconnect(s.reader.SCARD_LEAVE_CARD, () => {
+            group.emit({ type: 'card.unpowered', slot });
+            reject(e);
+          });
+          return;
+        }
+        return reject(e);
+      }
+      // No status word: the reader got nothing from the card (vpcd answers so when its card hangs up).
+      if (data.length < 2) return reject(new DeviceError('CARD_MUTE', 'The card gave no answer', { slot }));
+      resolve(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    });
+  });
+}
+
 /** One logical reader: the pcsc slots sharing a base name. */
 class PcscGroup {
   readonly slots = new Map<number, SlotEntry>();
@@ -128,34 +157,7 @@ class PcscGroup {
             s.reader.disconnect(s.reader.SCARD_UNPOWER_CARD, () => resolve());
           });
         },
-        transmit(slot: number, apdu: Uint8Array): Promise<Uint8Array> {
-          const s = entry(slot);
-          return new Promise((resolve, reject) => {
-            if (!s.present) return reject(new DeviceError('NO_CARD', 'No card in the slot', { slot }));
-            if (!s.reader.connected || s.protocol === undefined) return reject(new DeviceError('CARD_NOT_POWERED', 'Power the card on first', { slot }));
-            // No copies either way: the addon copies the command before queueing it, and every
-            // response arrives in a fresh buffer of its own (Nan::CopyBuffer), so a view is safe.
-            s.reader.transmit(Buffer.from(apdu.buffer, apdu.byteOffset, apdu.byteLength), 65_538, s.protocol, (err, data) => {
-              if (err) {
-                const e = pcscError(err, slot);
-                if (e instanceof DeviceError && e.details?.powerLost) {
-                  // Our handle is stale: drop it (leave the card as it is) and tell the reader model the
-                  // card needs a new power-on; the command was not executed by the card.
-                  s.protocol = undefined;
-                  s.reader.disconnect(s.reader.SCARD_LEAVE_CARD, () => {
-                    group.emit({ type: 'card.unpowered', slot });
-                    reject(e);
-                  });
-                  return;
-                }
-                return reject(e);
-              }
-              // No status word: the reader got nothing from the card (vpcd answers so when its card hangs up).
-              if (data.length < 2) return reject(new DeviceError('CARD_MUTE', 'The card gave no answer', { slot }));
-              resolve(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-            });
-          });
-        },
+        transmit: (slot: number, apdu: Uint8Array) => pcscTransmit(group, entry(slot), slot, apdu),
       },
       onEvent(listener) {
         group.listeners.add(listener);

@@ -49,6 +49,25 @@ export function handleVpcdMessage(reader: SimulatedReader, slot: number, message
   return answerVpcdMessage(slotAsVpcdCard(reader, slot), message);
 }
 
+/** Answers vpcd's messages on `s` in order; no answer hangs up ('close' connects again while the card is in the slot). */
+function answerOn(s: Socket, reader: SimulatedReader, slot: number, counts: Record<string, number>): void {
+  const messages = new VpcdMessageReader();
+  // vpcd sends one message and waits for the answer, but serialise anyway.
+  let chain: Promise<void> = Promise.resolve();
+  s.on('data', (chunk: Buffer) => {
+    for (const message of messages.push(chunk)) {
+      counts['vpcd.messages']++;
+      if (message.length > 1) counts['vpcd.apdus']++;
+      chain = chain.then(async () => {
+        const answer = await handleVpcdMessage(reader, slot, message);
+        if (s.destroyed || answer === undefined) return;
+        if (answer === VPCD_HANG_UP) s.destroy();
+        else s.write(encodeVpcdMessage(answer));
+      });
+    }
+  });
+}
+
 export interface VpcdClientOptions {
   reader: SimulatedReader;
   host?: string;
@@ -96,27 +115,12 @@ export function startVpcdClient(options: VpcdClientOptions): VpcdClient {
     const s = connect({ host, port });
     socket = s;
     s.setNoDelay(true);
-    const messages = new VpcdMessageReader();
-    // vpcd sends one message and waits for the answer, but serialise anyway.
-    let chain: Promise<void> = Promise.resolve();
     s.on('connect', () => {
       connected = true;
       counts['vpcd.connects']++;
       options.onState?.('connected', `${host}:${port}`);
     });
-    s.on('data', (chunk: Buffer) => {
-      for (const message of messages.push(chunk)) {
-        counts['vpcd.messages']++;
-        if (message.length > 1) counts['vpcd.apdus']++;
-        chain = chain.then(async () => {
-          const answer = await handleVpcdMessage(reader, slot, message);
-          if (s.destroyed || answer === undefined) return;
-          // No answer: hang up; 'close' connects again while the card is still in the slot.
-          if (answer === VPCD_HANG_UP) s.destroy();
-          else s.write(encodeVpcdMessage(answer));
-        });
-      }
-    });
+    answerOn(s, reader, slot, counts);
     s.on('error', () => undefined);
     s.on('close', () => {
       if (socket === s) socket = undefined;
