@@ -85,3 +85,7 @@ export function maskCode(raw: string): string {
   if (t.length <= 6) return '*'.repeat(t.length);
   return t.slice(0, 2) + '*'.repeat(t.length - 4) + t.slice(-2);
 }
+
+/** The second check a valid static code needs at the desk (QR.md §14; the verifier's staticCheck). */
+export const STATIC_CHECKS = ['id-card', 'password', 'sms', 'none'] as const;
+export type StaticCheck = (typeof STATIC_CHECKS)[number];

@@ -13,7 +13,7 @@ import {
   type CodeType,
   type Ehc1Claims,
 } from './ehc1-body.ts';
-import { classifyCode, maskCode, SENSITIVE_KINDS, type PaymentScheme, type QrKind } from './code-kind.ts';
+import { classifyCode, maskCode, SENSITIVE_KINDS, type PaymentScheme, type QrKind, type StaticCheck } from './code-kind.ts';
 import { decodeDigits, normaliseText } from './ehc1-text.ts';
 import { QR_RESULT_DESCRIPTIONS, type QrResultCode, type QrWarningCode } from './result-codes.ts';
 import { ResultCache, type CacheStats } from './result-cache.ts';
@@ -59,8 +59,7 @@ export interface QrVerifyResult {
   staticCheck: StaticCheck | null;
 }
 
-export const STATIC_CHECKS = ['id-card', 'password', 'sms', 'none'] as const;
-export type StaticCheck = (typeof STATIC_CHECKS)[number];
+export type { StaticCheck };
 
 export interface QrClaimsView {
   /** Hex card id (64 hex digits) or pseudonym (32). Cardholder data: hand to the HIS, never log. */

@@ -19,7 +19,7 @@ import type {} from '@fastify/websocket'; // route option types: wsHandler
 import type { WebSocket } from 'ws';
 import type { EventBus } from '../events/event-bus.ts';
 import { EVENT_TYPES } from '../events/event-catalog.ts';
-import type { DeliveredEvent, YikaEventType } from '../events/event-types.ts';
+import type { DeliveredEvent, StreamHello, YikaEventType } from '../events/event-types.ts';
 import { apiError } from './api-errors.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 
@@ -51,14 +51,6 @@ const EVENTS_QUERY_SCHEMA = {
     reveal: { type: 'string', enum: ['codes'], description: 'With Authorization: Bearer <api.token>: qr.scanned events of payment, insurance and ID codes carry result.text (QR.md §13).' },
   },
 } as const;
-
-/** The first message of a stream: where the stream is, and whether the resume after `after` is complete. */
-export type StreamHello = {
-  type: 'stream.hello';
-  position: number;
-  oldest: number;
-  resume: { after: number; complete: boolean } | null;
-};
 
 function streamHello(bus: EventBus, after: number | undefined): StreamHello {
   const oldest = bus.oldest;

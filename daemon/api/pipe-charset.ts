@@ -8,8 +8,8 @@
 import iconv from 'iconv-lite';
 import { encodeCardText } from '../../apdu/healthcard/index.ts';
 import { apiError } from './api-errors.ts';
+import type { PIPE_CHARSETS } from './schemas/health-card.ts';
 
-export const PIPE_CHARSETS = ['utf-8', 'gbk', 'gb18030'] as const;
 export type PipeCharset = (typeof PIPE_CHARSETS)[number];
 
 /** The Content-Type of a pipe answer in this charset (IANA names). */

@@ -19,7 +19,6 @@ export type {
 } from '../api/schemas/health-card.ts';
 export type { QrResultCode, QrStats, QrTrust, QrVerifyResult, VerifyRequest } from '../api/schemas/qr.ts';
 export type { InterruptedWrite } from '../api/schemas/writes.ts';
-export type { StreamHello } from '../api/events-socket.ts';
-export type { YikaEventType } from '../events/event-types.ts';
+export type { StreamHello, YikaEventType } from '../events/event-types.ts';
 /** An event as delivered on the stream: with its sequence number and time. */
 export type { DeliveredEvent as YikaEvent } from '../events/event-types.ts';

@@ -15,3 +15,11 @@ export type YikaEventType = YikaEvent['type'];
 
 /** An event as delivered: with its position in the daemon's event stream and a timestamp. */
 export type DeliveredEvent = YikaEvent & { seq: number; at: string };
+
+/** The first message of a stream: where the stream is, and whether the resume after `after` is complete. */
+export type StreamHello = {
+  type: 'stream.hello';
+  position: number;
+  oldest: number;
+  resume: { after: number; complete: boolean } | null;
+};

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { defineErrorCodes } from '../../common/error-catalog.ts';
 import { YikaError } from '../../common/yika-error.ts';
 import { sm3 } from '../../crypto/index.ts';
+import type { InterruptedWrite as ApiInterruptedWrite } from '../api/schemas/writes.ts';
 
 // Registers the module's codes in the catalogue (English + Chinese text, HTTP status by kind).
 defineErrorCodes('journal', {
@@ -29,36 +30,15 @@ defineErrorCodes('journal', {
 
 class WriteJournalError extends YikaError {}
 
+// What the journal reports is what GET /v1/writes/interrupted answers: its schema is the one definition
+// (daemon/api/schemas/writes.ts).
 /** What a write request touches: item numbers and slots, never values. */
-export interface WriteSummary {
-  /** TLV items 1–57 written or erased. */
-  items: number[];
-  /** 'set' a new photo, 'remove' it. */
-  photo?: 'set' | 'remove';
-  /** Allergy / immunisation records appended. */
-  allergies?: number;
-  immunisations?: number;
-  /** Visit slots written (EE01–EE03 = 1–3, ED01–ED05 = 1–5) and erased. */
-  inpatient?: number[];
-  outpatient?: number[];
-  eraseInpatient?: number[];
-  eraseOutpatient?: number[];
-}
+export type WriteSummary = ApiInterruptedWrite['what'];
 
-export interface WriteIntent {
-  id: string;
-  readerId: string;
-  slot: number;
-  /** SM3 of the card's ATR, 16 hex digits: tells cards apart without naming anyone. */
-  card: string;
-  startedAt: string;
-  what: WriteSummary;
-}
+/** A write as journaled when it begins (card: SM3 of the card's ATR, 16 hex digits: tells cards apart without naming anyone). */
+export type WriteIntent = Omit<ApiInterruptedWrite, 'detectedAt'>;
 
-export interface InterruptedWrite extends WriteIntent {
-  /** When the daemon found the write cut short (its next start). */
-  detectedAt: string;
-}
+export type InterruptedWrite = ApiInterruptedWrite;
 
 type Line =
   | ({ v: 1; t: 'intent'; pid: number; run: string } & Omit<WriteIntent, 'startedAt'> & { at: string })

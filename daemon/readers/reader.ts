@@ -10,30 +10,14 @@ import { offeredRate, parseAtr } from '../../apdu/atr.ts';
 import { ApduTrace, type TraceSettings } from './apdu-trace.ts';
 import { ReaderError } from './reader-errors.ts';
 import { ReaderLeases, type LeaseInfo } from './reader-lease.ts';
+import type { Reader as ApiReader, ReaderSlot } from '../api/schemas/readers.ts';
 import { ReaderLock } from './reader-lock.ts';
 
-export type ReaderHealth = 'ok' | 'degraded' | 'offline';
-
-export interface SlotModel {
-  slot: number;
-  kind: SlotKind;
-  /** "user card", "SAM1" …: how a person names the slot. */
-  label: string;
-  card: CardState;
-  /** ATR in hex when the card is powered. */
-  atr?: string;
-  protocol?: 0 | 1;
-  /** The card interface rate in effect, when the reader reports it (PROTOCOL.md 6.1). */
-  rate?: SlotRate;
-}
-
+// The reader and its slots as the API shows them (toJSON): the route schemas are their one definition
+// (daemon/api/schemas/readers.ts); a model that does not fit the schema is a type error here.
+export type SlotModel = ReaderSlot;
 /** Fi/Di in effect; with the card clock, the bit rate (clockHz · di / fi). */
-export interface SlotRate {
-  fi: number;
-  di: number;
-  clockHz?: number;
-  bitRate?: number;
-}
+type SlotRate = NonNullable<ReaderSlot['rate']>;
 
 /** The rate a reader reported, or undefined when it reported none. */
 function slotRate(r: CardRate): SlotRate | undefined {
@@ -46,22 +30,8 @@ function slotRate(r: CardRate): SlotRate | undefined {
   return rate;
 }
 
-
-export interface ReaderModel {
-  id: string;
-  name: string;
-  kind: DeviceKind;
-  vendor: string;
-  model: string;
-  firmware: string;
-  serial?: string;
-  slots: SlotModel[];
-  secureChannel: { policy: 'required' | 'preferred' | 'off'; state: 'open' | 'plain' | 'unsupported'; reason?: string };
-  health: ReaderHealth;
-  healthDetail?: string;
-  batch: { supported: boolean; max: number };
-  session: { heldBy: string | null; waiting: number };
-}
+export type ReaderModel = ApiReader;
+export type ReaderHealth = ApiReader['health'];
 
 export interface ReaderOptions {
   lockTimeoutMs: number;

@@ -1,6 +1,9 @@
 // Health-card routes (routes/healthcard.ts): read the card decoded, read items by number, write items.
-import { PIPE_CHARSETS } from '../pipe-charset.ts';
+// Imports only pure modules (no Node): the front-desk page type-checks against these types.
 import { type Static, T } from './json-type.ts';
+
+/** The charsets of format=pipe (pipe-charset.ts encodes them). */
+export const PIPE_CHARSETS = ['utf-8', 'gbk', 'gb18030'] as const;
 
 const Value = () => T.Nullable(T.String(), { description: 'an: text; cn: digits without F padding; b: upper-case hex; null: unwritten' });
 

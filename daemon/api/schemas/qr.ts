@@ -1,9 +1,7 @@
 // QR routes (routes/qr.ts): verify a text, statistics, the trust bundle, a recent scanner result.
-// Loaded with the QR service only (app.ts loads both on demand), so the verifier's modules it names
-// cost nothing to a daemon without QR.
-import { PAYMENT_SCHEMES, QR_KINDS } from '../../../qr/code-kind.ts';
+// Imports only pure modules (no Node): the front-desk page type-checks against these types.
+import { PAYMENT_SCHEMES, QR_KINDS, STATIC_CHECKS } from '../../../qr/code-kind.ts';
 import { QR_RESULT_CODES, QR_WARNING_CODES, type QrResultCode } from '../../../qr/result-codes.ts';
-import { STATIC_CHECKS } from '../../../qr/verifier.ts';
 import { type Static, T } from './json-type.ts';
 
 const NullableString = (description?: string) => T.Nullable(T.String(), description === undefined ? undefined : { description });
