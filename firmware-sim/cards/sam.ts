@@ -12,7 +12,8 @@ import { city8Of, isTwoLevel, samKey, testMasterKey, type MasterKeyProvider } fr
 import { changePin, verifyPin } from './sam/pin-commands.ts';
 import { samFileTree } from './sam/sam-files.ts';
 import { samCipher, setUpSession } from './sam/session-commands.ts';
-import { pinToBcd, SamState, type SamKeyEntry } from './sam/sam-state.ts';
+import { pinToBcd } from '../../apdu/healthcard/sam-authorizer.ts';
+import { SamState, type SamKeyEntry } from './sam/sam-state.ts';
 
 export interface SamOptions {
   /** Province the SAM serves: two digits ("11") or any city code starting with them ("440300"). Default "11". */

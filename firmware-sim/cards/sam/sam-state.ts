@@ -35,13 +35,6 @@ export class SamState {
   }
 }
 
-/** "123456" → 12 34 56; an odd count of digits ends with an F nibble. */
-export function pinToBcd(pin: string): Uint8Array {
-  if (!/^\d{4,12}$/.test(pin)) throw new RangeError('a SAM PIN has 4 to 12 digits');
-  const padded = pin.length % 2 ? `${pin}F` : pin;
-  return Uint8Array.from(Buffer.from(padded, 'hex'));
-}
-
 export function isBcdPin(bytes: Uint8Array): boolean {
   if (bytes.length < 2 || bytes.length > 6) return false;
   return bytes.every((b, i) => {
