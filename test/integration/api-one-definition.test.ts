@@ -4,7 +4,8 @@
 // first two on the whole daemon; the compile-time half (the type assertions below, checked by
 // `npm run typecheck`) checks the types: an assertion that does not hold is a type error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type YikaApp } from '../../daemon/app.ts';
+import { appWithoutDevices } from '../support/app-without-devices.ts';
+import type { YikaApp } from '../../daemon/app.ts';
 import { rewriteRefs } from '../../daemon/api/openapi.ts';
 import { HealthReportSchema, ErrorCatalogSchema } from '../../daemon/api/schemas/daemon.ts';
 import { PartialWriteDetailsSchema, WriteUnitSchema } from '../../daemon/api/schemas/errors.ts';
@@ -14,9 +15,7 @@ import { QrStatsSchema, QrTrustSchema, QrVerifyResultSchema } from '../../daemon
 import { BatchResultSchema, ReaderLeaseSchema, ReaderSchema } from '../../daemon/api/schemas/readers.ts';
 import { InterruptedWriteSchema } from '../../daemon/api/schemas/writes.ts';
 import type * as Client from '../../daemon/client/index.ts';
-import { defaultConfig } from '../../daemon/config/config-schema.ts';
 import type { HealthReport } from '../../daemon/context.ts';
-import { createLogger } from '../../daemon/logging/logger.ts';
 import type { HealthCardService } from '../../daemon/services/health-card-service.ts';
 import type { QrService } from '../../daemon/services/qr-service.ts';
 
@@ -66,13 +65,7 @@ describe('one definition of each API shape', () => {
   let app: YikaApp;
   let doc: { paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: unknown }> }> }>>; components: { schemas: Json } };
   beforeAll(async () => {
-    const config = defaultConfig();
-    config.listen = { host: '127.0.0.1', port: 0 };
-    config.devices.pcsc = false;
-    config.devices.serialDiscovery = false;
-    config.qr.demo = true; // TEST-ONLY demo trust anchor, as with --sim
-    app = await createApp({ config, logger: createLogger({ level: 'silent' }) });
-    await app.server.ready();
+    app = await appWithoutDevices();
     doc = (await app.server.inject('/v1/openapi.json')).json();
   });
   afterAll(async () => {

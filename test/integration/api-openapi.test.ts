@@ -3,9 +3,8 @@
 // writes, a request body; every $ref resolves. This is what keeps "a HIS developer can integrate
 // from the OpenAPI page alone" true as route owners add routes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type YikaApp } from '../../daemon/app.ts';
-import { defaultConfig } from '../../daemon/config/config-schema.ts';
-import { createLogger } from '../../daemon/logging/logger.ts';
+import { appWithoutDevices } from '../support/app-without-devices.ts';
+import type { YikaApp } from '../../daemon/app.ts';
 
 type Op = { parameters?: Array<{ in: string; name: string }>; requestBody?: unknown; responses: Record<string, unknown> };
 
@@ -13,13 +12,7 @@ describe('OpenAPI document of the whole daemon', () => {
   let app: YikaApp;
   let doc: { openapi: string; paths: Record<string, Record<string, Op>>; components: { schemas: Record<string, unknown> } };
   beforeAll(async () => {
-    const config = defaultConfig();
-    config.listen = { host: '127.0.0.1', port: 0 };
-    config.devices.pcsc = false;
-    config.devices.serialDiscovery = false;
-    config.qr.demo = true; // TEST-ONLY demo trust anchor, as with --sim
-    app = await createApp({ config, logger: createLogger({ level: 'silent' }) });
-    await app.server.ready();
+    app = await appWithoutDevices();
     doc = (await app.server.inject('/v1/openapi.json')).json();
   });
   afterAll(async () => {
