@@ -21,7 +21,7 @@ import { HealthCardError } from './health-card-errors.ts';
 /** The host's 8-byte constant P of EXTERNAL AUTHENTICATE: "YIKAHOST". */
 export const HOST_CONSTANT = Uint8Array.of(0x59, 0x49, 0x4b, 0x41, 0x48, 0x4f, 0x53, 0x54);
 /** Trailing algorithm byte of EXTERNAL AUTHENTICATE: 01 = SM4. */
-export const ALGORITHM_SM4 = 0x01;
+const ALGORITHM_SM4 = 0x01;
 
 export interface SamInfo {
   /** EF0015 bytes 0–9, BCD digits. */
