@@ -4,11 +4,10 @@
 // a document that passed it.
 import { API_CONFIG_SCHEMA, LISTEN_PATTERN, parseListen as parseListenText, type ApiConfigInput } from '../api/api-config.ts';
 import { ApiConfigError } from '../api/api-errors.ts';
+import { STATIC_CHECKS, type StaticCheck } from '../../qr/code-kind.ts';
 import { ConfigError } from './config-error.ts';
 import { validateConfigDocument } from './config-validator.ts';
 
-/** Second checks for static QR codes (qr/verifier.ts STATIC_CHECKS). */
-const STATIC_CHECKS = ['id-card', 'password', 'sms', 'none'] as const;
 
 export type SecurePolicy = 'required' | 'preferred' | 'off';
 
@@ -69,7 +68,7 @@ export interface YikaConfig {
     /** TEST-ONLY demo anchor and bundle (on with --sim). */
     demo: boolean;
     /** The second check a valid static code needs at this desk (QR.md §14): id-card (default), password, sms, none. */
-    staticCheck?: 'id-card' | 'password' | 'sms' | 'none';
+    staticCheck?: StaticCheck;
     /** An expired trust bundle (past nextUpdate + grace): refuse codes ('fail', default) or verify with a warning ('degrade'). QR.md. */
     expiredPolicy?: 'fail' | 'degrade';
     /** Grace after the bundle's nextUpdate before it counts as expired (default 72 h). */
