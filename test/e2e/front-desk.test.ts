@@ -425,6 +425,31 @@ describe.skipIf(!hasChromium)('front-desk page timers in Chromium (desk config)'
     expect(await page.textContent('[data-testid=qr-verdict]')).toBe('等待扫码');
   });
 
+  it('says nothing about readers until the list has come (no "no reader found" before the first answer)', async () => {
+    const { page } = d!;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let asked = 0;
+    await page.route('**/v1/readers', async (route) => {
+      asked++;
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.reload();
+      await page.locator('[data-testid=connection][data-state=live]').waitFor({ timeout: 15_000 });
+      await until('the page asked for the readers list', () => asked > 0, 15_000);
+      // The list is held back: the page is live and has rendered, but knows of no reader yet.
+      expect(await page.isHidden('[data-testid=no-readers]')).toBe(true);
+      release();
+      await page.locator('[data-testid=reader]').first().waitFor({ timeout: 15_000 });
+      expect(await page.isHidden('[data-testid=no-readers]')).toBe(true);
+    } finally {
+      release();
+      await page.unroute('**/v1/readers');
+    }
+  });
+
   it('reports no browser errors', () => {
     expect(d!.consoleErrors).toEqual([]);
     expect(d!.foreignRequests).toEqual([]);

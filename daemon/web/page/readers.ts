@@ -20,6 +20,8 @@ export class ReaderList {
   readers: Reader[] = [];
   private error: PageError | null = null;
   private pending: Promise<void> | null = null;
+  /** No answer yet: the panel says nothing rather than "no reader found" before the first list. */
+  private answered = false;
 
   /** `refreshed(askedAt)`: a new list arrived, asked for at performance.now() = askedAt. */
   constructor(private readonly refreshed: (askedAt: number) => void) {}
@@ -32,11 +34,13 @@ export class ReaderList {
         (r) => {
           this.readers = r.readers || [];
           this.error = null;
+          this.answered = true;
           this.render();
           this.refreshed(askedAt);
         },
         (e: PageError) => {
           this.error = e;
+          this.answered = true;
           this.render();
         },
       )
@@ -79,7 +83,7 @@ export class ReaderList {
       return;
     }
     title.textContent = t('readers.none');
-    none.hidden = this.readers.length > 0;
+    none.hidden = !this.answered || this.readers.length > 0;
     for (const r of this.readers) list.appendChild(this.readerItem(r));
   }
 
