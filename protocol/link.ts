@@ -28,8 +28,8 @@ export interface ByteLink {
   close(reason?: string): void;
 }
 
-/** Shared listener bookkeeping for the link implementations below. */
-abstract class BaseLink implements ByteLink {
+/** Shared listener bookkeeping for the link implementations below (and the conformance suite's lease). */
+export abstract class BaseLink implements ByteLink {
   abstract readonly name: string;
   private dataListeners: Array<(bytes: Uint8Array) => void> = [];
   private closeListeners: Array<(reason: LinkCloseReason) => void> = [];
