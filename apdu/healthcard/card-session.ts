@@ -37,7 +37,7 @@ export interface CardSessionOptions {
 }
 
 /** card8 = the first 8 historical bytes of the ATR (docs/HEALTHCARD-SECURITY.md). */
-export function card8FromAtr(atr: Uint8Array): Uint8Array {
+function card8FromAtr(atr: Uint8Array): Uint8Array {
   const historical = parseAtr(atr).historical;
   if (historical.length < 8) throw new HealthCardError('CARD8_UNKNOWN', 'the ATR has fewer than 8 historical bytes');
   return historical.slice(0, 8);

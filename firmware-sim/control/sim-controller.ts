@@ -24,7 +24,7 @@ export interface ControlTarget {
 }
 
 /** An expect step that did not hold: the scenario fails with this message. */
-export class ExpectationFailed extends SimError {
+class ExpectationFailed extends SimError {
   constructor(message: string) {
     super('SIM_EXPECTATION_FAILED', message);
   }

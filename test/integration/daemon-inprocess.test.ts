@@ -12,7 +12,7 @@ import { TEST_AUTH, testTokens } from '../support/api-token.ts';
 import { issueDemoCode } from '../../qr/demo-trust.ts';
 import { ReplayChannel } from '../../apdu/replay-channel.ts';
 import { HealthCardReader } from '../../apdu/healthcard/health-card-reader.ts';
-import { until, untilAsync } from '../support/until.ts';
+import { until } from '../support/until.ts';
 
 let app: YikaApp;
 let sim: Simulator;
@@ -323,7 +323,7 @@ describe('daemon with the in-process simulator', { timeout: 90_000 }, () => {
       }
       await sim.injectFault({ fault: 'clear' });
       await until('reader ok again', () => app.registry.get('sim-1').toJSON().health === 'ok', 20_000);
-      await untilAsync('a clean read', async () => (await get(path)).status === 200, 20_000);
+      await until('a clean read', async () => (await get(path)).status === 200, 20_000, 100);
     }
     // Frames with flipped bits fail their CRC and are dropped; the host sends the request again (same
     // id, the reader answers it from its window without executing it twice): most reads end correct,

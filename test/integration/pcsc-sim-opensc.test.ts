@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pcscUnavailableReason, startPcscd, type PcscdHandle } from '../support/pcscd.ts';
-import { untilAsync } from '../support/until.ts';
+import { until } from '../support/until.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
@@ -40,7 +40,7 @@ describe.skipIf(!!reason)('yika-sim --vpcd through pcscd (opensc-tool, scriptor)
     sim = pcscd.spawnNear(process.execPath, ['--import', 'tsx', `${ROOT}firmware-sim/cli.ts`, '--vpcd', '35963', '--vpcd-sam', '35964', '--seed', '8', '--no-stdin']);
     sim.stdout?.on('data', (d) => (simOut += d));
     sim.stderr?.on('data', (d) => (simOut += d));
-    await untilAsync('the simulated card in pcscd', async () => (await run('opensc-tool', ['-r', READER, '-a'])).out.includes('3b:9c:96:80:01'), 20_000, 200);
+    await until('the simulated card in pcscd', async () => (await run('opensc-tool', ['-r', READER, '-a'])).out.includes('3b:9c:96:80:01'), 20_000, 200);
   }, 180_000);
 
   afterAll(async () => {
@@ -68,7 +68,7 @@ describe.skipIf(!!reason)('yika-sim --vpcd through pcscd (opensc-tool, scriptor)
   });
 
   it('the SAM appears on the second vpcd reader: VERIFY with the test PIN, a wrong PIN counts down', async () => {
-    await untilAsync('the SAM in pcscd', async () => (await run('opensc-tool', ['-r', 'Virtual PCD 00 01', '-a'])).out.includes('59:49:4b:41:53:41:4d:31'), 20_000, 200);
+    await until('the SAM in pcscd', async () => (await run('opensc-tool', ['-r', 'Virtual PCD 00 01', '-a'])).out.includes('59:49:4b:41:53:41:4d:31'), 20_000, 200);
     const wrong = await run('opensc-tool', ['-r', 'Virtual PCD 00 01', '-c', 'default', '-s', '0020000003999999']);
     expect(wrong.out.toUpperCase()).toMatch(/SW1=0X63, SW2=0XC2/);
     const right = await run('opensc-tool', ['-r', 'Virtual PCD 00 01', '-c', 'default', '-s', '0020000003123456']);

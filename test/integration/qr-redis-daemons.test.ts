@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../support/until.ts';
 import { issueDemoCode } from '../../qr/demo-trust.ts';
 
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
@@ -20,7 +21,7 @@ const daemons: ChildProcess[] = [];
 
 async function startRedis(): Promise<void> {
   redis = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  await poll('redis socket', async () => existsSync(socket) && cli('PING') === 'PONG');
+  await until('redis socket', async () => existsSync(socket) && cli('PING') === 'PONG', 30_000);
 }
 
 async function killRedis(): Promise<void> {
@@ -37,14 +38,6 @@ function cli(...args: string[]): string {
   return spawnSync('redis-cli', ['-s', socket, ...args], { encoding: 'utf8' }).stdout.trim();
 }
 const claims = (): number => (cli('--scan', '--pattern', 'yika:qr:rp:*') || '').split('\n').filter(Boolean).length;
-
-async function poll(what: string, fn: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function startDesk(name: string): Promise<string> {
   const config = join(dir, `${name}.yaml`);
@@ -79,7 +72,7 @@ describe.skipIf(!hasRedis)('two daemons on one real Redis', () => {
   beforeAll(async () => {
     await startRedis();
     [a, b] = await Promise.all([startDesk('desk-a'), startDesk('desk-b')]);
-    await poll('both desks connected', async () => (await sharedHealthy(a)) && (await sharedHealthy(b)));
+    await until('both desks connected', async () => (await sharedHealthy(a)) && (await sharedHealthy(b)), 30_000);
   }, 90_000);
   afterAll(async () => {
     for (const d of daemons) if (d.exitCode === null) d.kill('SIGKILL');
@@ -90,11 +83,11 @@ describe.skipIf(!hasRedis)('two daemons on one real Redis', () => {
   it('outage at a quiet desk, restart without data, FLUSHALL: every code used at A is REPLAYED at B', async () => {
     // 1. Outage: A accepts a code locally, then sees no traffic.
     await killRedis();
-    await poll('A sees the outage', async () => !(await sharedHealthy(a)));
+    await until('A sees the outage', async () => !(await sharedHealthy(a)), 30_000);
     const x = fresh();
     expect(await verify(a, x)).toMatchObject({ code: 'VALID', warnings: ['SHARED_STORE_DOWN'] });
     await startRedis(); // empty
-    await poll('A pushes its outage claim by itself', () => claims() >= 1);
+    await until('A pushes its outage claim by itself', () => claims() >= 1, 30_000);
     expect((await verify(b, x)).code).toBe('REPLAYED');
 
     // 2. Redis restarts without its data: A re-pushes what it holds.
@@ -103,14 +96,14 @@ describe.skipIf(!hasRedis)('two daemons on one real Redis', () => {
     expect(claims()).toBe(2);
     await killRedis();
     await startRedis();
-    await poll('A re-pushes after the restart', () => claims() >= 2);
+    await until('A re-pushes after the restart', () => claims() >= 2, 30_000);
     expect((await verify(b, y)).code).toBe('REPLAYED');
 
     // 3. FLUSHALL: no reconnect at all; the epoch check notices.
     const z = fresh();
     expect((await verify(a, z)).code).toBe('VALID');
     expect(cli('FLUSHALL')).toBe('OK');
-    await poll('A re-pushes after FLUSHALL', () => claims() >= 3);
+    await until('A re-pushes after FLUSHALL', () => claims() >= 3, 30_000);
     expect((await verify(b, z)).code).toBe('REPLAYED');
     expect((await verify(b, x)).code).toBe('REPLAYED');
   }, 120_000);

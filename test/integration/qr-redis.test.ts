@@ -3,13 +3,16 @@
 // winner; verdicts are shared; an outage (redis killed mid-test) degrades to local checks with a
 // warning, policy "fail" refuses, and the codes accepted during the outage reach Redis once it is back.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../support/until.ts';
 import { RedisSharedStore } from '../../qr/stores/redis-shared-store.ts';
 import type { Verifier } from '../../qr/verifier.ts';
-import { DAY, cardId, code, makeStore, makeVerifier } from '../unit/qr/qr-test-trust.ts';
+import { sm3 } from '../../crypto/index.ts';
+import { DAY, cardId, code, keyIdOf, keys, makeStore, makeVerifier } from '../unit/qr/qr-test-trust.ts';
 
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 if (!hasRedis) console.warn('SKIPPED: redis-server not found; the shared-store tests (qr-redis) do not run');
@@ -18,11 +21,17 @@ const dir = mkdtempSync(join(tmpdir(), 'yika-qr-redis-'));
 const socket = join(dir, 'redis.sock');
 let redis: ChildProcess | undefined;
 const stores: RedisSharedStore[] = [];
+const PREFIX = `yika-test:${process.pid}:`;
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** Keys of this test's prefix in Redis matching `pattern` (read with redis-cli, beside the desks' clients). */
+function redisKeys(pattern: string): string[] {
+  return spawnSync('redis-cli', ['-s', socket, '--scan', '--pattern', PREFIX + pattern], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+}
 
 async function startRedis(): Promise<void> {
   redis = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  for (let i = 0; i < 200 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 25));
-  if (!existsSync(socket)) throw new Error('redis-server did not create its socket');
+  await until('redis-server to create its socket', () => existsSync(socket), 5000, 25);
 }
 
 async function stopRedis(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -35,16 +44,8 @@ async function stopRedis(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   rmSync(socket, { force: true });
 }
 
-async function waitUntil(cond: () => boolean, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 async function desk(options: { policy?: 'local' | 'fail' } = {}): Promise<{ v: Verifier; store: RedisSharedStore }> {
-  const store = new RedisSharedStore({ url: socket, prefix: `yika-test:${process.pid}:` });
+  const store = new RedisSharedStore({ url: socket, prefix: PREFIX });
   stores.push(store);
   await store.waitReady();
   // Each desk has its own trust store and local state; only Redis is shared.
@@ -89,7 +90,8 @@ describe.skipIf(!hasRedis)('QR shared store on a real redis-server', () => {
     const b = await desk();
     const s = code({ type: 'static', ttl: DAY, cardId: cardId(3) });
     expect((await a.v.verify(s)).cached).toBe(false);
-    await new Promise((r) => setTimeout(r, 50)); // the verdict is stored asynchronously
+    // The verdict is stored asynchronously: B may look once it is in Redis (v:<bundle seq>:<SM3 of the text>).
+    await until("A's verdict in Redis", () => redisKeys(`v:*:${hex(sm3(new TextEncoder().encode(s)))}`).length === 1);
     const atB = await b.v.verify(s);
     expect([atB.code, atB.cached]).toEqual(['VALID', true]);
   });
@@ -99,9 +101,10 @@ describe.skipIf(!hasRedis)('QR shared store on a real redis-server', () => {
     const b = await desk();
     const strict = await desk({ policy: 'fail' });
     await stopRedis('SIGKILL');
-    await waitUntil(() => !a.store.healthy && !b.store.healthy);
+    await until('both stores noticing the outage', () => !a.store.healthy && !b.store.healthy, 8000, 25);
 
-    const t = code({ cardId: cardId(200) });
+    const jti = randomBytes(8);
+    const t = code({ cardId: cardId(200), jti });
     const r = await a.v.verify(t, { terminal: 'A' });
     expect([r.code, r.warnings]).toEqual(['VALID', ['SHARED_STORE_DOWN']]);
     expect((await a.v.verify(t, { terminal: 'A2' })).code).toBe('REPLAYED'); // same desk: still caught
@@ -109,10 +112,11 @@ describe.skipIf(!hasRedis)('QR shared store on a real redis-server', () => {
     expect((await strict.v.verify(code({ type: 'static', ttl: DAY, cardId: cardId(202) }))).code).toBe('VALID');
 
     await startRedis();
-    await waitUntil(() => a.store.healthy && b.store.healthy, 15_000);
+    await until('both stores reconnected', () => a.store.healthy && b.store.healthy, 15_000, 25);
     // Desk A's next shared operation notices the recovery and pushes its outage-time claims.
     expect((await a.v.verify(code({ cardId: cardId(203) }))).code).toBe('VALID');
-    await new Promise((r) => setTimeout(r, 100));
+    // The claim A made during the outage reaches Redis (rp:<kid><jti>); only then can B see it.
+    await until("A's outage-time claim in Redis", () => redisKeys(`rp:${hex(keyIdOf(keys.active.publicKey.toBytes()))}${hex(jti)}`).length === 1);
     const atB = await b.v.verify(t, { terminal: 'B' });
     expect([atB.code, atB.warnings]).toEqual(['REPLAYED', []]);
   }, 60_000);

@@ -46,15 +46,6 @@ async function b(path: string, body: unknown): Promise<{ status: number; body: a
 }
 const waiting = async () => (await a.reader('sim-1')).session.waiting;
 
-/** Polls an async condition (the shared until() takes a synchronous one). */
-async function eventually(what: string, fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 describe('reader leases', () => {
   it('without a lease, a second client can step between SELECT and READ (the control)', async () => {
     expect((await a.apdu('sim-1', 1, SELECT_DDF1)).sw).toBe('9000');
@@ -70,7 +61,7 @@ describe('reader leases', () => {
     expect((await a.apdu('sim-1', 1, SELECT_DDF1, { lease })).sw).toBe('9000');
     let bDone = false;
     const bSelect = b('/v1/readers/sim-1/slots/1/apdu', { apdu: SELECT_MF }).then((r) => ((bDone = true), r));
-    await eventually('B queued behind the lease', async () => (await waiting()) >= 1);
+    await until('B queued behind the lease', async () => (await waiting()) >= 1, 20_000, 25);
     const batch = await a.apduBatch('sim-1', 1, [{ apdu: SELECT_EF05 }, { apdu: READ_RECORD_1 }], { lease });
     expect(batch.responses.map((r) => r.sw)).toEqual(['9000', '9000']);
     expect((await a.apdu('sim-1', 1, READ_RECORD_1, { lease })).sw).toBe('9000');
@@ -88,7 +79,7 @@ describe('reader leases', () => {
     expect(busy.status).toBe(409);
     expect(busy.body.error.code).toBe('READER_BUSY');
     const second = b('/v1/readers/sim-1/lease', { waitMs: 20_000 });
-    await eventually('second lease queued', async () => (await waiting()) >= 1);
+    await until('second lease queued', async () => (await waiting()) >= 1, 20_000, 25);
     await a.releaseLease('sim-1', first.lease);
     const got = await second;
     expect(got.status).toBe(200);
@@ -99,7 +90,7 @@ describe('reader leases', () => {
 
   it('a lease nobody uses expires after its idle time and frees the reader', async () => {
     const { lease } = await a.acquireLease('sim-1', { idleMs: 300 });
-    await eventually('lease expired', async () => (await a.reader('sim-1')).session.heldBy === null, 10_000);
+    await until('lease expired', async () => (await a.reader('sim-1')).session.heldBy === null, 10_000, 25);
     const r = await b('/v1/readers/sim-1/slots/1/apdu', { apdu: SELECT_DDF1, lease });
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe('LEASE_NOT_FOUND');

@@ -18,7 +18,7 @@ import { createSimulator } from '../../firmware-sim/index.ts';
 import { Sm2PrivateKey } from '../../crypto/sm2-keys.ts';
 import { testTrustedCa } from '../../protocol/secure/test-ca.ts';
 import { socatAvailable, startSocatPair, type SocatPair } from '../support/socat.ts';
-import { until, untilAsync } from '../support/until.ts';
+import { until } from '../support/until.ts';
 import { startYikad, type YikadProcess } from '../support/yikad-process.ts';
 import { startSimProcess, type SimProcess } from './sim-process.ts';
 
@@ -62,10 +62,10 @@ describe.skipIf(!haveSocat)('the TEST-ONLY CA is never trusted for a serial devi
     const { pair } = await simOnPty(['--secure', 'supported']);
     const d = daemon(['--sim', '--serial', pair.b, '--secure', 'required']);
     const url = await d.ready;
-    const health = await untilAsync('the serial refusal in /v1/health', async () => {
+    const health = await until('the serial refusal in /v1/health', async () => {
       const h = await getJson<Health>(`${url}/v1/health`);
       return h.degraded.find((x) => x.component === 'devices.serial' && /SECURE_CHANNEL_NO_TRUST/.test(x.reason)) ? h : undefined;
-    }, 30_000);
+    }, 30_000, 100);
     const serial = health.degraded.find((x) => x.component === 'devices.serial')!;
     expect(serial.reason).toContain('no trusted vendor CA');
     expect(serial.reason).not.toMatch(/check the cable/);
@@ -79,7 +79,7 @@ describe.skipIf(!haveSocat)('the TEST-ONLY CA is never trusted for a serial devi
     const { pair } = await simOnPty(['--secure', 'supported']);
     const d = daemon(['--sim', '--serial', pair.b]);
     const url = await d.ready;
-    const reader = await untilAsync('serial-1 listed', async () => (await getJson<{ readers: ReaderJson[] }>(`${url}/v1/readers`)).readers.find((r) => r.id === 'serial-1'), 30_000);
+    const reader = await until('serial-1 listed', async () => (await getJson<{ readers: ReaderJson[] }>(`${url}/v1/readers`)).readers.find((r) => r.id === 'serial-1'), 30_000, 100);
     expect(reader).toMatchObject({ health: 'degraded', secureChannel: { policy: 'preferred', state: 'plain' } });
     expect(reader.secureChannel.reason).toContain('no trusted vendor CA');
     expect(reader.healthDetail).toMatch(/^plaintext link: no trusted vendor CA/);
@@ -93,7 +93,7 @@ describe.skipIf(!haveSocat)('the TEST-ONLY CA is never trusted for a serial devi
     const { pair } = await simOnPty(['--secure', 'required']);
     const d = daemon(['--serial', pair.b, '--trust-test-ca', '--secure', 'required']);
     const url = await d.ready;
-    const reader = await untilAsync('serial-1 listed', async () => (await getJson<{ readers: ReaderJson[] }>(`${url}/v1/readers`)).readers.find((r) => r.id === 'serial-1'), 30_000);
+    const reader = await until('serial-1 listed', async () => (await getJson<{ readers: ReaderJson[] }>(`${url}/v1/readers`)).readers.find((r) => r.id === 'serial-1'), 30_000, 100);
     expect(reader).toMatchObject({ health: 'ok', secureChannel: { policy: 'required', state: 'open' } });
     expect(d.logLines().some((l) => l.level === 40 && /TEST ONLY/.test(String(l.msg)))).toBe(true);
   }, 60_000);
@@ -127,7 +127,7 @@ describe.skipIf(!haveSocat)('a downgrade is loud, a refusal says what failed', (
     const { pair } = await simOnPty([]);
     const d = daemon(['--serial', pair.b, '--secure', 'required']);
     const url = await d.ready;
-    const serial = await untilAsync('the refusal', async () => (await getJson<Health>(`${url}/v1/health`)).degraded.find((x) => x.component === 'devices.serial' && /SECURE_CHANNEL_UNSUPPORTED/.test(x.reason)), 30_000);
+    const serial = await until('the refusal', async () => (await getJson<Health>(`${url}/v1/health`)).degraded.find((x) => x.component === 'devices.serial' && /SECURE_CHANNEL_UNSUPPORTED/.test(x.reason)), 30_000, 100);
     expect(serial.reason).toContain('does not support the secure channel');
     expect(serial.reason).not.toMatch(/check the cable/);
     expect((await getJson<{ readers: ReaderJson[] }>(`${url}/v1/readers`)).readers).toEqual([]);

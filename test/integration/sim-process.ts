@@ -2,6 +2,7 @@
 // ready line. Shared by the sim-* integration tests; always `await sim.stop()` in finally/afterAll.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { until } from '../support/until.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -29,17 +30,16 @@ export async function startSimProcess(args: string[], timeoutMs = 20_000): Promi
     }
     return exitCode ?? null;
   };
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const m = /yika-sim ready (.*)\n/.exec(out);
-    if (m) {
-      const ready = Object.fromEntries(m[1].split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-      return { child, ready, output: () => out, stop };
-    }
-    if (exitCode !== undefined || Date.now() > deadline) {
-      await stop();
-      throw new Error(`yika-sim did not become ready (exit ${exitCode}): ${out.slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
+  let m: RegExpExecArray;
+  try {
+    m = await until('yika-sim ready', () => {
+      if (exitCode !== undefined) throw new Error('yika-sim exited');
+      return /yika-sim ready (.*)\n/.exec(out);
+    }, timeoutMs, 25);
+  } catch (e) {
+    await stop();
+    throw new Error(`yika-sim did not become ready (${(e as Error).message}, exit ${exitCode}): ${out.slice(-2000)}`);
   }
+  const ready = Object.fromEntries(m[1].split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  return { child, ready, output: () => out, stop };
 }

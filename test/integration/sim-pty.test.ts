@@ -16,6 +16,18 @@ const hasSocat = socatAvailable();
 if (!hasSocat) console.warn('SKIPPED sim-pty tests: socat is not installed (apt-get install socat)');
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
+
+/** A session on `path` once the simulator serves it again (it reopens its end every 500 ms): tries hello until one answers. */
+function sessionWhenServed(path: string): Promise<HostSession> {
+  return until(`a simulator answering hello on ${path}`, async () => {
+    const link = await openSerialLink(path).catch(() => undefined);
+    if (!link) return undefined;
+    return HostSession.open(link, { keepaliveMs: 0, timeouts: { hello: 400 } }).catch(() => {
+      link.close();
+      return undefined;
+    });
+  }, 20_000, 250);
+}
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 
 async function t0(s: HostSession, slot: number, apdu: Uint8Array): Promise<Uint8Array> {
@@ -82,8 +94,7 @@ describe.skipIf(!hasSocat)('yika-sim --pty (child process, socat pair)', () => {
       expect((await closed).code).toBe('LINK_CLOSED');
       await until('!existsSync(hostPath)', () => !existsSync(hostPath), 5000);
       await until('existsSync(hostPath)', () => existsSync(hostPath), 10_000);
-      await new Promise((r) => setTimeout(r, 200));
-      session = await HostSession.open(await openSerialLink(hostPath), { keepaliveMs: 0 });
+      session = await sessionWhenServed(hostPath);
       expect((await session.slotStatus(1))[0].card).toBe('present');
     } finally {
       await session?.close().catch(() => undefined);
@@ -115,17 +126,8 @@ describe.skipIf(!hasSocat)('yika-sim --pty (child process, socat pair)', () => {
       await stopSocat(socat);
       socat = await startSocat();
       // The simulator retries every 500 ms; hello succeeds once it has reopened its end.
-      let opened: HostSession | undefined;
-      for (let i = 0; i < 40 && !opened; i++) {
-        const link = await openSerialLink(hostPath);
-        opened = await HostSession.open(link, { keepaliveMs: 0, timeouts: { hello: 400 } }).catch(() => {
-          link.close();
-          return undefined;
-        });
-        if (!opened) await new Promise((r) => setTimeout(r, 250));
-      }
-      session = opened;
-      expect(session?.deviceHello.vendor).toBe('Yika');
+      session = await sessionWhenServed(hostPath);
+      expect(session.deviceHello.vendor).toBe('Yika');
     } finally {
       await session?.close().catch(() => undefined);
       await sim.stop();

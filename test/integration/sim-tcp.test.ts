@@ -39,12 +39,10 @@ describe('yika-sim --tcp (child process)', () => {
 
       // A second host is turned away while the first is connected.
       const second = connect({ host, port });
-      const secondClosed = await new Promise<boolean>((resolve) => {
-        second.on('close', () => resolve(true));
-        second.on('error', () => undefined);
-        setTimeout(() => resolve(false), 3000);
-      });
-      expect(secondClosed).toBe(true);
+      let secondClosed = false;
+      second.on('close', () => (secondClosed = true));
+      second.on('error', () => undefined);
+      await until('the second host turned away', () => secondClosed, 10_000);
 
       await until('sim.output().includes(scenario done)', () => sim.output().includes('scenario done'), 10_000);
       expect(events).toEqual([

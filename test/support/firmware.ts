@@ -3,6 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { until } from './until.ts';
 
 const FIRMWARE_DIR = fileURLToPath(new URL('../../firmware/', import.meta.url));
 export const YIKA_FW = `${FIRMWARE_DIR}build/yika-fw`;
@@ -47,13 +48,14 @@ export async function startYikaFw(args: string[], timeoutMs = 20_000, binary = Y
       clearTimeout(t);
     }
   };
-  const deadline = Date.now() + timeoutMs;
-  while (!/yika-fw: serving /.test(out)) {
-    if (exited || Date.now() > deadline) {
-      await stop();
-      throw new Error(`yika-fw did not start: ${out.slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
+  try {
+    await until('yika-fw serving', () => {
+      if (exited) throw new Error('yika-fw exited');
+      return /yika-fw: serving /.test(out);
+    }, timeoutMs, 20);
+  } catch (e) {
+    await stop();
+    throw new Error(`yika-fw did not start (${(e as Error).message}): ${out.slice(-2000)}`);
   }
   return { child, output: () => out, stop };
 }

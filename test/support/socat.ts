@@ -4,6 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from './until.ts';
 
 export interface SocatPair {
   /** Path of the first PTY end (a symlink to /dev/pts/N). */
@@ -64,17 +65,14 @@ export async function startSocatPair(options: { timeoutMs?: number; prefix?: str
     rmSync(dir, { recursive: true, force: true });
   };
 
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  while (!(existsSync(a) && existsSync(b))) {
-    if (exited) {
-      await close();
-      throw new Error(`socat exited before creating the PTY pair: ${stderr.trim()}`);
-    }
-    if (Date.now() > deadline) {
-      await close();
-      throw new Error('socat did not create the PTY pair in time');
-    }
-    await new Promise((r) => setTimeout(r, 20));
+  try {
+    await until('socat to create the PTY pair', () => {
+      if (exited) throw new Error(`socat exited before creating the PTY pair: ${stderr.trim()}`);
+      return existsSync(a) && existsSync(b);
+    }, options.timeoutMs ?? 10_000, 20);
+  } catch (e) {
+    await close();
+    throw e;
   }
   return { a, b, dir, pid: child.pid ?? -1, alive: () => !exited, close };
 }

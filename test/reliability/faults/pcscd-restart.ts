@@ -12,7 +12,8 @@ import { loadConfig, parseDaemonFlags } from '../../../daemon/config/load-config
 import { loadPcsclite } from '../../../daemon/devices/pcsc-backend.ts';
 import { createSimulator, type Simulator } from '../../../firmware-sim/index.ts';
 import { pcscUnavailableReason, startPcscd, type PcscdHandle } from '../../support/pcscd.ts';
-import { injectJson, SUITE_SAM_PIN, startDaemon, typedError, until, watchProfile, type Reply } from '../kit/daemon-harness.ts';
+import { injectJson, SUITE_SAM_PIN, startDaemon, typedError, watchProfile, type Reply } from '../kit/daemon-harness.ts';
+import { until } from '../../support/until.ts';
 import { suiteLogs } from '../kit/log-capture.ts';
 import { Tally, scaled, type BlockOptions, type BlockResult } from '../kit/outcome.ts';
 import { rng } from '../kit/rng.ts';
@@ -102,7 +103,7 @@ export async function pcscdRestart(o: BlockOptions): Promise<BlockResult> {
       const m = a.registry.find(READER)?.toJSON();
       return !!m && m.health === 'ok' && m.slots.length === 2 && m.slots.every((s) => s.card === 'present' || s.card === 'powered');
     };
-    await until('pcsc-1 with the card and the SAM', ready, 60_000).catch((e: Error) => {
+    await until('pcsc-1 with the card and the SAM', ready, 60_000, 10).catch((e: Error) => {
       // Say what was there instead: the readers, the backend and the card relays.
       const readers = a.registry.list().map((x) => x.toJSON()).map((m) => ({ id: m.id, health: m.health, slots: m.slots.map((s) => `${s.slot}:${s.card}`) }));
       throw new Error(`${e.message}; readers ${JSON.stringify(readers)}; degraded ${JSON.stringify(a.health().degraded)}; backends ${JSON.stringify(a.backends.map((b) => b.status()))}; vpcd clients ${JSON.stringify(vpcd.map((c) => ({ connected: c.connected, ...c.counters() })))}`);
@@ -166,7 +167,7 @@ export async function pcscdRestart(o: BlockOptions): Promise<BlockResult> {
       // Recovery: the backend noticed (reader detached), the reader is back (attached again, card and
       // SAM present) under the same id, and the next read is exact.
       try {
-        await until('the daemon noticed pcscd going away', () => attaches.slice(eventsBefore).some((e) => e.type === 'reader.detached'), 5000).catch(() => {
+        await until('the daemon noticed pcscd going away', () => attaches.slice(eventsBefore).some((e) => e.type === 'reader.detached'), 5000, 10).catch(() => {
           notNoticed++;
           return true;
         });
@@ -177,6 +178,7 @@ export async function pcscdRestart(o: BlockOptions): Promise<BlockResult> {
             return since.length === 0 || since[since.length - 1].type === 'reader.attached';
           })(),
           RECOVERY_DEADLINE_MS,
+          10,
         );
         const ids = a.registry.list().map((x) => x.id).join();
         if (ids !== READER) {

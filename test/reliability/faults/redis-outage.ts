@@ -12,17 +12,9 @@ import { RedisSharedStore } from '../../../qr/stores/redis-shared-store.ts';
 import { cardId, code, makeStore, makeVerifier } from '../../unit/qr/qr-test-trust.ts';
 import { Tally, scaled, type BlockOptions, type BlockResult } from '../kit/outcome.ts';
 import { rng } from '../kit/rng.ts';
+import { until } from '../../support/until.ts';
 
 export const HAS_REDIS = spawnSync('redis-server', ['--version']).status === 0;
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return true;
-}
 
 export async function redisOutage(o: BlockOptions): Promise<BlockResult> {
   const t = new Tally('Faults', 'Redis down during QR verification (two desks, real redis-server)', o.seed);
@@ -37,7 +29,7 @@ export async function redisOutage(o: BlockOptions): Promise<BlockResult> {
   let redis: ChildProcess | undefined;
   const start = async () => {
     redis = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-    if (!(await waitFor(() => existsSync(socket), 5000))) throw new Error('redis-server did not create its socket');
+    await until('redis-server to create its socket', () => existsSync(socket), 5000, 25);
   };
   const kill = async () => {
     const p = redis;
@@ -89,10 +81,12 @@ export async function redisOutage(o: BlockOptions): Promise<BlockResult> {
       const n = scaled(o, 200, 20);
       await phase('Redis up', true, n);
       await kill();
-      await waitFor(() => desks.every((d) => !d.store.healthy), 8000);
+      // Only lets the stores notice the outage before the next phase: the phase itself checks the verdicts.
+      await until('the stores noticing the outage', () => desks.every((d) => !d.store.healthy), 8000, 25).catch(() => undefined);
       await phase('Redis down', false, n);
       await start();
-      if (!(await waitFor(() => desks.every((d) => d.store.healthy), 15_000))) t.crash(`round ${round}: the stores did not reconnect within 15 s`);
+      const reconnected = await until('the stores reconnecting', () => desks.every((d) => d.store.healthy), 15_000, 25).then(() => true, () => false);
+      if (!reconnected) t.crash(`round ${round}: the stores did not reconnect within 15 s`);
       else t.count('stores reconnected by themselves');
       // Claims made during the outage are pushed on the next shared operation; then a fresh stream.
       validAt.clear();

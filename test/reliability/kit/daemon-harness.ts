@@ -7,6 +7,7 @@ import { createSimulator, type Simulator, type SimulatorOptions } from '../../..
 import type { HealthCardProfile } from '../../../firmware-sim/personalisation/profile.ts';
 import { suiteLogs } from './log-capture.ts';
 import { TEST_AUTH, testTokens } from '../../support/api-token.ts';
+import { until } from '../../support/until.ts';
 
 /** Not the simulator's default: the scan looks for this exact PIN in every log line. */
 export const SUITE_SAM_PIN = '731946';
@@ -23,18 +24,9 @@ export interface Harness {
   app: YikaApp;
   sim: Simulator;
   inject(method: string, url: string, payload?: unknown, headers?: Record<string, string>): Promise<Reply>;
+  /** The shared until() polling every 10 ms (in-process daemon: the fault blocks wait thousands of times), 10 s by default. */
   until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
-}
-
-export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 export async function startDaemon(options: { seed: number; sim?: SimulatorOptions; tune?: (c: YikaConfig) => void }): Promise<Harness> {
@@ -48,11 +40,11 @@ export async function startDaemon(options: { seed: number; sim?: SimulatorOption
   options.tune?.(config);
   const app = await createApp({ config, simulator: sim, logger: suiteLogs.logger() });
   await app.startDevices();
-  await until('sim-1 ready', () => app.registry.find('sim-1')?.toJSON().slots[0].card === 'present');
+  await until('sim-1 ready', () => app.registry.find('sim-1')?.toJSON().slots[0].card === 'present', 10_000, 10);
   return {
     app,
     sim,
-    until,
+    until: (what, fn, timeoutMs = 10_000) => until(what, fn, timeoutMs, 10),
     inject: (method, url, payload, headers) => injectJson(app, method, url, payload, { ...TEST_AUTH, ...headers }),
     async close() {
       await app.close();

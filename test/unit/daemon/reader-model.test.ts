@@ -5,7 +5,7 @@ import { Metrics } from '../../../daemon/metrics/metrics.ts';
 import { ReaderRegistry } from '../../../daemon/readers/reader-registry.ts';
 import { ReaderLock } from '../../../daemon/readers/reader-lock.ts';
 import { EchoCard } from './echo-card.ts';
-import { simReaderDevice } from './sim-reader-device.ts';
+import { attachSettled, simReaderDevice } from './sim-reader-device.ts';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 
@@ -16,8 +16,7 @@ async function setup(lockTimeoutMs = 5000) {
   const metrics = new Metrics();
   const registry = new ReaderRegistry({ events, metrics, lockTimeoutMs, trace: { enabled: true, maskData: false } });
   const { device, sim } = await simReaderDevice();
-  registry.attached(device);
-  await new Promise((r) => setTimeout(r, 10));
+  await attachSettled(registry, device);
   return { events, seen, metrics, registry, sim, reader: registry.get('sim-1') };
 }
 

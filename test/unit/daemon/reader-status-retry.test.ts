@@ -43,6 +43,7 @@ describe('slot states after attach', () => {
     await until('the first query', () => calls() >= 1);
     registry.detached('sim', 'test-1', 'unplugged');
     const before = calls();
+    // An absence ("no more queries"): no condition can show it, so this waits past the retry backoff.
     await new Promise((r) => setTimeout(r, 1500));
     expect(calls()).toBe(before);
     expect(reader.online).toBe(false);

@@ -33,6 +33,8 @@ class FakeUsbBus {
   /** Ports that are not our readers (a CH340 adapter, the mainboard UART …). */
   others: SerialPortInfo[] = [];
   opened: string[] = [];
+  /** list() calls, one per discovery pass. */
+  passes = 0;
 
   node(name: string): string {
     return join(this.dir, name);
@@ -57,10 +59,19 @@ class FakeUsbBus {
     d.link = undefined;
   }
 
-  readonly list = async (): Promise<SerialPortInfo[]> => [
-    ...this.others,
-    ...[...this.devices.values()].filter((d) => d.path).map((d) => ({ path: d.path!, vendorId: d.vendorId, productId: d.productId, serialNumber: d.serial, pnpId: `usb-Yika_SIM_${d.serial}-if00` })),
-  ];
+  readonly list = async (): Promise<SerialPortInfo[]> => {
+    this.passes++;
+    return [
+      ...this.others,
+      ...[...this.devices.values()].filter((d) => d.path).map((d) => ({ path: d.path!, vendorId: d.vendorId, productId: d.productId, serialNumber: d.serial, pnpId: `usb-Yika_SIM_${d.serial}-if00` })),
+    ];
+  };
+
+  /** Waits for `n` more discovery passes (so "nothing more was opened" is checked after several). */
+  async morePasses(n: number): Promise<void> {
+    const from = this.passes;
+    await until(`${n} more discovery passes`, () => this.passes >= from + n);
+  }
 
   readonly open = async (path: string): Promise<ByteLink> => {
     this.opened.push(path);
@@ -126,7 +137,7 @@ describe('USB serial discovery (device table VID/PID)', () => {
     const usbReaders = [...USB_SERIAL_READERS, { vendorId: '1a86', productId: '55d4', description: 'test reader (upper-case ids on the bus)', baudRate: 115200 }];
     const { registry } = await start(bus, { usbReaders });
     await until('three readers', () => onlineIds(registry).length === 3);
-    await new Promise((r) => setTimeout(r, 100)); // several more discovery passes
+    await bus.morePasses(5);
     expect([...new Set(bus.opened)].sort()).toEqual([a, b, c].sort());
     expect(registry.list().map((r) => r.attachedDevice?.serial).sort()).toEqual(['SIM-A', 'SIM-B', 'SIM-C']);
   });
@@ -140,7 +151,7 @@ describe('USB serial discovery (device table VID/PID)', () => {
     symlinkSync(acm0, byId);
     const { registry, backend } = await start(bus, { ports: [{ path: byId, baudRate: 115200, secure: 'off', name: 'Desk 1' }] });
     await until('two readers', () => onlineIds(registry).length === 2);
-    await new Promise((r) => setTimeout(r, 150));
+    await bus.morePasses(5);
     expect(bus.opened.filter((p) => p === acm0)).toEqual([]); // never opened twice under its real node
     expect([...new Set(bus.opened)].sort()).toEqual([acm1, byId].sort());
     expect(registry.list().length).toBe(2);
@@ -153,7 +164,7 @@ describe('USB serial discovery (device table VID/PID)', () => {
     const acm0 = bus.plug('SIM-A', 'ttyACM0');
     const { registry } = await start(bus, { ports: [{ path: acm0, baudRate: 115200, secure: 'off' }] });
     await until('the reader', () => onlineIds(registry).length === 1);
-    await new Promise((r) => setTimeout(r, 100));
+    await bus.morePasses(5);
     expect(registry.list().length).toBe(1);
     expect(bus.opened).toEqual([acm0]);
   });
@@ -179,7 +190,7 @@ describe('USB serial discovery (device table VID/PID)', () => {
     // SIM-B: out and back at the same node.
     bus.unplug('SIM-B');
     await until('SIM-B offline', () => !registry.get(idB).online);
-    await new Promise((r) => setTimeout(r, 60)); // discovery forgets the vanished port meanwhile
+    await bus.morePasses(2); // discovery forgets the vanished port meanwhile
     bus.plug('SIM-B', 'ttyACM1');
     await until('SIM-B back', () => registry.get(idB).online);
 

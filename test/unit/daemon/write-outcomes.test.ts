@@ -18,6 +18,7 @@ import type { SimCard } from '../../../firmware-sim/sim-card.ts';
 import type { ReaderOperations } from '../../../protocol/operations.ts';
 import type { PartialWriteDetails } from '../../../apdu/healthcard/health-card-writer.ts';
 import { EchoCard } from './echo-card.ts';
+import { attachSettled } from './sim-reader-device.ts';
 
 const USER = 1;
 const SAM1 = 0x11;
@@ -56,8 +57,7 @@ async function desk() {
   const hello = await sim.hello({ versions: [1], maxFrame: 65536 });
   const device = protocolDevice({ kind: 'sim', key: 'write-outcomes', ops, hello, secure: { policy: 'off', state: 'unsupported' }, subscribe: (l) => sim.on(l), close: async () => {} });
   const registry = new ReaderRegistry({ events: new EventBus(), lockTimeoutMs: 5000 });
-  registry.attached(device);
-  await new Promise((r) => setTimeout(r, 10)); // the registry reads the (empty) slot states once
+  await attachSettled(registry, device); // the registry reads the (empty) slot states once
   const reader = registry.get('sim-1');
   const service = new HealthCardService({ registry, samPin: '123456' });
   const removeAt = (when: 'before' | 'during' | 'after', apdu: number) => faults.inject({ fault: 'remove-card', slot: USER, when, apdu });

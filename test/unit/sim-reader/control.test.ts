@@ -5,6 +5,7 @@ import { parseScenario, runScenario } from '../../../firmware-sim/control/scenar
 import { startControlServer, type ControlServer } from '../../../firmware-sim/control/control-server.ts';
 import { parseCliArgs } from '../../../firmware-sim/cli.ts';
 import type { DeviceEvent } from '../../../protocol/operations.ts';
+import { until } from '../../support/until.ts';
 
 describe('command lines', () => {
   it('parses the human forms', () => {
@@ -157,7 +158,7 @@ describe('stdin line input', () => {
     output.on('data', (d) => (text += d));
     const detach = attachLineInput(input, output, sim.controller);
     input.write('remove 1\nscan HELLO\n\nfrobnicate\nfault corrupt-bytes rate=0.5\nhelp\n');
-    for (let i = 0; i < 100 && !text.includes('commands ('); i++) await new Promise((r) => setTimeout(r, 10));
+    await until('the answer to help (the last line)', () => text.includes('commands ('), 10_000, 10);
     const lines = text.split('\n');
     expect(lines[0]).toBe('ok {"slot":1,"removed":true}');
     expect(lines[1]).toBe('ok');

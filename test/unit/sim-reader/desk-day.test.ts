@@ -8,6 +8,7 @@ import { loadScenario, parseScenario, runScenario } from '../../../firmware-sim/
 import { parseCommandLine } from '../../../firmware-sim/control/sim-commands.ts';
 import { generateProfile } from '../../../firmware-sim/cards/index.ts';
 import { provinceOfProfile } from '../../../firmware-sim/personalisation/index.ts';
+import { until } from '../../support/until.ts';
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -57,12 +58,10 @@ describe('scenarios with expect steps', () => {
       expect(started.status).toBe(202);
       const { id, poll } = (await started.json()) as { id: string; poll: string };
       expect((await (await fetch(control.url + poll)).json()).state).toBe('running');
-      let run: any;
-      for (let i = 0; i < 200; i++) {
-        run = await (await fetch(`${control.url}/scenario/${id}`)).json();
-        if (run.state !== 'running') break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      const run: any = await until('the detached run ended', async () => {
+        const r = (await (await fetch(`${control.url}/scenario/${id}`)).json()) as { state: string };
+        return r.state !== 'running' && r;
+      }, 20_000, 25);
       expect(run).toMatchObject({ id, state: 'failed', ok: false, ran: 4 });
       expect(run.errors[0]).toMatchObject({ step: 4, code: 'SIM_EXPECTATION_FAILED' });
       expect(run.log.map((e: any) => e.ok)).toEqual([true, true, true, false]);
