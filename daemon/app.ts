@@ -81,13 +81,118 @@ function hostTrust(config: YikaConfig, logger: Logger): { vendor?: HostSecureCon
   return { vendor: cas.length ? { hostKey, trustedCas: cas } : undefined, withTestCa: { hostKey, trustedCas: [...cas, testTrustedCa()] } };
 }
 
+type Log = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+
+/** The configured device backends (or the caller's). Only the simulator and serial readers use a secure channel: the host key is made (or read) for them alone. */
+function deviceBackends(config: YikaConfig, options: AppOptions, logger: Logger, log: Log): { backends: DeviceBackend[]; sim?: SimBackend } {
+  if (options.backends) return { backends: options.backends };
+  let hostTrustOnce: ReturnType<typeof hostTrust> | undefined;
+  const trust = () => (hostTrustOnce ??= hostTrust(config, logger));
+  const backends: DeviceBackend[] = [];
+  let sim: SimBackend | undefined;
+  if (config.sim.enabled) {
+    sim = new SimBackend({
+      seed: config.sim.seed,
+      speed: config.sim.speed,
+      profile: config.sim.profile,
+      secure: config.devices.secure,
+      deviceSecure: config.devices.secure !== 'off' ? 'supported' : undefined,
+      trust: trust().withTestCa,
+      timeouts: config.devices.timeouts,
+      simulator: options.simulator,
+      log,
+    });
+    backends.push(sim);
+  }
+  if (config.devices.serial.length || config.devices.serialDiscovery) {
+    if (config.devices.trustTestCa) logger.warn({}, "TEST ONLY: the simulator's TEST-ONLY CA is trusted for serial ports that are pseudo-terminals (devices.trustTestCa); never use this in production");
+    backends.push(
+      new SerialBackend({
+        ports: config.devices.serial,
+        discovery: config.devices.serialDiscovery,
+        secure: config.devices.secure,
+        trust: trust().vendor,
+        testCaTrust: config.devices.trustTestCa ? trust().withTestCa : undefined,
+        timeouts: config.devices.timeouts,
+        log,
+      }),
+    );
+  }
+  if (config.devices.pcsc) backends.push(new PcscBackend({ log }));
+  return { backends, sim };
+}
+
+/**
+ * QR verification: scanner events from every reader go through the QR service, which publishes the
+ * verdict as a qr.scanned event (without the card id). Loaded only when QR verification is
+ * configured (a reader-only desk never loads the verifier).
+ */
+async function startQr(
+  config: YikaConfig, parts: { events: EventBus; metrics: Metrics; registry: ReaderRegistry; logger: Logger; log: Log },
+): Promise<{ qr?: QrService; qrRoutes?: typeof import('./api/routes/qr.ts').qrRoutes }> {
+  if (!config.qr.anchors.length && !config.qr.demo) return {};
+  const { events, metrics, registry, logger, log } = parts;
+  const [{ QrService }, routes] = await Promise.all([import('./services/qr-service.ts'), import('./api/routes/qr.ts')]);
+  const qr = new QrService({
+    anchors: config.qr.anchors,
+    trustBundle: config.qr.trustBundle,
+    trustUrl: config.qr.trustUrl,
+    redisUrl: config.qr.redisUrl,
+    staticCheck: config.qr.staticCheck,
+    expiredPolicy: config.qr.expiredPolicy,
+    graceSeconds: config.qr.graceSeconds,
+    staleAfterSeconds: config.qr.staleAfterSeconds,
+    trustRefreshSeconds: config.qr.trustRefreshSeconds,
+    sharedDownPolicy: config.qr.sharedDownPolicy,
+    demo: config.qr.demo,
+    events,
+    metrics,
+    logger: { info: log.info, warn: log.warn, debug: (o, m) => logger.debug(o, m) },
+  });
+  registry.onQrScanned((readerId, text) => {
+    qr.scanned(text, { readerId }).catch((e: unknown) => logger.warn({ readerId, code: (e as { code?: string }).code }, 'QR scan verification failed'));
+  });
+  return { qr, qrRoutes: routes.qrRoutes };
+}
+
+/** GET /v1/health: every backend, reader, interrupted write and the QR verifier that needs attention. */
+function healthReport(
+  parts: { backends: DeviceBackend[]; registry: ReaderRegistry; journal: WriteJournal; qr?: QrService }, startedAt: number,
+): HealthReport {
+  const { backends, registry, journal, qr } = parts;
+  const degraded: HealthReport['degraded'] = [];
+  for (const b of backends) {
+    const s = b.status();
+    const zh = `${BACKEND_ZH[s.backend] ?? s.backend} 不可用，请运行 yika doctor 查看原因和修复方法。`;
+    if (!s.available) degraded.push({ component: `devices.${s.backend}`, reason: `${s.detail ?? 'unavailable'}${s.fix ? ` — fix: ${s.fix}` : ''}`, reasonZh: zh });
+    else if (s.detail && s.fix) degraded.push({ component: `devices.${s.backend}`, reason: `${s.detail} — ${s.fix}`, reasonZh: `${BACKEND_ZH[s.backend] ?? s.backend} 需要注意，请运行 yika doctor 查看详情。` });
+  }
+  for (const r of registry.list()) {
+    const m = r.toJSON();
+    if (m.health !== 'ok') degraded.push({ component: `reader.${m.id}`, reason: `${m.health}${m.healthDetail ? `: ${m.healthDetail}` : ''}`, reasonZh: readerHealthZh(m.name, m.health, m.healthDetail) });
+  }
+  if (!registry.list().length) degraded.push({ component: 'readers', reason: 'no reader found: plug in a reader, or start with --sim for the simulated one', reasonZh: '未发现读卡器：请插好读卡器，或用 --sim 启动模拟读卡器。' });
+  const interrupted = journal.interrupted();
+  if (interrupted.length) {
+    degraded.push({
+      component: 'writes',
+      reason: `${interrupted.length} card write${interrupted.length > 1 ? 's were' : ' was'} interrupted (the daemon stopped mid-write): read the card back, then acknowledge each with POST /v1/writes/interrupted/:id/ack (GET /v1/writes/interrupted lists them)`,
+      reasonZh: `${interrupted.length} 次写卡被中断（守护进程在写卡中途停止）：请先读回卡片核对，再用 POST /v1/writes/interrupted/:id/ack 逐条确认（GET /v1/writes/interrupted 列出）。`,
+    });
+  }
+  if (journal.problem) degraded.push({ component: 'writes', reason: journal.problem, reasonZh: '写卡日志无法保存到状态目录：写卡中断后重启将无法报告。请修正目录权限或设置 stateDir。' });
+  if (qr) degraded.push(...qr.degraded());
+  else degraded.push({ component: 'qr', reason: 'QR verification is off: no trust anchor configured (qr.anchors)', reasonZh: '二维码核验未开启：未配置信任锚（qr.anchors）。' });
+  return { status: degraded.length ? 'degraded' : 'ok', degraded, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), version: VERSION };
+}
+
 export async function createApp(options: AppOptions): Promise<YikaApp> {
   const config = options.config;
   const logger = options.logger ?? createLogger({ level: config.log.level });
   const events = new EventBus();
   const metrics = new Metrics();
   const startedAt = Date.now();
-  const log = {
+  const log: Log = {
     info: (obj: object, msg: string) => logger.info(obj, msg),
     warn: (obj: object, msg: string) => logger.warn(obj, msg),
   };
@@ -99,107 +204,14 @@ export async function createApp(options: AppOptions): Promise<YikaApp> {
     trace: { enabled: config.readers.trace, maskData: config.readers.traceMaskData },
     log,
   });
-
-  // Only the simulator and serial readers use a secure channel: the host key is made (or read) for them alone.
-  let hostTrustOnce: ReturnType<typeof hostTrust> | undefined;
-  const trust = () => (hostTrustOnce ??= hostTrust(config, logger));
-  let sim: SimBackend | undefined;
-  let backends: DeviceBackend[];
-  if (options.backends) backends = options.backends;
-  else {
-    backends = [];
-    if (config.sim.enabled) {
-      sim = new SimBackend({
-        seed: config.sim.seed,
-        speed: config.sim.speed,
-        profile: config.sim.profile,
-        secure: config.devices.secure,
-        deviceSecure: config.devices.secure !== 'off' ? 'supported' : undefined,
-        trust: trust().withTestCa,
-        timeouts: config.devices.timeouts,
-        simulator: options.simulator,
-        log,
-      });
-      backends.push(sim);
-    }
-    if (config.devices.serial.length || config.devices.serialDiscovery) {
-      if (config.devices.trustTestCa) logger.warn({}, "TEST ONLY: the simulator's TEST-ONLY CA is trusted for serial ports that are pseudo-terminals (devices.trustTestCa); never use this in production");
-      backends.push(
-        new SerialBackend({
-          ports: config.devices.serial,
-          discovery: config.devices.serialDiscovery,
-          secure: config.devices.secure,
-          trust: trust().vendor,
-          testCaTrust: config.devices.trustTestCa ? trust().withTestCa : undefined,
-          timeouts: config.devices.timeouts,
-          log,
-        }),
-      );
-    }
-    if (config.devices.pcsc) backends.push(new PcscBackend({ log }));
-  }
+  const { backends, sim } = deviceBackends(config, options, logger, log);
 
   // The write journal first: a write cut short by the previous run is reported from the start.
   const journal = new WriteJournal(config.stateDir, log);
   for (const w of journal.interrupted()) events.publish({ type: 'write.interrupted', writeId: w.id, readerId: w.readerId, slot: w.slot, startedAt: w.startedAt });
   const healthCards = new HealthCardService({ registry, metrics, samPin: config.sam.pin, logger, journal });
-
-  // QR verification: scanner events from every reader go through the QR service, which publishes the
-  // verdict as a qr.scanned event (without the card id).
-  // Loaded only when QR verification is configured (a reader-only desk never loads the verifier).
-  let qr: QrService | undefined;
-  let qrRoutes: typeof import('./api/routes/qr.ts').qrRoutes | undefined;
-  if (config.qr.anchors.length || config.qr.demo) {
-    const [{ QrService }, routes] = await Promise.all([import('./services/qr-service.ts'), import('./api/routes/qr.ts')]);
-    qrRoutes = routes.qrRoutes;
-    qr = new QrService({
-      anchors: config.qr.anchors,
-      trustBundle: config.qr.trustBundle,
-      trustUrl: config.qr.trustUrl,
-      redisUrl: config.qr.redisUrl,
-      staticCheck: config.qr.staticCheck,
-      expiredPolicy: config.qr.expiredPolicy,
-      graceSeconds: config.qr.graceSeconds,
-      staleAfterSeconds: config.qr.staleAfterSeconds,
-      trustRefreshSeconds: config.qr.trustRefreshSeconds,
-      sharedDownPolicy: config.qr.sharedDownPolicy,
-      demo: config.qr.demo,
-      events,
-      metrics,
-      logger: { info: log.info, warn: log.warn, debug: (o, m) => logger.debug(o, m) },
-    });
-    const service = qr;
-    registry.onQrScanned((readerId, text) => {
-      service.scanned(text, { readerId }).catch((e: unknown) => logger.warn({ readerId, code: (e as { code?: string }).code }, 'QR scan verification failed'));
-    });
-  }
-
-  const health = (): HealthReport => {
-    const degraded: HealthReport['degraded'] = [];
-    for (const b of backends) {
-      const s = b.status();
-      const zh = `${BACKEND_ZH[s.backend] ?? s.backend} 不可用，请运行 yika doctor 查看原因和修复方法。`;
-      if (!s.available) degraded.push({ component: `devices.${s.backend}`, reason: `${s.detail ?? 'unavailable'}${s.fix ? ` — fix: ${s.fix}` : ''}`, reasonZh: zh });
-      else if (s.detail && s.fix) degraded.push({ component: `devices.${s.backend}`, reason: `${s.detail} — ${s.fix}`, reasonZh: `${BACKEND_ZH[s.backend] ?? s.backend} 需要注意，请运行 yika doctor 查看详情。` });
-    }
-    for (const r of registry.list()) {
-      const m = r.toJSON();
-      if (m.health !== 'ok') degraded.push({ component: `reader.${m.id}`, reason: `${m.health}${m.healthDetail ? `: ${m.healthDetail}` : ''}`, reasonZh: readerHealthZh(m.name, m.health, m.healthDetail) });
-    }
-    if (!registry.list().length) degraded.push({ component: 'readers', reason: 'no reader found: plug in a reader, or start with --sim for the simulated one', reasonZh: '未发现读卡器：请插好读卡器，或用 --sim 启动模拟读卡器。' });
-    const interrupted = journal.interrupted();
-    if (interrupted.length) {
-      degraded.push({
-        component: 'writes',
-        reason: `${interrupted.length} card write${interrupted.length > 1 ? 's were' : ' was'} interrupted (the daemon stopped mid-write): read the card back, then acknowledge each with POST /v1/writes/interrupted/:id/ack (GET /v1/writes/interrupted lists them)`,
-        reasonZh: `${interrupted.length} 次写卡被中断（守护进程在写卡中途停止）：请先读回卡片核对，再用 POST /v1/writes/interrupted/:id/ack 逐条确认（GET /v1/writes/interrupted 列出）。`,
-      });
-    }
-    if (journal.problem) degraded.push({ component: 'writes', reason: journal.problem, reasonZh: '写卡日志无法保存到状态目录：写卡中断后重启将无法报告。请修正目录权限或设置 stateDir。' });
-    if (qr) degraded.push(...qr.degraded());
-    else degraded.push({ component: 'qr', reason: 'QR verification is off: no trust anchor configured (qr.anchors)', reasonZh: '二维码核验未开启：未配置信任锚（qr.anchors）。' });
-    return { status: degraded.length ? 'degraded' : 'ok', degraded, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), version: VERSION };
-  };
+  const { qr, qrRoutes } = await startQr(config, { events, metrics, registry, logger, log });
+  const health = (): HealthReport => healthReport({ backends, registry, journal, qr }, startedAt);
 
   const ctx: ServerContext = {
     logger,

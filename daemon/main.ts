@@ -11,20 +11,21 @@ import { checkConfigFile, DAEMON_USAGE, defaultStateDir, loadConfig, parseDaemon
 import { createLogger } from './logging/logger.ts';
 import { chooseLogFormat, prettyDestination, type LogFormat } from './logging/pretty-lines.ts';
 import { checkSerialPort, EXIT, EXIT_CODES_HELP, explainStartupError } from './startup-problems.ts';
+import { defaultTokenFile, generateToken, removeTokenFile, writeTokenFile } from './config/token-file.ts';
 
 /** The one plain line for a person; on a terminal in red. */
 function tell(line: string): void {
   const tty = process.stderr.isTTY === true;
   process.stderr.write(`${tty ? '\x1b[31m' : ''}yikad: ${line}${tty ? '\x1b[0m' : ''}\n`);
 }
-import { defaultTokenFile, generateToken, removeTokenFile, writeTokenFile } from './config/token-file.ts';
 
-async function main(argv: string[]): Promise<number> {
-  let flags;
-  let config;
-  let format: LogFormat;
+type Config = ReturnType<typeof loadConfig>;
+type Logger = ReturnType<typeof createLogger>;
+
+/** Flags, config and log format; or the exit code when this run only prints (help, schema, check) or the configuration is wrong. */
+function prepare(argv: string[]): { config: Config; format: LogFormat } | number {
   try {
-    flags = parseDaemonFlags(argv);
+    const flags = parseDaemonFlags(argv);
     if (flags.help) {
       process.stdout.write(DAEMON_USAGE + '\n' + EXIT_CODES_HELP);
       return EXIT.OK;
@@ -38,13 +39,64 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${flags.checkConfig}: valid\n`);
       return EXIT.OK;
     }
-    config = loadConfig(flags);
+    const config = loadConfig(flags);
     config.stateDir ??= defaultStateDir();
-    format = chooseLogFormat(process.env, process.stdout.isTTY === true);
+    return { config, format: chooseLogFormat(process.env, process.stdout.isTTY === true) };
   } catch (e) {
     tell(`${isYikaError(e) || e instanceof RangeError ? e.message : String(e)} (yikad --help lists the options)`);
     return EXIT.CONFIG;
   }
+}
+
+/**
+ * No token configured: a new one for this run, in a file only this user can read (the yika CLI
+ * reads it). Writes, raw APDUs and unmasked traces need a token even from loopback.
+ */
+function generateRunToken(config: Config, logger: Logger): { token: string; file: string } | undefined {
+  if (config.api.token || config.api.tokens?.length) return undefined;
+  const file = config.api.tokenFile ?? defaultTokenFile();
+  const token = generateToken();
+  config.api = { ...config.api, token };
+  try {
+    writeTokenFile(file, token);
+    logger.info({ tokenFile: file }, `API token for this run written to ${file} (writes, raw APDUs and unmasked traces need it; the yika CLI reads it)`);
+    return { token, file };
+  } catch (e) {
+    logger.warn({ tokenFile: file, code: (e as NodeJS.ErrnoException).code }, `cannot write the API token file ${file}: writes and raw APDUs will be refused; set api.token or api.tokenFile`);
+    return undefined;
+  }
+}
+
+/** Runs until SIGINT/SIGTERM, then closes the app (forced exit after 5 s). */
+function runUntilSignal(running: { close(): Promise<void> }, logger: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      const force = setTimeout(() => {
+        logger.warn({}, 'shutdown took longer than 5 s; exiting');
+        process.exit(1);
+      }, 5000);
+      force.unref();
+      running
+        .close()
+        .catch((e: unknown) => logger.error({ err: e }, 'error while stopping'))
+        .finally(() => {
+          clearTimeout(force);
+          resolve();
+        });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const prepared = prepare(argv);
+  if (typeof prepared === 'number') return prepared;
+  const { config, format } = prepared;
 
   const logger = createLogger({ level: config.log.level, ...(format === 'pretty' ? { destination: prettyDestination() } : {}) });
   /** A start-up failure: the plain line on stderr; with JSON logs also a fatal entry (no stack) for the journal. */
@@ -70,22 +122,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
-  // No token configured: a new one for this run, in a file only this user can read (the yika CLI
-  // reads it). Writes, raw APDUs and unmasked traces need a token even from loopback.
-  let generated: { token: string; file: string } | undefined;
-  if (!config.api.token && !config.api.tokens?.length) {
-    const file = config.api.tokenFile ?? defaultTokenFile();
-    const token = generateToken();
-    config.api = { ...config.api, token };
-    try {
-      writeTokenFile(file, token);
-      generated = { token, file };
-      logger.info({ tokenFile: file }, `API token for this run written to ${file} (writes, raw APDUs and unmasked traces need it; the yika CLI reads it)`);
-    } catch (e) {
-      logger.warn({ tokenFile: file, code: (e as NodeJS.ErrnoException).code }, `cannot write the API token file ${file}: writes and raw APDUs will be refused; set api.token or api.tokenFile`);
-    }
-  }
-
+  const generated = generateRunToken(config, logger);
   let app;
   try {
     app = await createApp({ config, logger });
@@ -102,29 +139,7 @@ async function main(argv: string[]): Promise<number> {
     return refuse(problem.line, problem.exitCode, problem.code);
   }
 
-  const running = app;
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'stopping');
-      const force = setTimeout(() => {
-        logger.warn({}, 'shutdown took longer than 5 s; exiting');
-        process.exit(1);
-      }, 5000);
-      force.unref();
-      running
-        .close()
-        .catch((e: unknown) => logger.error({ err: e }, 'error while stopping'))
-        .finally(() => {
-          clearTimeout(force);
-          resolve();
-        });
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  await runUntilSignal(app, logger);
   if (generated) removeTokenFile(generated.file, generated.token);
   logger.info({}, 'stopped');
   logger.flush?.();
