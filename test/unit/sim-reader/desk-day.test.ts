@@ -53,11 +53,13 @@ describe('scenarios with expect steps', () => {
     sim = createSimulator({ seed: 7 });
     const control = await startControlServer(sim.controller);
     try {
-      const body = '- wait: 300\n- remove: 1\n- expect: { slot: 1, card: absent }\n- expect: { slot: 1, card: present }\n';
+      // The run holds at its first step until the test scans a code (not for a time the first poll could outlast).
+      const body = '- expect: { event: qr.scanned, within: 60000 }\n- remove: 1\n- expect: { slot: 1, card: absent }\n- expect: { slot: 1, card: present }\n';
       const started = await fetch(`${control.url}/scenario?detach=1`, { method: 'POST', body });
       expect(started.status).toBe(202);
       const { id, poll } = (await started.json()) as { id: string; poll: string };
       expect((await (await fetch(control.url + poll)).json()).state).toBe('running');
+      await sim.scan('EHC1:GO');
       const run: any = await until('the detached run ended', async () => {
         const r = (await (await fetch(`${control.url}/scenario/${id}`)).json()) as { state: string };
         return r.state !== 'running' && r;
