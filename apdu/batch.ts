@@ -16,7 +16,7 @@ export function swExpected(sw: number, expect: BatchCommand['expect']): boolean 
  * command must be sent again with Le = SW2, in the same card state). Whatever runs next in a batch
  * would destroy the pending data or change the state the resend needs.
  */
-export function swNeedsFollowUp(sw: number): boolean {
+function swNeedsFollowUp(sw: number): boolean {
   const sw1 = sw >> 8;
   return sw1 === 0x61 || sw1 === 0x6c;
 }

@@ -56,7 +56,7 @@ export interface CardChannel {
  * was handed to the transport (CARD_REMOVED, CARD_MUTE, LINK_CLOSED, PROTOCOL_TIMEOUT …) leaves open
  * whether the card executed it.
  */
-export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
   'CARD_CHANGED', 'READER_OFFLINE', 'SLOT_NOT_FOUND', 'APDU_INVALID',
   'NO_CARD', 'CARD_NOT_POWERED', 'BAD_SLOT', 'BAD_REQUEST', 'UNKNOWN_OPERATION', 'UNSUPPORTED_VERSION', 'NOT_READY', 'BUSY',
   'APDU_TOO_LONG', 'BATCH_TOO_LONG', 'FRAME_TOO_LARGE', 'SECURE_CHANNEL_REQUIRED', 'HOST_NOT_PAIRED',

@@ -54,7 +54,7 @@ export interface BerTlv {
   children?: BerTlv[];
 }
 
-export const BER_MAX_DEPTH = 16;
+const BER_MAX_DEPTH = 16;
 
 function readTag(bytes: Uint8Array, i: number): { tag: number; next: number } {
   if (i >= bytes.length) throw malformed('BER-TLV truncated in its tag', i);

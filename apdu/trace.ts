@@ -27,7 +27,7 @@ function planFor(cla: number, ins: number, options: TransmitOptions | undefined,
 }
 
 /** The command line body: header, Lc and Le kept, data bytes masked when secret. */
-export function formatCommand(bytes: Uint8Array, maskData: boolean): string {
+function formatCommand(bytes: Uint8Array, maskData: boolean): string {
   if (!maskData) return hexUpper(bytes);
   let dataStart: number;
   let dataLength: number;
@@ -42,7 +42,7 @@ export function formatCommand(bytes: Uint8Array, maskData: boolean): string {
   return hexUpper(bytes.subarray(0, dataStart)) + '**'.repeat(dataLength) + hexUpper(bytes.subarray(dataStart + dataLength));
 }
 
-export function formatResponse(bytes: Uint8Array, maskData: boolean): string {
+function formatResponse(bytes: Uint8Array, maskData: boolean): string {
   if (!maskData || bytes.length < 2) return hexUpper(bytes);
   return '**'.repeat(bytes.length - 2) + hexUpper(bytes.subarray(bytes.length - 2));
 }

@@ -10,7 +10,7 @@ import { parseBerTlv, findBerTlv } from '../tlv.ts';
 import { parseAtr } from '../atr.ts';
 import { swExpected } from '../batch.ts';
 import { isYikaError } from '../../common/yika-error.ts';
-import { DEDICATED_FILES, ELEMENTARY_FILES, KEYS, TLV_ITEM_LENGTHS, type DfName, type FileId, type KeyName } from './file-map.ts';
+import { DEDICATED_FILES, ELEMENTARY_FILES, KEYS, TLV_ITEM_LENGTHS, type DfName, type KeyName } from './file-map.ts';
 import { decodeCn } from './codecs.ts';
 import { HealthCardError } from './health-card-errors.ts';
 import { city8Of, type SamAuthorizer } from './sam-authorizer.ts';

@@ -7,7 +7,7 @@
 // secure-messaging and chaining bits do not change what a command does).
 
 /** INS bytes refused on every slot, with what they do (for the error message). */
-export const RESTRICTED_INS: ReadonlyMap<number, string> = new Map([
+const RESTRICTED_INS: ReadonlyMap<number, string> = new Map([
   [0x20, 'VERIFY (spends the PIN retry counter)'],
   [0x21, 'VERIFY (spends the PIN retry counter)'],
   [0x24, 'CHANGE REFERENCE DATA / PIN UNBLOCK'],
@@ -38,7 +38,7 @@ export const RESTRICTED_INS: ReadonlyMap<number, string> = new Map([
 ]);
 
 /** SAM slots are 0x11–0x1F on every backend (PROTOCOL.md slot numbering). */
-export function isSamSlot(slot: number, kind?: string): boolean {
+function isSamSlot(slot: number, kind?: string): boolean {
   return kind === 'sam' || (slot >= 0x11 && slot <= 0x1f);
 }
 

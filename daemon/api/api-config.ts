@@ -53,7 +53,7 @@ export interface ApiConfig {
   webPage: boolean;
 }
 
-export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = Object.freeze({
+const DEFAULT_API_CONFIG: Readonly<ApiConfig> = Object.freeze({
   listen: { host: '127.0.0.1', port: 7611 },
   allowedOrigins: [],
   allowedHosts: [],

@@ -44,7 +44,7 @@ export function rewriteRefs(schema: unknown): unknown {
 }
 
 /** "/v1/readers/:id/slots/:slot" → "/v1/readers/{id}/slots/{slot}" */
-export function openApiPath(url: string): string {
+function openApiPath(url: string): string {
   return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{wildcard}');
 }
 

@@ -49,7 +49,7 @@ export class HostPolicy {
   }
 }
 
-export class OriginPolicy {
+class OriginPolicy {
   private readonly allowed: Set<string>;
   constructor(config: ApiConfig) {
     this.allowed = new Set(config.allowedOrigins);

@@ -56,7 +56,7 @@ export interface ProtocolQuirkEntry {
   why: string;
 }
 
-export const PROTOCOL_QUIRKS: readonly ProtocolQuirkEntry[] = [];
+const PROTOCOL_QUIRKS: readonly ProtocolQuirkEntry[] = [];
 
 /** The numeric parts of a leading dotted version ("2.1.0-sim" → [2, 1, 0]); undefined when there is none. */
 export function parseFirmwareVersion(text: string): number[] | undefined {
@@ -117,7 +117,7 @@ const DEFAULT_PCSC_SLOTS: PcscSlotMapping['slots'] = {
   4: { id: 0x14, kind: 'sam' },
 };
 
-export const PCSC_READERS: readonly PcscSlotMapping[] = [
+const PCSC_READERS: readonly PcscSlotMapping[] = [
   {
     name: /^Virtual PCD\b/,
     vendor: 'vsmartcard',

@@ -2,7 +2,7 @@
 // in-process simulator) turns what it finds into ReaderDevices and reports them to a DeviceSink.
 // A ReaderDevice speaks the card-level subset of the protocol's ReaderOperations, so a serial
 // HostSession is one as it is, and the PC/SC backend adapts pcsclite to the same calls.
-import type { BatchCommand, BatchResult, CardState, PowerOnResult, ProtocolParams, SlotInfo, SlotStatus } from '../../protocol/operations.ts';
+import type { BatchCommand, BatchResult, PowerOnResult, ProtocolParams, SlotInfo, SlotStatus } from '../../protocol/operations.ts';
 
 export type DeviceKind = 'serial' | 'pcsc' | 'sim';
 
@@ -97,4 +97,3 @@ export interface DeviceBackend {
   status(): BackendStatus;
 }
 
-export type { CardState };

@@ -68,7 +68,7 @@ function devicePath(path: string): string {
  * A pseudo-terminal (socat PTY, yika-sim --pty) rather than a device node of real hardware: its
  * canonical path is under /dev/pts/. USB CDC/UART readers are /dev/ttyACMn, /dev/ttyUSBn …
  */
-export function isPseudoTerminal(path: string): boolean {
+function isPseudoTerminal(path: string): boolean {
   try {
     return realpathSync(path).startsWith('/dev/pts/');
   } catch {

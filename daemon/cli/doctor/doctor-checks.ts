@@ -93,11 +93,11 @@ export function identityOf(user: string, accounts: Account[], groups: GroupEntry
   return { user: a.name, uid: a.uid, gids: [...new Set(gids)] };
 }
 
-export function userName(uid: number, accounts: Account[]): string {
+function userName(uid: number, accounts: Account[]): string {
   return accounts.find((a) => a.uid === uid)?.name ?? String(uid);
 }
 
-export function groupName(gid: number, groups: GroupEntry[]): string {
+function groupName(gid: number, groups: GroupEntry[]): string {
   return groups.find((g) => g.gid === gid)?.name ?? String(gid);
 }
 
@@ -110,7 +110,7 @@ export function modeString(mode: number): string {
   return out;
 }
 
-export function octal(mode: number): string {
+function octal(mode: number): string {
   return (mode & 0o777).toString(8).padStart(4, '0');
 }
 

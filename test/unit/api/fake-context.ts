@@ -9,11 +9,11 @@ import { EventBus } from '../../../daemon/events/event-bus.ts';
 import { createLogger } from '../../../daemon/logging/logger.ts';
 import { Metrics } from '../../../daemon/metrics/metrics.ts';
 
-export const TEST_CODES = defineErrorCodes('test/api', {
+const TEST_CODES = defineErrorCodes('test/api', {
   TEST_CARD_ABSENT: { kind: 'conflict', zh: '测试：卡槽中没有卡', description: 'test: no card in the slot' },
 });
 
-export const demoRoutes: RouteModule = (app: FastifyInstance) => {
+const demoRoutes: RouteModule = (app: FastifyInstance) => {
   app.get('/demo/:id', {
     schema: {
       summary: 'demo read',
