@@ -190,11 +190,21 @@ describe('retransmission: a lost frame costs a retransmission, not the operation
     hostLink.write(enc.encode(encodeRequest(1, 'hello', [{ versions: [1], maxFrame: 4096 }])));
     hostLink.write(enc.encode(encodeRequest(2, 'powerOn', [1])));
     await until('hello and powerOn answered', () => inbox.filter((m) => m.kind === 'result').length >= 2);
-    reader.transmitDelayMs = 150;
+    // The card holds the transmit until the test lets it go: "while it executes" is a state, not a time.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const execute = reader.transmit.bind(reader);
+    reader.transmit = async (slot, a) => {
+      const answer = execute(slot, a);
+      await held;
+      return answer;
+    };
     const t = enc.encode(encodeRequest(3, 'transmit', [1, apdu(8)]));
     hostLink.write(t);
     await until('the transmit executing', () => executed.size === 1);
     hostLink.write(t); // a repeat while it executes
+    await until('the pending notice', () => about3().includes('pending'));
+    release();
     await until('the transmit answered', () => about3().includes('result'));
     hostLink.write(t); // a repeat after the answer
     await until('the answer again', () => about3().filter((k) => k === 'result').length >= 2);
