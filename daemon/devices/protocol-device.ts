@@ -27,73 +27,96 @@ export interface ProtocolDeviceParts {
   maxBatch?: number;
 }
 
-export function protocolDevice(p: ProtocolDeviceParts): ReaderDevice {
-  const maxBatch = p.maxBatch ?? (p.hello.batch ? p.hello.maxBatch : 0);
-  // What the reader model has been told about each slot, to compare with the states after a gap.
-  const known = new Map<number, CardState>();
+/**
+ * What the reader model has been told about each slot, and the card events it is owed: after an event
+ * gap (lost frames) a slotStatus read tells what changed meanwhile, and the missing events are made up.
+ */
+class SlotStateTracker {
+  private readonly known = new Map<number, CardState>();
   // Card events per slot, to tell whether one arrived while a resync's slotStatus was under way.
-  const eventCount = new Map<number, number>();
-  const learn = (list: SlotStatus[]) => {
-    for (const s of list) known.set(s.slot, s.card);
-    return list;
-  };
-  const listeners = new Set<(event: DeviceCardEvent) => void>();
-  const deliver = (e: DeviceCardEvent) => {
-    for (const l of listeners) l(e);
-  };
-  let resyncing: Promise<void> | undefined;
-  let again = false;
+  private readonly eventCount = new Map<number, number>();
+  readonly listeners = new Set<(event: DeviceCardEvent) => void>();
+  private resyncing: Promise<void> | undefined;
+  private again = false;
 
-  const resync = async (): Promise<void> => {
-    const before = new Map(eventCount);
+  constructor(private readonly slotStatus: () => Promise<SlotStatus[]>) {}
+
+  learn(list: SlotStatus[]): SlotStatus[] {
+    for (const s of list) this.known.set(s.slot, s.card);
+    return list;
+  }
+
+  powered(slot: number): void {
+    this.known.set(slot, 'powered');
+  }
+
+  unpowered(slot: number): void {
+    if (this.known.get(slot) === 'powered') this.known.set(slot, 'present');
+  }
+
+  /** A device event as it arrives: card events update what is known. */
+  event(e: DeviceEvent): void {
+    if (e.type === 'card.inserted' || e.type === 'card.removed') {
+      this.known.set(e.slot, e.type === 'card.inserted' ? 'present' : 'absent');
+      this.eventCount.set(e.slot, (this.eventCount.get(e.slot) ?? 0) + 1);
+    }
+    const mapped = mapEvent(e);
+    if (mapped) this.deliver(mapped);
+  }
+
+  /** Events were lost: one resync at a time, and one more if another gap came meanwhile. */
+  gap(): void {
+    if (this.resyncing) {
+      this.again = true;
+      return;
+    }
+    this.resyncing = this.resync().finally(() => {
+      this.resyncing = undefined;
+      if (this.again) {
+        this.again = false;
+        this.gap();
+      }
+    });
+  }
+
+  private deliver(e: DeviceCardEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  private async resync(): Promise<void> {
+    const before = new Map(this.eventCount);
     let statuses: SlotStatus[];
     try {
-      statuses = await p.ops.slotStatus();
+      statuses = await this.slotStatus();
     } catch {
       return; // the link is failing: the session's own error handling takes over
     }
     for (const st of statuses) {
       // A card event of this slot arrived meanwhile: it is newer than anything we could infer.
-      if ((eventCount.get(st.slot) ?? 0) !== (before.get(st.slot) ?? 0)) continue;
-      const was = known.get(st.slot);
-      known.set(st.slot, st.card);
+      if ((this.eventCount.get(st.slot) ?? 0) !== (before.get(st.slot) ?? 0)) continue;
+      const was = this.known.get(st.slot);
+      this.known.set(st.slot, st.card);
       if (was === undefined || was === st.card) continue;
-      const gone = st.card === 'absent';
-      if (was === 'absent') deliver({ type: 'card.inserted', slot: st.slot });
-      else if (gone) deliver({ type: 'card.removed', slot: st.slot });
+      if (was === 'absent') this.deliver({ type: 'card.inserted', slot: st.slot });
+      else if (st.card === 'absent') this.deliver({ type: 'card.removed', slot: st.slot });
       else if (was === 'powered') {
         // Powered by us, now unpowered: the card was pulled and put back (or swapped).
-        deliver({ type: 'card.removed', slot: st.slot });
-        deliver({ type: 'card.inserted', slot: st.slot });
+        this.deliver({ type: 'card.removed', slot: st.slot });
+        this.deliver({ type: 'card.inserted', slot: st.slot });
       }
     }
-  };
-  const onGap = () => {
-    if (resyncing) {
-      again = true;
-      return;
-    }
-    resyncing = resync().finally(() => {
-      resyncing = undefined;
-      if (again) {
-        again = false;
-        onGap();
-      }
-    });
-  };
+  }
+}
+
+export function protocolDevice(p: ProtocolDeviceParts): ReaderDevice {
+  const maxBatch = p.maxBatch ?? (p.hello.batch ? p.hello.maxBatch : 0);
+  const slots = new SlotStateTracker(() => p.ops.slotStatus());
 
   let unsubscribe: (() => void) | undefined;
   const start = () => {
     if (unsubscribe) return;
-    const offEvents = p.subscribe((e) => {
-      if (e.type === 'card.inserted' || e.type === 'card.removed') {
-        known.set(e.slot, e.type === 'card.inserted' ? 'present' : 'absent');
-        eventCount.set(e.slot, (eventCount.get(e.slot) ?? 0) + 1);
-      }
-      const mapped = mapEvent(e);
-      if (mapped) deliver(mapped);
-    });
-    const offGaps = p.subscribeGaps?.(onGap);
+    const offEvents = p.subscribe((e) => slots.event(e));
+    const offGaps = p.subscribeGaps?.(() => slots.gap());
     unsubscribe = () => {
       offEvents();
       offGaps?.();
@@ -113,30 +136,24 @@ export function protocolDevice(p: ProtocolDeviceParts): ReaderDevice {
     secure: p.secure,
     maxBatch,
     ops: {
-      slotStatus: (slot) =>
-        p.ops.slotStatus(slot).then((list) => {
-          // A full answer is authoritative; one slot's too.
-          return learn(list);
-        }),
+      // A full answer is authoritative; one slot's too.
+      slotStatus: (slot) => p.ops.slotStatus(slot).then((list) => slots.learn(list)),
       powerOn: (slot) =>
         p.ops.powerOn(slot).then((r) => {
-          known.set(slot, 'powered');
+          slots.powered(slot);
           return r;
         }),
-      powerOff: (slot) =>
-        p.ops.powerOff(slot).then(() => {
-          if (known.get(slot) === 'powered') known.set(slot, 'present');
-        }),
+      powerOff: (slot) => p.ops.powerOff(slot).then(() => slots.unpowered(slot)),
       transmit: (slot, apdu) => p.ops.transmit(slot, apdu),
       setParams: (slot, params) => p.ops.setParams(slot, params),
       ...(maxBatch > 1 ? { transmitBatch: (slot: number, commands: Parameters<ReaderOperations['transmitBatch']>[1]) => p.ops.transmitBatch(slot, commands) } : {}),
     },
     onEvent(listener) {
-      listeners.add(listener);
+      slots.listeners.add(listener);
       start();
       return () => {
-        listeners.delete(listener);
-        if (listeners.size === 0) unsubscribe?.();
+        slots.listeners.delete(listener);
+        if (slots.listeners.size === 0) unsubscribe?.();
       };
     },
     ...(p.subscribeLoss ? { onLinkLoss: (listener: (n: LinkLossNotice) => void) => p.subscribeLoss!(listener) } : {}),
