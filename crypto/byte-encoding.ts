@@ -2,7 +2,6 @@
 import { parseHex } from '../common/hex.ts';
 import { CryptoArgumentError, CryptoEncodingError } from './crypto-errors.ts';
 
-
 /** API-boundary check for callers outside TypeScript's reach (JSON, JS): a typed error, not a TypeError. */
 export function requireBytes(value: unknown, what: string): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) throw new CryptoArgumentError(`${what} must be a Uint8Array`, { type: typeof value });
